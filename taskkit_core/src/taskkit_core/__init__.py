@@ -1,0 +1,122 @@
+"""taskkit: a distributed task runner. This is its core.
+
+Applications put tasks into a backend chosen by URL (``Kit.from_url``);
+worker threads in worker processes run them through the application's
+TaskHandler and store results the caller can wait for.
+"""
+
+from .backend import (
+    Backend,
+    Capabilities,
+    Claim,
+    Connection,
+    GroupStats,
+    Lock,
+    Outcome,
+    OutcomeKind,
+    StageInfo,
+    Subscription,
+)
+from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
+from .errors import (
+    BackendUnavailable,
+    CapabilityError,
+    ConfigurationError,
+    Failed,
+    InvalidTaskError,
+    NoResult,
+    NotFound,
+    PayloadTooLarge,
+    PluginError,
+    StorageNotReady,
+    TaskkitError,
+    UnknownBackendError,
+)
+from .events import ControlEvent, EventBridge
+from .handler import DiscardTask, TaskHandler
+from .hookspecs import hookimpl
+from .kit import (
+    InitiateTaskArgs,
+    Kit,
+    ScheduleEntriesCompat,
+    ScheduleEntriesCompatMapping,
+    ScheduleEntryCompat,
+    ScheduleEntryDict,
+)
+from .process import TaskkitProcess
+from .registry import BackendRegistry, connect, list_backends, migrate
+from .result import Result, ResultGetPrevented, ResultGetTimedOut
+from .runtime import WorkerRuntime
+from .scheduler import (
+    DuplicationPolicy,
+    OnlyEarliest,
+    OnlyLatest,
+    RegularSchedule,
+    Schedule,
+    ScheduleEntry,
+)
+from .services import Service
+from .settings import WorkerSettings
+from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
+from .version import VERSION
+
+__all__ = [
+    "DEFAULT_TASK_TTL",
+    "MAX_NAME_LENGTH",
+    "MAX_PAYLOAD_BYTES",
+    "VERSION",
+    "Backend",
+    "BackendRegistry",
+    "BackendUnavailable",
+    "Capabilities",
+    "CapabilityError",
+    "Claim",
+    "ConfigurationError",
+    "Connection",
+    "ControlEvent",
+    "DiscardTask",
+    "DuplicationPolicy",
+    "EventBridge",
+    "Failed",
+    "GroupStats",
+    "InitiateTaskArgs",
+    "InvalidTaskError",
+    "Kit",
+    "Lock",
+    "NoResult",
+    "NotFound",
+    "OnlyEarliest",
+    "OnlyLatest",
+    "Outcome",
+    "OutcomeKind",
+    "PayloadTooLarge",
+    "PluginError",
+    "RegularSchedule",
+    "Result",
+    "ResultGetPrevented",
+    "ResultGetTimedOut",
+    "Schedule",
+    "ScheduleEntriesCompat",
+    "ScheduleEntriesCompatMapping",
+    "ScheduleEntry",
+    "ScheduleEntryCompat",
+    "ScheduleEntryDict",
+    "Service",
+    "StageInfo",
+    "StorageNotReady",
+    "Subscription",
+    "Task",
+    "TaskHandler",
+    "TaskkitError",
+    "TaskkitProcess",
+    "UnknownBackendError",
+    "WorkerRuntime",
+    "WorkerSettings",
+    "connect",
+    "cur_ts",
+    "hookimpl",
+    "list_backends",
+    "migrate",
+    "reset_cur_ts_impl",
+    "set_cur_ts_impl",
+]

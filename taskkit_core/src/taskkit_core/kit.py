@@ -1,0 +1,370 @@
+"""Kit: the application's front door for putting tasks in and running workers."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import Any, NotRequired, TypedDict
+
+from .backend import Backend, Connection
+from .errors import CapabilityError, ConfigurationError
+from .events import ControlEvent, EventBridge, make_event
+from .handler import TaskHandler
+from .process import Supervisor, TaskkitProcess
+from .registry import connect
+from .result import Result
+from .runtime import WorkerRuntime
+from .scheduler import Schedule, ScheduleEntry
+from .settings import RuntimeConfig, WorkerSettings
+from .task import DEFAULT_TASK_TTL, Task
+from .url import mask_url
+from .worker import EagerWorker
+
+
+class InitiateTaskArgs(TypedDict):
+    group: str
+    name: str
+    data: Any
+    due: NotRequired[datetime | float | None]
+    ttl: NotRequired[float]
+    eager: NotRequired[bool]
+
+
+class ScheduleEntryDict(TypedDict):
+    key: str
+    schedule: Schedule
+    group: str
+    name: str
+    data: Any
+    result_ttl: NotRequired[float | None]
+
+
+ScheduleEntryCompat = ScheduleEntry | ScheduleEntryDict
+ScheduleEntriesCompat = Sequence[ScheduleEntryCompat]
+ScheduleEntriesCompatMapping = Mapping[str, ScheduleEntriesCompat]
+
+HelperServices = bool | Callable[[int], bool]
+
+
+class Kit:
+    """Puts tasks into a backend, waits for results, and runs workers.
+
+    Build one with :meth:`from_url` (or from a backend and bridge you opened
+    yourself). ``settings`` tunes the workers this Kit starts.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        bridge: EventBridge,
+        handler: TaskHandler,
+        *,
+        settings: WorkerSettings | None = None,
+        backend_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.bridge = bridge
+        self.handler = handler
+        self.settings = settings or WorkerSettings()
+        self.backend_options = dict(backend_options or {})
+        self.eager_worker = EagerWorker(backend, handler)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        handler: TaskHandler,
+        *,
+        settings: WorkerSettings | None = None,
+        **options: Any,
+    ) -> Kit:
+        """A Kit over the backend that serves ``url``; ``options`` go to the backend.
+
+        ``namespace`` (every backend) keeps this application's tasks apart
+        from others on the same server.
+        """
+        connection = connect(url, **options)
+        return cls(
+            connection.backend,
+            connection.bridge,
+            handler,
+            settings=settings,
+            backend_options=options,
+        )
+
+    def __repr__(self) -> str:
+        return f"Kit({mask_url(self.backend.url)!r}, handler={type(self.handler).__name__})"
+
+    def close(self) -> None:
+        """Close the backend connection of this Kit."""
+        Connection(self.backend, self.bridge).close()
+
+    # -- putting tasks in ------------------------------------------------------------
+
+    def initiate_task(
+        self,
+        group: str,
+        name: str,
+        data: Any,
+        due: datetime | float | None = None,
+        ttl: float = DEFAULT_TASK_TTL,
+        eager: bool = False,
+        *,
+        connection: Any = None,
+    ) -> Result[Any]:
+        """Queue one task (or, with ``eager``, run it here and now); return its Result.
+
+        ``connection`` joins the application's own database transaction,
+        on backends with the ``transactional_enqueue`` capability.
+        """
+        item: InitiateTaskArgs = {
+            "group": group,
+            "name": name,
+            "data": data,
+            "due": due,
+            "ttl": ttl,
+            "eager": eager,
+        }
+        return self.initiate_tasks(item, connection=connection)[0]
+
+    def initiate_tasks(
+        self, *args: Task | tuple[Task, bool] | InitiateTaskArgs, connection: Any = None
+    ) -> list[Result[Any]]:
+        """Queue many tasks in one backend call; eager ones run here first.
+
+        Items are dicts (InitiateTaskArgs), Tasks, or (Task, eager) pairs.
+        Results come back in the order of the items. Every item is checked
+        before anything is written.
+        """
+        prepared = [self._prepare(item) for item in args]
+        if connection is not None and not self.backend.capabilities.transactional_enqueue:
+            raise CapabilityError(
+                f"{mask_url(self.backend.url)!r} cannot join an application transaction "
+                "(capability transactional_enqueue)"
+            )
+        queued = [task for task, eager in prepared if not eager]
+        results = [
+            self.eager_worker.handle_task(task)
+            if eager
+            else Result(self.backend, self.handler, task.id)
+            for task, eager in prepared
+        ]
+        if queued:
+            self.backend.put_tasks(*queued, connection=connection)
+        return results
+
+    def _prepare(self, item: Task | tuple[Task, bool] | InitiateTaskArgs) -> tuple[Task, bool]:
+        if isinstance(item, Task):
+            return item, False
+        if isinstance(item, tuple):
+            task, eager = item
+            if not isinstance(task, Task):
+                raise ConfigurationError(f"expected a (Task, eager) pair, got {item!r}")
+            return task, bool(eager)
+        if not isinstance(item, Mapping):
+            raise ConfigurationError(
+                f"initiate_tasks takes dicts, Tasks or (Task, eager) pairs, got {item!r}"
+            )
+        missing = {"group", "name", "data"} - set(item)
+        if missing:
+            raise ConfigurationError(f"task dict lacks {', '.join(sorted(missing))}: {item!r}")
+        group, name = item["group"], item["name"]
+        encoded = self.handler.encode_data(group, name, item["data"])
+        task = Task.init(
+            group,
+            name=name,
+            data=encoded,
+            due=item.get("due"),
+            ttl=item.get("ttl", DEFAULT_TASK_TTL),
+        )
+        return task, bool(item.get("eager"))
+
+    def get_result(self, task_id: str) -> Result[Any]:
+        return Result(self.backend, self.handler, task_id)
+
+    # -- control events -----------------------------------------------------------------
+
+    def send_shutdown_event(self, groups: set[str] | None = None) -> None:
+        """Ask workers of ``groups`` (None: all) to finish running tasks and stop."""
+        self._send(make_event("shutdown", groups))
+
+    def send_pause_event(self, groups: set[str] | None = None) -> None:
+        """Ask workers of ``groups`` (None: all) to take no new tasks until resumed."""
+        self._send(make_event("pause", groups))
+
+    def send_resume_event(self, groups: set[str] | None = None) -> None:
+        """Let paused workers of ``groups`` (None: all) take tasks again."""
+        self._send(make_event("resume", groups))
+
+    def _send(self, event: ControlEvent) -> None:
+        self.bridge.send_event(event)
+
+    # -- running workers -------------------------------------------------------------------
+
+    def start_threads(
+        self,
+        num_worker_threads_per_group: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None = None,
+        tzinfo: tzinfo | None = None,
+        polling_interval: Mapping[str, float] | float | None = None,
+        helper_services: bool = True,
+    ) -> WorkerRuntime:
+        """Run worker threads inside this process (the in-process mode).
+
+        Returns the running WorkerRuntime; ``stop()`` it (or use it as a
+        context manager) for a clean stop. Works with every backend,
+        including memory://.
+        """
+        config = self._config(
+            num_worker_threads_per_group,
+            schedule_entries,
+            tzinfo,
+            polling_interval,
+            helper_services,
+        )
+        return WorkerRuntime(self.backend, self.bridge, self.handler, config).start()
+
+    def start_processes(
+        self,
+        num_processes: int,
+        num_worker_threads_per_group: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None = None,
+        tzinfo: tzinfo | None = None,
+        polling_interval: Mapping[str, float] | float | None = None,
+        helper_services: HelperServices = True,
+        daemon: bool = True,
+        *,
+        start_method: str | None = None,
+    ) -> list[TaskkitProcess]:
+        """Start worker processes and return at once.
+
+        ``helper_services`` is a bool or a function of the process index.
+        ``start_method`` is "fork", "forkserver" or "spawn" (default: the
+        multiprocessing default of this platform).
+        """
+        self._check_processes(num_processes)
+        return [
+            self._process(
+                index,
+                num_worker_threads_per_group,
+                schedule_entries,
+                tzinfo,
+                polling_interval,
+                helper_services,
+                daemon,
+                start_method,
+            )
+            for index in range(num_processes)
+        ]
+
+    def start(
+        self,
+        num_processes: int,
+        num_worker_threads_per_group: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None = None,
+        tzinfo: tzinfo | None = None,
+        polling_interval: Mapping[str, float] | float | None = None,
+        helper_services: HelperServices = True,
+        should_restart: Callable[[TaskkitProcess], bool] = lambda _: False,
+        *,
+        start_method: str | None = None,
+    ) -> None:
+        """Run worker processes until SIGTERM or Ctrl-C, restarting any that dies.
+
+        ``should_restart(process)`` lets the application recycle a process
+        (for example after some hours). SIGTERM ends with SystemExit and
+        Ctrl-C with KeyboardInterrupt, after the processes drained.
+        """
+        self._check_processes(num_processes)
+
+        def start_one(index: int) -> TaskkitProcess:
+            return self._process(
+                index,
+                num_worker_threads_per_group,
+                schedule_entries,
+                tzinfo,
+                polling_interval,
+                helper_services,
+                True,
+                start_method,
+            )
+
+        supervisor = Supervisor(
+            start_one, num_processes, should_restart, self.settings.shutdown_timeout
+        )
+        if supervisor.run() == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(0)
+
+    def _check_processes(self, num_processes: int) -> None:
+        if not self.backend.capabilities.multi_process:
+            raise CapabilityError(
+                f"{mask_url(self.backend.url)!r} keeps tasks inside one process, so worker "
+                "processes could not see them; use kit.start_threads(...) instead "
+                "(capability multi_process)"
+            )
+        if isinstance(num_processes, bool) or not isinstance(num_processes, int):
+            raise ConfigurationError(f"num_processes must be an int, got {num_processes!r}")
+        if num_processes < 0:
+            raise ConfigurationError(f"num_processes must be >= 0, got {num_processes}")
+
+    def _process(
+        self,
+        index: int,
+        threads: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None,
+        tzinfo: tzinfo | None,
+        polling_interval: Mapping[str, float] | float | None,
+        helper_services: HelperServices,
+        daemon: bool,
+        start_method: str | None,
+    ) -> TaskkitProcess:
+        services = helper_services if isinstance(helper_services, bool) else helper_services(index)
+        config = self._config(threads, schedule_entries, tzinfo, polling_interval, services)
+        process = TaskkitProcess(
+            url=self.backend.url,
+            backend_options=self.backend_options,
+            handler=self.handler,
+            config=config,
+            start_method=start_method,
+            daemon=daemon,
+        )
+        process.start()
+        return process
+
+    def _config(
+        self,
+        threads: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None,
+        tzinfo: tzinfo | None,
+        polling_interval: Mapping[str, float] | float | None,
+        helper_services: bool,
+    ) -> RuntimeConfig:
+        return RuntimeConfig.build(
+            threads,
+            polling_interval=polling_interval,
+            schedule_entries=self._ensure_schedule_entries(schedule_entries or {}),
+            tzinfo=tzinfo,
+            helper_services=helper_services,
+            settings=self.settings,
+        )
+
+    def _ensure_schedule_entries(
+        self, entries: ScheduleEntriesCompatMapping
+    ) -> dict[str, list[ScheduleEntry]]:
+        return {
+            name: [self._ensure_schedule_entry(e) for e in items] for name, items in entries.items()
+        }
+
+    def _ensure_schedule_entry(self, entry: ScheduleEntryCompat) -> ScheduleEntry:
+        if isinstance(entry, ScheduleEntry):
+            return entry
+        return ScheduleEntry(
+            key=entry["key"],
+            schedule=entry["schedule"],
+            group=entry["group"],
+            name=entry["name"],
+            data=self.handler.encode_data(entry["group"], entry["name"], entry["data"]),
+            result_ttl=entry.get("result_ttl"),
+        )

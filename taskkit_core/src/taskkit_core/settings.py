@@ -1,0 +1,145 @@
+"""How a worker runtime is configured: timings, threads, polling, schedules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo as TzInfo
+
+from .errors import ConfigurationError
+from .scheduler import ScheduleEntry
+from .task import check_name
+
+
+def _positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be positive and finite, got {value!r}")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The timings of a worker process; the defaults recover a dead worker's task in ~13 s.
+
+    worker_ttl: a worker that has not refreshed its lease for this long is
+        dead and its tasks are restored.
+    heartbeat_interval: how often the lease is refreshed (default ttl / 3).
+    restore_interval: how often the restorer looks for dead workers' tasks.
+    purge_interval, discard_interval: how often dead workers are forgotten
+        and expired finished tasks deleted.
+    shutdown_timeout: how long a stopping worker lets running tasks finish.
+    event_wait: the longest a worker waits for control events in one call
+        (bounds how long a stop request can go unnoticed).
+    claim_batch: the most tasks one claim round trip takes (default: the
+        number of idle threads of the group).
+
+    A dead worker's task starts again within worker_ttl + restore_interval
+    + the group's polling interval.
+    """
+
+    worker_ttl: float = 10.0
+    heartbeat_interval: float | None = None
+    restore_interval: float = 2.0
+    purge_interval: float = 15.0
+    discard_interval: float = 60.0
+    shutdown_timeout: float = 30.0
+    event_wait: float = 1.0
+    claim_batch: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("worker_ttl", "restore_interval", "purge_interval", "discard_interval"):
+            _positive(name, getattr(self, name))
+        _positive("event_wait", self.event_wait)
+        if self.shutdown_timeout < 0:
+            raise ConfigurationError(f"shutdown_timeout must be >= 0, got {self.shutdown_timeout}")
+        if self.heartbeat_interval is not None:
+            _positive("heartbeat_interval", self.heartbeat_interval)
+            if self.heartbeat_interval >= self.worker_ttl / 2:
+                raise ConfigurationError(
+                    f"heartbeat_interval ({self.heartbeat_interval}) must be under half of "
+                    f"worker_ttl ({self.worker_ttl}), or a slow heartbeat loses the lease"
+                )
+        if self.claim_batch is not None and self.claim_batch < 1:
+            raise ConfigurationError(f"claim_batch must be at least 1, got {self.claim_batch}")
+
+    @property
+    def heartbeat(self) -> float:
+        return self.heartbeat_interval or self.worker_ttl / 3
+
+
+def default_polling_interval(threads: int) -> float:
+    """taskkit 0.2's default: grows with the thread count, from 1 to 4 seconds."""
+    return max(1.0, min(4.0, threads * 0.25))
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Everything a worker runtime needs besides its backend and handler (picklable)."""
+
+    threads_per_group: dict[str, int]
+    polling_interval: dict[str, float]
+    schedule_entries: dict[str, list[ScheduleEntry]] = field(default_factory=dict)
+    tzinfo: TzInfo | None = None
+    helper_services: bool = True
+    settings: WorkerSettings = field(default_factory=WorkerSettings)
+
+    @classmethod
+    def build(
+        cls,
+        threads_per_group: Mapping[str, int],
+        polling_interval: Mapping[str, float] | float | None = None,
+        schedule_entries: Mapping[str, list[ScheduleEntry]] | None = None,
+        tzinfo: TzInfo | None = None,
+        helper_services: bool = True,
+        settings: WorkerSettings | None = None,
+    ) -> RuntimeConfig:
+        """Validate the arguments of Kit.start / start_processes / start_threads."""
+        threads = _threads(threads_per_group)
+        return cls(
+            threads_per_group=threads,
+            polling_interval=_intervals(threads, polling_interval),
+            schedule_entries={k: list(v) for k, v in (schedule_entries or {}).items()},
+            tzinfo=tzinfo,
+            helper_services=bool(helper_services),
+            settings=settings or WorkerSettings(),
+        )
+
+
+def _threads(threads_per_group: Mapping[str, int]) -> dict[str, int]:
+    if not isinstance(threads_per_group, Mapping):
+        raise ConfigurationError(
+            "num_worker_threads_per_group must map group names to thread counts, "
+            f"got {type(threads_per_group).__name__}"
+        )
+    threads = {}
+    for group, count in threads_per_group.items():
+        check_name("group", group)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ConfigurationError(
+                f"the thread count of group {group!r} must be an int >= 0, got {count!r}"
+            )
+        threads[group] = count
+    return threads
+
+
+def _intervals(
+    threads: dict[str, int], polling_interval: Mapping[str, float] | float | None
+) -> dict[str, float]:
+    if isinstance(polling_interval, int | float) and not isinstance(polling_interval, bool):
+        given: Mapping[str, float] = dict.fromkeys(threads, float(polling_interval))
+    elif polling_interval is None:
+        given = {}
+    elif isinstance(polling_interval, Mapping):
+        given = polling_interval
+    else:
+        raise ConfigurationError(
+            f"polling_interval must be seconds or a dict of them, got {polling_interval!r}"
+        )
+    intervals = {}
+    for group, count in threads.items():
+        interval = given.get(group) or default_polling_interval(count)
+        _positive(f"polling_interval of group {group!r}", interval)
+        intervals[group] = float(interval)
+    return intervals

@@ -1,0 +1,108 @@
+"""Running one task through the application's handler and deciding its outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from traceback import format_exc
+from typing import Any
+
+from .backend import Backend, Claim, Outcome
+from .errors import InvalidTaskError
+from .handler import DiscardTask, TaskHandler
+from .result import Result, ResultGetPrevented, prevent_to_wait_result
+from .task import Task, check_payload
+
+logger = logging.getLogger("taskkit.worker")
+
+REASON_TO_PREVENT_WAIT_RESULT = (
+    "Waiting for another task's result inside a task can deadlock the worker pool. "
+    "If you are sure it is safe, pass avoid_assertion=True to Result.get."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What running a task decided, before it is written anywhere.
+
+    kind is one of "succeeded", "failed", "retried", "discarded".
+    """
+
+    kind: str
+    result: bytes = b""
+    message: str = ""
+    delay: float = 0.0
+
+    def as_outcome(self, claim: Claim) -> Outcome:
+        match self.kind:
+            case "succeeded":
+                return Outcome.succeeded(claim, self.result)
+            case "failed":
+                return Outcome.failed(claim, self.message)
+            case "retried":
+                return Outcome.retried(claim, self.delay)
+        return Outcome.discarded(claim)
+
+
+def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdict:
+    """Run ``task`` and decide its verdict, as taskkit 0.2 did.
+
+    DiscardTask discards; ResultGetPrevented fails; any other exception asks
+    ``get_retry_interval`` (unless ``retries`` is off, as in eager mode),
+    whose None fails the task with the traceback as message.
+    """
+    try:
+        with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
+            encoded = check_payload(handler.encode_result(task, handler.handle(task)), "result")
+    except DiscardTask:
+        return Verdict("discarded")
+    except (ResultGetPrevented, InvalidTaskError):
+        logger.exception("task %s (%s) failed", task.id, task.name)
+        return Verdict("failed", message=format_exc())
+    except Exception as exc:
+        trace = format_exc()
+        if not retries:
+            return Verdict("failed", message=trace)
+        return _decide_retry(handler, task, exc, trace)
+    return Verdict("succeeded", result=encoded)
+
+
+def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) -> Verdict:
+    try:
+        with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
+            interval = handler.get_retry_interval(task, exc)
+    except DiscardTask:
+        return Verdict("discarded")
+    except ResultGetPrevented:
+        return Verdict("failed", message=format_exc())
+    except Exception:
+        logger.exception(
+            "%s.get_retry_interval raised; retrying task %s (%s) anyway",
+            type(handler).__qualname__,
+            task.id,
+            task.name,
+        )
+        return Verdict("retried", delay=task.retry_count + 1)
+    if interval is None:
+        logger.info("task %s (%s) failed", task.id, task.name)
+        return Verdict("failed", message=trace)
+    return Verdict("retried", delay=float(interval))
+
+
+class EagerWorker:
+    """Runs a task inline in the caller (eager mode) and stores its outcome.
+
+    Errors fail the task without retry; a discarded task leaves nothing.
+    """
+
+    def __init__(self, backend: Backend, handler: TaskHandler) -> None:
+        self.backend = backend
+        self.handler = handler
+
+    def handle_task(self, task: Task) -> Result[Any]:
+        verdict = run_task(self.handler, task, retries=False)
+        if verdict.kind == "succeeded":
+            self.backend.put_done_task(task, result=verdict.result)
+        elif verdict.kind == "failed":
+            self.backend.put_done_task(task, error=verdict.message)
+        return Result(self.backend, self.handler, task.id)

@@ -1,0 +1,1 @@
+"""taskkit-redis: taskkit backend on Redis."""

@@ -1,0 +1,1 @@
+"""taskkit-sql: taskkit backend on SQLAlchemy Core."""
