@@ -82,6 +82,10 @@ def check_namespace(namespace: object) -> str:
     return namespace
 
 
+Dropper = Callable[[str, Mapping[str, Any]], None]
+"""``drop(url, options)``: removes the namespace's storage (tables) entirely."""
+
+
 @dataclass(frozen=True)
 class BackendEntry:
     """One URL scheme served by one installed distribution."""
@@ -90,6 +94,7 @@ class BackendEntry:
     opener: Opener = field(repr=False)
     capabilities: Capabilities
     migrate: Migrator | None = field(default=None, repr=False)
+    drop: Dropper | None = field(default=None, repr=False)
     description: str = ""
     distribution: str = ""
     version: str = ""
@@ -124,12 +129,14 @@ class BackendRegistry:
         *,
         capabilities: Capabilities,
         migrate: Migrator | None = None,
+        drop: Dropper | None = None,
         description: str = "",
     ) -> None:
         """Serve URLs of ``scheme`` with ``opener``.
 
         ``migrate`` creates or upgrades the backend's storage (``taskkit
-        migrate``); leave it None when the backend needs none.
+        migrate``) and ``drop`` removes it (the conformance kit cleans up
+        with it); leave them None when the backend needs no storage set-up.
         """
         scheme = scheme.lower()
         if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", scheme):
@@ -145,6 +152,7 @@ class BackendRegistry:
             opener=opener,
             capabilities=capabilities,
             migrate=migrate,
+            drop=drop,
             description=description,
             distribution=self._source.distribution,
             version=self._source.version,
@@ -342,6 +350,21 @@ def migrate(url: str, *, sql_only: bool = False, **options: Any) -> str | None:
         return None
     try:
         return entry.migrate(parsed.raw, options, sql_only)
+    except TaskkitError:
+        raise
+    except Exception as exc:
+        error = describe_open_error(parsed, exc)
+    raise error
+
+
+def drop(url: str, **options: Any) -> None:
+    """Remove the storage of the namespace ``url`` and ``options`` name (tables, keys)."""
+    parsed, entry = lookup_backend(url)
+    if entry.drop is None:
+        return
+    try:
+        entry.drop(parsed.raw, options)
+        return
     except TaskkitError:
         raise
     except Exception as exc:

@@ -1,0 +1,1 @@
+"""The conformance kit as one collectable module (see taskkit_core.testing)."""
