@@ -213,8 +213,9 @@ class Kit:
         """Run worker threads inside this process (the in-process mode).
 
         Returns the running WorkerRuntime; ``stop()`` it (or use it as a
-        context manager) for a clean stop. Works with every backend,
-        including memory://.
+        context manager) for a clean stop. The runtime opens a connection of
+        its own from the backend's URL, so it receives control events like
+        any worker process. Works with every backend, including memory://.
         """
         config = self._config(
             num_worker_threads_per_group,
@@ -223,7 +224,10 @@ class Kit:
             polling_interval,
             helper_services,
         )
-        return WorkerRuntime(self.backend, self.bridge, self.handler, config).start()
+        connection = connect(self.backend.url, **self._reopen_options())
+        runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, config)
+        runtime.on_stopped(connection.close)
+        return runtime.start()
 
     def start_processes(
         self,
@@ -324,7 +328,7 @@ class Kit:
         config = self._config(threads, schedule_entries, tzinfo, polling_interval, services)
         process = TaskkitProcess(
             url=self.backend.url,
-            backend_options=self.backend_options,
+            backend_options=self._reopen_options(),
             handler=self.handler,
             config=config,
             start_method=start_method,
@@ -332,6 +336,10 @@ class Kit:
         )
         process.start()
         return process
+
+    def _reopen_options(self) -> dict[str, Any]:
+        """Options that reopen this Kit's backend, in the same namespace."""
+        return {"namespace": self.backend.namespace, **self.backend_options}
 
     def _config(
         self,

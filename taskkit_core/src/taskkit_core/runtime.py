@@ -18,6 +18,7 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from datetime import tzinfo
 from types import TracebackType
 
@@ -70,6 +71,7 @@ class WorkerRuntime:
         self._drained = False
         self._release_running = False
         self._event_thread: threading.Thread | None = None
+        self._on_stopped: list[Callable[[], None]] = []
         self._watch: Subscription | None = None
         self.heartbeat = RefreshWorkerLifetime(
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
@@ -191,6 +193,10 @@ class WorkerRuntime:
         self._finished.wait(wait)
         return self._drained
 
+    def on_stopped(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the runtime has shut down (to close its connection)."""
+        self._on_stopped.append(callback)
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the runtime has shut down (by a shutdown event or stop())."""
         return self._finished.wait(timeout)
@@ -230,6 +236,8 @@ class WorkerRuntime:
         if self._drained or self._release_running:
             self._forget_lease()
         logger.info("worker %s stopped", self.worker_id)
+        for callback in self._on_stopped:
+            callback()
         self._finished.set()
 
     def _release_abandoned(self) -> None:
