@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any, NotRequired, TypedDict
 
@@ -251,6 +252,7 @@ class Kit:
         return [
             self._process(
                 index,
+                num_processes,
                 num_worker_threads_per_group,
                 schedule_entries,
                 tzinfo,
@@ -285,6 +287,7 @@ class Kit:
         def start_one(index: int) -> TaskkitProcess:
             return self._process(
                 index,
+                num_processes,
                 num_worker_threads_per_group,
                 schedule_entries,
                 tzinfo,
@@ -316,6 +319,7 @@ class Kit:
     def _process(
         self,
         index: int,
+        count: int,
         threads: Mapping[str, int],
         schedule_entries: ScheduleEntriesCompatMapping | None,
         tzinfo: tzinfo | None,
@@ -326,6 +330,7 @@ class Kit:
     ) -> TaskkitProcess:
         services = helper_services if isinstance(helper_services, bool) else helper_services(index)
         config = self._config(threads, schedule_entries, tzinfo, polling_interval, services)
+        config = replace(config, stagger=index / count if count else 0.0)
         process = TaskkitProcess(
             url=self.backend.url,
             backend_options=self._reopen_options(),

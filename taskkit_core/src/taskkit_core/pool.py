@@ -40,6 +40,7 @@ class GroupPool:
         polling_interval: float,
         claim_batch: int | None,
         lease_fresh: Callable[[], bool],
+        initial_delay: float = 0.0,
         scrub: Callable[[str], str] = str,
     ) -> None:
         self.backend = backend
@@ -50,6 +51,7 @@ class GroupPool:
         self.polling_interval = polling_interval
         self.claim_batch = min(claim_batch or size, size)
         self.lease_fresh = lease_fresh
+        self.initial_delay = initial_delay
         self.paused = False
         self._scrub = scrub
         self._claiming = threading.Event()
@@ -118,6 +120,8 @@ class GroupPool:
 
     def _claim_loop(self) -> None:
         outage = OutageLog(f"claimer of group {self.group!r}", self._scrub)
+        if self.initial_delay > 0:
+            self._wake.wait(self.initial_delay)
         while self.claiming:
             if self.paused:
                 self._wake.wait(PAUSED_WAIT)

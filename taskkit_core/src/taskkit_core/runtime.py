@@ -98,6 +98,7 @@ class WorkerRuntime:
             group=group,
             size=size,
             polling_interval=self.config.polling_interval[group],
+            initial_delay=self.config.polling_interval[group] * self.config.stagger,
             claim_batch=self.settings.claim_batch,
             lease_fresh=self.heartbeat.fresh,
             scrub=self._scrub,

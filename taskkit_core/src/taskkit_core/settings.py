@@ -84,6 +84,13 @@ class RuntimeConfig:
     tzinfo: TzInfo | None = None
     helper_services: bool = True
     settings: WorkerSettings = field(default_factory=WorkerSettings)
+    stagger: float = 0.0
+    """Fraction (0-1) of each group's polling interval to wait before the first claim.
+
+    Worker process i of n starts at i/n, so processes started together poll
+    the backend at spread-out times, as taskkit 0.2 spread its threads. A
+    push wake-up cuts the wait short.
+    """
 
     @classmethod
     def build(
@@ -94,6 +101,7 @@ class RuntimeConfig:
         tzinfo: TzInfo | None = None,
         helper_services: bool = True,
         settings: WorkerSettings | None = None,
+        stagger: float = 0.0,
     ) -> RuntimeConfig:
         """Validate the arguments of Kit.start / start_processes / start_threads."""
         threads = _threads(threads_per_group)
@@ -104,6 +112,7 @@ class RuntimeConfig:
             tzinfo=tzinfo,
             helper_services=bool(helper_services),
             settings=settings or WorkerSettings(),
+            stagger=min(max(float(stagger), 0.0), 1.0),
         )
 
 
