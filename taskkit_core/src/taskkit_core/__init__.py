@@ -59,6 +59,7 @@ from .services import Service
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
 from .version import VERSION
+from .worker import current_claim
 
 __all__ = [
     "DEFAULT_TASK_TTL",
@@ -114,6 +115,7 @@ __all__ = [
     "WorkerSettings",
     "connect",
     "cur_ts",
+    "current_claim",
     "hookimpl",
     "list_backends",
     "migrate",

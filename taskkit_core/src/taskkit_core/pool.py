@@ -18,9 +18,11 @@ from collections.abc import Callable
 from .backend import Backend, Claim, Outcome
 from .handler import TaskHandler
 from .threads import OutageLog
-from .worker import run_task
+from .worker import run_task, running_claim
 
 logger = logging.getLogger("taskkit.worker")
+settle_log = logging.getLogger("taskkit.settle")
+"""One DEBUG record per settle, with the Outcome and whether it was accepted (for audits)."""
 
 PAUSED_WAIT = 1.0
 STALE_LEASE_WAIT = 0.2
@@ -41,6 +43,7 @@ class GroupPool:
         claim_batch: int | None,
         lease_fresh: Callable[[], bool],
         initial_delay: float = 0.0,
+        max_attempts: int | None = None,
         scrub: Callable[[str], str] = str,
     ) -> None:
         self.backend = backend
@@ -52,6 +55,7 @@ class GroupPool:
         self.claim_batch = min(claim_batch or size, size)
         self.lease_fresh = lease_fresh
         self.initial_delay = initial_delay
+        self.max_attempts = max_attempts
         self.paused = False
         self._scrub = scrub
         self._claiming = threading.Event()
@@ -179,13 +183,28 @@ class GroupPool:
         with self._running_lock:
             self._running[ident] = claim
         try:
-            task = claim.task
-            logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
-            verdict = run_task(self.handler, task)
-            self._settle(verdict.as_outcome(claim))
+            self._settle(self._outcome_of(claim))
         finally:
             with self._running_lock:
                 self._running.pop(ident, None)
+
+    def _outcome_of(self, claim: Claim) -> Outcome:
+        task = claim.task
+        if self.max_attempts is not None and claim.attempt > self.max_attempts:
+            logger.warning(
+                "task %s (%s) failed: claimed %d times, more than max_attempts=%d",
+                task.id,
+                task.name,
+                claim.attempt,
+                self.max_attempts,
+            )
+            return Outcome.failed(
+                claim,
+                f"gave up after {claim.attempt - 1} attempts (max_attempts={self.max_attempts})",
+            )
+        logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
+        with running_claim(claim):
+            return run_task(self.handler, task).as_outcome(claim)
 
     def _settle(self, outcome: Outcome) -> None:
         """Write the outcome, retrying through backend outages; log a refused (stale) write."""
@@ -197,6 +216,14 @@ class GroupPool:
                 self._abandoned.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            settle_log.debug(
+                "%s %s attempt %d: %s",
+                outcome.kind.value,
+                outcome.claim.task.id,
+                outcome.claim.attempt,
+                "accepted" if accepted else "refused",
+                extra={"taskkit_outcome": outcome, "taskkit_accepted": accepted},
+            )
             if not accepted:
                 claim = outcome.claim
                 logger.warning(

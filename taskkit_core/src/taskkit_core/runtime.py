@@ -101,6 +101,7 @@ class WorkerRuntime:
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
             claim_batch=self.settings.claim_batch,
             lease_fresh=self.heartbeat.fresh,
+            max_attempts=self.settings.max_attempts,
             scrub=self._scrub,
         )
 

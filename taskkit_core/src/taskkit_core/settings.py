@@ -34,6 +34,10 @@ class WorkerSettings:
         (bounds how long a stop request can go unnoticed).
     claim_batch: the most tasks one claim round trip takes (default: the
         number of idle threads of the group).
+    max_attempts: a task claimed more often than this fails without running
+        again, whether its attempts raised or killed their worker (poison
+        tasks). None (the default, as in taskkit 0.2) leaves retries to the
+        handler's get_retry_interval.
 
     A dead worker's task starts again within worker_ttl + restore_interval
     + the group's polling interval.
@@ -47,6 +51,7 @@ class WorkerSettings:
     shutdown_timeout: float = 30.0
     event_wait: float = 1.0
     claim_batch: int | None = None
+    max_attempts: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("worker_ttl", "restore_interval", "purge_interval", "discard_interval"):
@@ -61,6 +66,12 @@ class WorkerSettings:
                     f"heartbeat_interval ({self.heartbeat_interval}) must be under half of "
                     f"worker_ttl ({self.worker_ttl}), or a slow heartbeat loses the lease"
                 )
+        if self.max_attempts is not None and (
+            isinstance(self.max_attempts, bool)
+            or not isinstance(self.max_attempts, int)
+            or self.max_attempts < 1
+        ):
+            raise ConfigurationError(f"max_attempts must be an int >= 1, got {self.max_attempts!r}")
         if self.claim_batch is not None and self.claim_batch < 1:
             raise ConfigurationError(f"claim_batch must be at least 1, got {self.claim_batch}")
 

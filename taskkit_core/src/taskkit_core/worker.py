@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from traceback import format_exc
 from typing import Any
@@ -42,6 +45,23 @@ class Verdict:
             case "retried":
                 return Outcome.retried(claim, self.delay)
         return Outcome.discarded(claim)
+
+
+_current_claim: ContextVar[Claim | None] = ContextVar("taskkit_current_claim", default=None)
+
+
+def current_claim() -> Claim | None:
+    """The claim of the task running in this thread (worker id, attempt), or None."""
+    return _current_claim.get()
+
+
+@contextmanager
+def running_claim(claim: Claim) -> Iterator[None]:
+    token = _current_claim.set(claim)
+    try:
+        yield
+    finally:
+        _current_claim.reset(token)
 
 
 def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,26 @@ class KitContract:
         start_threads()
         assert result.get(timeout=15) == {"retry_count": 2}
         assert [e.retry_count for e in handler.ran(result.task_id)] == [0, 1, 2]
+
+    def test_handlers_see_the_attempt_they_run(
+        self, kit: Kit, handler: RecordingHandler, start_threads: Start
+    ) -> None:
+        result = kit.initiate_task("g", "flaky", {"failures": 1, "interval": 0})
+        start_threads()
+        result.get(timeout=15)
+        assert [e.attempt for e in handler.ran(result.task_id)] == [1, 2]
+        eager = kit.initiate_task("g", "echo", 1, eager=True)
+        assert [e.attempt for e in handler.ran(eager.task_id)] == [None]
+
+    def test_max_attempts_stops_a_poison_task(
+        self, kit: Kit, handler: RecordingHandler, start_threads: Start
+    ) -> None:
+        kit.settings = replace(kit.settings, max_attempts=2)
+        result = kit.initiate_task("g", "flaky", {"failures": 5, "interval": 0})
+        start_threads()
+        with pytest.raises(Failed, match="gave up after 2 attempts"):
+            result.get(timeout=15)
+        assert len(handler.ran(result.task_id)) == 2
 
     def test_discard_from_handle_deletes_the_task(
         self, kit: Kit, handler: RecordingHandler, start_threads: Start

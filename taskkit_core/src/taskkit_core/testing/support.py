@@ -14,6 +14,7 @@ from ..handler import DiscardTask
 from ..kit import InitiateTaskArgs, Kit
 from ..settings import WorkerSettings
 from ..task import Task
+from ..worker import current_claim
 
 FAST_SETTINGS = WorkerSettings(
     worker_ttl=2.0,
@@ -34,6 +35,7 @@ class Execution:
     task_id: str
     name: str
     retry_count: int
+    attempt: int | None
     thread: int
     pid: int
     started: float
@@ -79,6 +81,7 @@ class RecordingHandler:
                     task.id,
                     task.name,
                     task.retry_count,
+                    claim.attempt if (claim := current_claim()) else None,
                     threading.get_ident(),
                     os.getpid(),
                     time.time(),
