@@ -1,9 +1,8 @@
 """Services: callables a worker process runs on their own threads.
 
 A service does one round of work and returns the seconds to wait before
-its next call. The singleton services (restore, purge, discard) take a
-backend Lock first, so one process at a time does their work; their writes
-are conditional anyway, so two of them running at once would be harmless.
+its next call. The purge and discard services take a backend Lock first, so
+one process at a time does their work; the restorer needs none (see there).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Protocol, TypeVar
 
-from .backend import Backend, Lock, StageInfo
+from .backend import Backend, Lock
 
 logger = logging.getLogger("taskkit.services")
 
@@ -65,17 +64,19 @@ class RefreshWorkerLifetime:
 
 
 class RestoreAbandonedTasks:
-    """Puts the tasks of dead workers back in the queue."""
+    """Puts the tasks of dead workers back in the queue.
+
+    It takes no lock: ``restore_abandoned`` is atomic and fenced per task, so
+    restorers in several processes cannot restore one attempt twice, and a
+    restorer that died holding a lock cannot delay recovery.
+    """
 
     def __init__(self, backend: Backend, interval: float) -> None:
         self.backend = backend
         self.interval = interval
-        self.lock = backend.get_lock("restore_abandoned_tasks")
 
     def __call__(self) -> float:
-        restored: list[StageInfo] = _under_lock(
-            self.lock, lambda: self.backend.restore_abandoned(BATCH), []
-        )
+        restored = self.backend.restore_abandoned(BATCH)
         for info in restored:
             logger.info(
                 "restored task %s of dead worker %s (attempt %d)",

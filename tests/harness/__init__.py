@@ -1,0 +1,1 @@
+"""Shared test harness: execution histories, the checker, private servers, a fault proxy."""

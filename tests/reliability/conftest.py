@@ -1,0 +1,121 @@
+"""Reliability tests (RELIABILITY.md): break things for real, then run the checker.
+
+Timings follow the plan: heartbeat H = 1 s, worker TTL = 3 s, restore
+interval R = 1 s, poll interval P = 0.2 s, slack 1.5 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness.app import ReliabilityHandler
+from harness.checker import Report, check
+from taskkit_core.testing import OpenConnection, wait_until
+from taskkit_core.testing.support import task_args
+
+from taskkit_core import Kit, TaskkitProcess, WorkerRuntime, WorkerSettings
+
+H, TTL, R, P, SLACK = 1.0, 3.0, 1.0, 0.2, 1.5
+SETTINGS = WorkerSettings(
+    worker_ttl=TTL,
+    heartbeat_interval=H,
+    restore_interval=R,
+    purge_interval=5.0,
+    shutdown_timeout=5.0,
+    event_wait=0.2,
+)
+
+
+@dataclass
+class Workload:
+    """A Kit over the test's namespace with the recording handler, and its workers."""
+
+    kit: Kit
+    history_dir: Path
+    processes: list[TaskkitProcess] = field(default_factory=list)
+    runtimes: list[WorkerRuntime] = field(default_factory=list)
+
+    @property
+    def multi_process(self) -> bool:
+        return self.kit.backend.capabilities.multi_process
+
+    def enqueue(self, count: int, start: int = 0, **data: Any) -> list[str]:
+        datas = ({"seq": i, **data} for i in range(start, start + count))
+        results = self.kit.initiate_tasks(*task_args("work", datas, group="r"))
+        return [r.task_id for r in results]
+
+    def start(self, processes: int, threads: int, **kwargs: Any) -> list[TaskkitProcess]:
+        """Worker processes where the backend allows them, else in-process runtimes."""
+        kwargs.setdefault("polling_interval", P)
+        if not self.multi_process:
+            self.runtimes += [
+                self.kit.start_threads({"r": threads}, **kwargs) for _ in range(processes)
+            ]
+            return []
+        started = self.kit.start_processes(processes, {"r": threads}, **kwargs)
+        self.processes += started
+        return started
+
+    def drain(self, task_ids: list[str], timeout: float = 60.0) -> None:
+        """Wait until every task is finished (or the timeout passes)."""
+        deadline = time.monotonic() + timeout
+        pending = list(task_ids)
+        while pending and time.monotonic() < deadline:
+            found = self.kit.backend.lookup_tasks(*pending)
+            done = set(self.kit.backend.get_done_task_ids(None, None, len(task_ids) * 2))
+            pending = [t for t in pending if t not in done and found.get(t) is not None]
+            if pending:
+                time.sleep(0.2)
+
+    def check(self, task_ids: list[str]) -> Report:
+        return check(self.kit.backend, task_ids, self.history_dir)
+
+    def held_by(self, process: TaskkitProcess) -> list[str]:
+        """Ids of the tasks staged to a worker process."""
+        marker = f":{process.pid}:"
+        return [i.task_id for i in self.kit.backend.get_stage_info(1000) if marker in i.worker_id]
+
+    def stop(self) -> None:
+        for runtime in self.runtimes:
+            runtime.stop(timeout=10)
+        for process in self.processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            process.join(15)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+
+@pytest.fixture
+def workload(
+    taskkit_open: OpenConnection, taskkit_namespace: str, tmp_path: Path
+) -> Iterator[Workload]:
+    connection = taskkit_open()
+    history_dir = tmp_path / "history"
+    kit = Kit(
+        connection.backend,
+        connection.bridge,
+        ReliabilityHandler(history_dir),
+        settings=SETTINGS,
+        backend_options={"namespace": taskkit_namespace},
+    )
+    load = Workload(kit, history_dir)
+    yield load
+    load.stop()
+
+
+def need_processes(workload: Workload) -> None:
+    if not workload.multi_process:
+        pytest.skip("needs worker processes (capability multi_process)")
+
+
+__all__ = ["SLACK", "TTL", "H", "P", "R", "Workload", "need_processes", "wait_until"]

@@ -1,0 +1,113 @@
+"""R1 baseline, R4 SIGKILL mid-task, R6 zombie fencing, R7 graceful shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from harness.history import read_history
+from taskkit_core.testing import wait_until
+
+from taskkit_core import TaskkitProcess
+
+from .conftest import SLACK, TTL, P, R, Workload, need_processes
+
+
+def test_r1_every_task_runs_exactly_once_without_faults(workload: Workload) -> None:
+    ids = workload.enqueue(1000, sleep=0.002)
+    workload.start(processes=2, threads=4)
+    workload.drain(ids, timeout=120)
+    report = workload.check(ids)
+    report.assert_clean()
+    assert report.executions_per_task == {1: 1000}
+    assert report.done == 1000
+
+
+def test_r4_tasks_of_a_sigkilled_worker_run_again_within_the_bound(workload: Workload) -> None:
+    need_processes(workload)
+    ids = workload.enqueue(40, sleep=1.0)
+    kills: list[tuple[float, list[str]]] = []
+    for _ in range(2):
+        (victim,) = workload.start(processes=1, threads=4)
+
+        def holds_four(victim: TaskkitProcess = victim) -> list[str]:
+            held = workload.held_by(victim)
+            return held if len(held) >= 4 else []
+
+        held = wait_until(holds_four, 30)
+        assert victim.pid is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        kills.append((time.time(), held))
+    workload.start(processes=2, threads=4)
+    workload.drain(ids, timeout=120)
+    report = workload.check(ids)
+    report.assert_clean(max_duplicated=4 * len(kills))
+    starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
+    bound = TTL + R + P + SLACK
+    for killed_at, held in kills:
+        for task_id in held:
+            restarts = [r["at"] for r in starts if r["task_id"] == task_id and r["at"] > killed_at]
+            assert restarts, f"task {task_id} of the killed worker never ran again"
+            assert min(restarts) - killed_at <= bound, (task_id, min(restarts) - killed_at)
+
+
+def test_r6_a_resumed_zombie_cannot_overwrite_the_new_result(workload: Workload) -> None:
+    need_processes(workload)
+    ids = workload.enqueue(2, sleep=4.0)
+    (zombie,) = workload.start(processes=1, threads=2)
+    wait_until(lambda: len(workload.held_by(zombie)) == 2, 30)
+    assert zombie.pid is not None
+    os.kill(zombie.pid, signal.SIGSTOP)
+    try:
+        workload.start(processes=1, threads=2)
+        time.sleep(3 * TTL)
+    finally:
+        os.kill(zombie.pid, signal.SIGCONT)
+    workload.drain(ids, timeout=60)
+    time.sleep(2 * 4.0)  # the zombie finishes its stale executions and tries to settle
+    report = workload.check(ids)
+    report.assert_clean(max_duplicated=2)
+    assert report.stale_ack_rejected >= 2, report.summary()
+    for task_id in ids:
+        _, encoded = workload.kit.backend.get_result(task_id)
+        assert f":{zombie.pid}:" not in encoded.decode(), "the zombie's result was kept"
+
+
+@pytest.mark.parametrize("signals", [1, 5])
+def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) -> None:
+    """One SIGTERM, or five 100 ms apart (as a process manager may send): a drain, exit 0."""
+    need_processes(workload)
+    ids = workload.enqueue(4, sleep=1.0)
+    (worker,) = workload.start(processes=1, threads=2)
+    wait_until(lambda: len(workload.held_by(worker)) == 2, 30)
+    assert worker.pid is not None
+    stopped_at = time.time()
+    for _ in range(signals):
+        os.kill(worker.pid, signal.SIGTERM)
+        time.sleep(0.1)
+    worker.join(15)
+    assert worker.exitcode == 0
+    report = workload.check(ids)
+    assert report.done == 2, report.summary()
+    starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
+    assert all(r["at"] < stopped_at for r in starts), "no claims after the signal"
+    assert workload.kit.backend.get_stage_info(10) == [], "nothing is left staged"
+    assert not [w for w, _ in workload.kit.backend.get_workers() if f":{worker.pid}:" in w]
+
+
+def test_r7_a_task_outliving_the_shutdown_timeout_is_released(workload: Workload) -> None:
+    need_processes(workload)
+    (task_id,) = workload.enqueue(1, sleep=30.0)
+    (worker,) = workload.start(processes=1, threads=1)
+    wait_until(lambda: workload.held_by(worker), 30)
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGTERM)
+    started = time.monotonic()
+    worker.join(30)
+    timeout = workload.kit.settings.shutdown_timeout
+    assert worker.exitcode == 0
+    assert time.monotonic() - started < timeout + SLACK + 1
+    (queued,) = workload.kit.backend.get_queued_tasks("r", 10)
+    assert queued.id == task_id, "the unfinished task went back to the queue at once"
