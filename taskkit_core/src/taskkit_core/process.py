@@ -57,6 +57,8 @@ class TaskkitProcess(BaseProcess):
         self.config = config
         self.num_worker_threads = config.threads_per_group
         self.start_method = start_method
+        # multiprocessing's bootstrap in the child reads this (None: the default method).
+        self._start_method = start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
         self._terminate_event = multiprocessing.get_context(start_method).Event()
 
