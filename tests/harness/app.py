@@ -9,9 +9,11 @@ execution's result was stored.
 
 from __future__ import annotations
 
-import hashlib
+import ctypes
+import functools
 import json
 import os
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,11 @@ from taskkit_core import Task, current_claim
 from .history import HistoryWriter, record_settles
 
 HISTORY_ENV = "TASKKIT_HISTORY_DIR"
+
+
+@functools.cache
+def _shuffled() -> list[float]:
+    return [random.random() for _ in range(1_000_000)]
 
 
 class ReliabilityHandler:
@@ -80,18 +87,20 @@ class ReliabilityHandler:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 sum(range(1000))
-        elif mode == "gil":  # C calls holding the GIL in long slices
-            block = b"x" * (64 * 1024 * 1024)
+        elif mode == "gil":  # C calls holding the GIL in ~0.3 s slices (sorting)
             end = time.monotonic() + seconds
             while time.monotonic() < end:
-                hashlib.sha256(block).digest()
+                sorted(_shuffled())
         elif mode == "exit":
             os._exit(1)
+        elif mode == "segfault":
+            ctypes.string_at(0)
         elif mode == "fail":
             raise ValueError(f"task {data['seq']} fails on purpose")
 
     def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
-        return None
+        retry = json.loads(task.data).get("retry")
+        return None if retry is None else float(retry)
 
     def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
         return json.dumps(data).encode()

@@ -51,17 +51,50 @@ class Workload:
         results = self.kit.initiate_tasks(*task_args("work", datas, group="r"))
         return [r.task_id for r in results]
 
-    def start(self, processes: int, threads: int, **kwargs: Any) -> list[TaskkitProcess]:
-        """Worker processes where the backend allows them, else in-process runtimes."""
+    def start(
+        self, processes: int, threads: int, env: dict[str, str] | None = None, **kwargs: Any
+    ) -> list[TaskkitProcess]:
+        """Worker processes where the backend allows them, else in-process runtimes.
+
+        ``env`` is added to the environment of the started processes only.
+        """
         kwargs.setdefault("polling_interval", P)
         if not self.multi_process:
             self.runtimes += [
                 self.kit.start_threads({"r": threads}, **kwargs) for _ in range(processes)
             ]
             return []
-        started = self.kit.start_processes(processes, {"r": threads}, **kwargs)
+        saved = dict(os.environ)
+        os.environ.update(env or {})
+        try:
+            started = self.kit.start_processes(processes, {"r": threads}, **kwargs)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
         self.processes += started
         return started
+
+    def keep_running(
+        self, processes: int, threads: int, task_ids: list[str], timeout: float
+    ) -> int:
+        """Like the supervisor: replace dead worker processes until the tasks are done.
+
+        Returns how many processes died.
+        """
+        deaths = 0
+        alive = self.start(processes, threads)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.all_done(task_ids):
+            for index, process in enumerate(alive):
+                if not process.is_alive():
+                    deaths += 1
+                    alive[index] = self.start(1, threads)[0]
+            time.sleep(0.2)
+        return deaths
+
+    def all_done(self, task_ids: list[str]) -> bool:
+        done = set(self.kit.backend.get_done_task_ids(None, None, len(task_ids) * 2))
+        return all(task_id in done for task_id in task_ids)
 
     def drain(self, task_ids: list[str], timeout: float = 60.0) -> None:
         """Wait until every task is finished (or the timeout passes)."""

@@ -101,7 +101,7 @@ class OutcomeKind(StrEnum):
     FAILED = "failed"  # store ``message``; the task is done, without a result
     RETRIED = "retried"  # back to the queue, due ``delay`` s from now, retry_count + 1
     DISCARDED = "discarded"  # delete the task; no result is kept
-    RELEASED = "released"  # back to the queue unchanged (claimed but never started)
+    RELEASED = "released"  # back to the queue unchanged, attempt given back (never started)
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,9 @@ class Backend(Protocol):
         Each outcome takes effect only if its task is still staged to
         ``claim.worker_id`` at ``claim.attempt`` (fencing); otherwise it
         changes nothing and its entry is False. A done task is disposable
-        ``task.ttl`` seconds after it finished.
+        ``task.ttl`` seconds after it finished. A released task gives its
+        attempt back: its next claim has the released claim's number again,
+        so stopping workers never counts against ``max_attempts``.
         """
         ...
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from .backend import Backend, Claim, Outcome
+from .crashpoints import crash_point
 from .handler import TaskHandler
 from .threads import OutageLog
 from .worker import run_task, running_claim
@@ -202,9 +203,12 @@ class GroupPool:
                 claim,
                 f"gave up after {claim.attempt - 1} attempts (max_attempts={self.max_attempts})",
             )
+        crash_point("after_claim")
         logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
         with running_claim(claim):
-            return run_task(self.handler, task).as_outcome(claim)
+            outcome = run_task(self.handler, task).as_outcome(claim)
+        crash_point("before_settle")
+        return outcome
 
     def _settle(self, outcome: Outcome) -> None:
         """Write the outcome, retrying through backend outages; log a refused (stale) write."""

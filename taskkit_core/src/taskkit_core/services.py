@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from typing import Protocol, TypeVar
 
 from .backend import Backend, Lock
+from .crashpoints import crash_point
 
 logger = logging.getLogger("taskkit.services")
 
@@ -55,6 +56,7 @@ class RefreshWorkerLifetime:
         self.last_success = float("-inf")
 
     def __call__(self) -> float:
+        crash_point("heartbeat")
         self.backend.set_worker_ttl(self.worker_ids, self.ttl)
         self.last_success = time.monotonic()
         return self.interval

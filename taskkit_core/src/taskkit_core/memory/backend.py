@@ -234,6 +234,7 @@ class MemoryBackend:
                 )
                 self._requeue(entry)
             case OutcomeKind.RELEASED:
+                entry.attempt -= 1
                 self._requeue(entry)
             case OutcomeKind.DISCARDED:
                 del self._space.tasks[claim.task.id]

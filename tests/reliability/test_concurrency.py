@@ -1,0 +1,60 @@
+"""R2 claim race, R9 long tasks under GIL pressure, R25 ordering."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from harness.history import read_history
+
+from taskkit_core import InitiateTaskArgs
+
+from .conftest import TTL, Workload, need_processes
+
+
+def test_r2_sixteen_workers_claim_each_task_once(workload: Workload) -> None:
+    need_processes(workload)
+    ids = workload.enqueue(3000)
+    more: list[str] = []
+    adder = threading.Thread(target=lambda: more.extend(workload.enqueue(1000, start=3000)))
+    started = time.monotonic()
+    workload.start(4, 4)
+    adder.start()
+    adder.join(60)
+    workload.drain([*ids, *more], timeout=120)
+    assert time.monotonic() - started < 120
+    report = workload.check([*ids, *more])
+    report.assert_clean()
+    assert report.executions_per_task == {1: 4000}
+    starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
+    assert {r["attempt"] for r in starts} == {1}, "every task was claimed exactly once"
+
+
+@pytest.mark.parametrize("mode", ["sleep", "busy", "gil"])
+def test_r9_long_tasks_are_not_restored_while_their_worker_lives(
+    workload: Workload, mode: str
+) -> None:
+    ids = workload.enqueue(2, sleep=4 * TTL, mode=mode)
+    workload.start(1, 2)
+    workload.start(1, 2)  # an idle second worker that would take over a restored task
+    workload.drain(ids, timeout=4 * TTL + 30)
+    report = workload.check(ids)
+    report.assert_clean()
+    assert report.executions_per_task == {1: 2}, "no restore, no duplicate"
+
+
+def test_r25_one_thread_runs_tasks_in_due_order(workload: Workload) -> None:
+    now = time.time()
+    items: list[InitiateTaskArgs] = [
+        {"group": "r", "name": "work", "data": {"seq": i}, "due": now - 100 + (i * 7) % 100}
+        for i in range(100)
+    ]
+    results = workload.kit.initiate_tasks(*items)
+    ids = [r.task_id for r in results]
+    workload.start(1, 1)
+    workload.drain(ids, timeout=60)
+    workload.check(ids).assert_clean()
+    starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
+    order = [r["seq"] for r in sorted(starts, key=lambda r: r["at"])]
+    assert order == sorted(range(100), key=lambda i: (i * 7) % 100)
