@@ -4,7 +4,9 @@ A Scheduler service walks the grid points passed since its last run, asks
 each entry's schedule which of them to fire, and stores its new state and
 the tasks it made in one compare-and-set step. The state therefore never
 says a point ran without its task existing, and two schedulers (in two
-processes) can never both enqueue the same point.
+processes) can never both enqueue the same point. That is why schedulers
+need no lock (taskkit 0.2 took one): every worker process runs them, the
+first to store a point wins, and a scheduler killed mid-step delays nothing.
 
 Missed points (the scheduler was down) are handed to the entry's
 DuplicationPolicy: OnlyLatest (the default) fires the latest missed point
@@ -183,15 +185,11 @@ class Scheduler:
         self.name = name
         self.backend = backend
         self.tzinfo = tzinfo
-        self.lock = backend.get_lock(f"scheduler.{name}")
 
     def __call__(self) -> float:
         start = _grid(cur_ts())
-        if self.entries and self.lock.acquire():
-            try:
-                self.schedule_due_points()
-            finally:
-                self.lock.release()
+        if self.entries:
+            self.schedule_due_points()
         return max(0.0, start + SCHEDULE_POINT_INTERVAL - cur_ts())
 
     def schedule_due_points(self) -> bool:
