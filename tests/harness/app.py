@@ -97,6 +97,10 @@ class ReliabilityHandler:
             ctypes.string_at(0)
         elif mode == "fail":
             raise ValueError(f"task {data['seq']} fails on purpose")
+        elif mode == "flaky":  # fails on its first data["failures"] attempts
+            claim = current_claim()
+            if claim is not None and claim.attempt <= int(data["failures"]):
+                raise ValueError(f"task {data['seq']} fails attempt {claim.attempt}")
 
     def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
         retry = json.loads(task.data).get("retry")

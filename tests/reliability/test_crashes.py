@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -9,7 +10,7 @@ from harness.history import read_history
 
 from taskkit_core import Failed
 
-from .conftest import Workload, need_processes
+from .conftest import SLACK, P, Workload, need_processes
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,24 @@ def test_r17_a_poison_task_fails_after_max_attempts(workload: Workload, mode: st
     assert deaths == (3 if mode != "fail" else 0), "no crash loop after the last attempt"
     with pytest.raises(Failed, match="gave up after 3 attempts"):
         workload.kit.backend.get_result(poison)
+
+
+@pytest.mark.parametrize("failures", [0, 1, 3, 5])
+def test_r18_retries_wait_their_delay_and_stop_at_max_attempts(
+    workload: Workload, failures: int
+) -> None:
+    delay = 0.5
+    workload.kit.settings = replace(workload.kit.settings, max_attempts=4)
+    (task_id,) = workload.enqueue(1, mode="flaky", failures=failures, retry=delay)
+    workload.start(1, 1)
+    workload.drain([task_id], timeout=30)
+    starts = sorted(
+        r["at"]
+        for r in read_history(workload.history_dir, "exec")
+        if r["task_id"] == task_id and r["event"] == "start"
+    )
+    assert len(starts) == min(failures + 1, 4)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert all(delay <= gap <= delay + P + SLACK for gap in gaps), gaps
+    report = workload.check([task_id])
+    report.assert_clean(max_duplicated=1, expect_failed=1 if failures >= 4 else 0)  # retries

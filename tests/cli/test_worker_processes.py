@@ -1,0 +1,128 @@
+"""`taskkit worker` with worker processes on backends that processes share.
+
+The supervisor starts the processes and logs each start and stop; SIGTERM
+or Ctrl-C lets the running task finish and exits 0; a second signal stops
+at once and puts the running task back in the queue. `taskkit enqueue`
+and `taskkit status` talk to the same backend from other processes.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from taskkit_core import Backend, Task
+from taskkit_core.registry import connect
+
+from .conftest import Shared
+from .support import APP, taskkit, worker
+
+ARGS = [APP, "--processes", "2", "--polling-interval", "0.2", "--shutdown-timeout", "20"]
+
+
+def enqueue(shared: Shared, name: str, data: Any, *extra: str) -> str:
+    """Put a task in through the CLI; return its id."""
+    result = taskkit("enqueue", APP, "default", name, "--data", json.dumps(data), *extra,
+                     env=shared.env())
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def snapshot(shared: Shared) -> dict[str, Any]:
+    result = taskkit("status", "--json", env=shared.env())
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+@contextmanager
+def backend_of(shared: Shared) -> Iterator[Backend]:
+    """The test's own connection to the backend, to check what the commands did."""
+    connection = connect(shared.url, namespace=shared.namespace)
+    try:
+        yield connection.backend
+    finally:
+        connection.close()
+
+
+def stored_result(shared: Shared, task_id: str) -> Any:
+    with backend_of(shared) as backend:
+        return json.loads(backend.get_result(task_id)[1])
+
+
+def test_worker_runs_tasks_shows_in_status_and_drains_on_sigterm(shared: Shared) -> None:
+    with worker(ARGS, shared.env()) as w:
+        w.wait_for_log("worker process 1 started")
+        running = enqueue(shared, "sleep", {"key": "t1", "seconds": 30, "gate": True})
+        with backend_of(shared) as backend:  # and one that is not due yet
+            backend.put_tasks(Task.init("default", "echo", b"1", due=time.time() + 3600))
+        shared.markers.wait_started("t1")
+        state = snapshot(shared)
+        w.send(signal.SIGTERM)
+        w.wait_for_log("stopping 2 worker process(es)")
+        shared.markers.open_gate("t1")  # the task finishes while the worker drains
+        assert w.wait(timeout=40) == 0, w.log
+    default = next(g for g in state["groups"] if g["group"] == "default")
+    assert (default["queued"], default["due_now"], default["in_flight"]) == (1, 0, 1)
+    assert len(state["workers"]) == 2
+    assert shared.markers.finished("t1")
+    assert stored_result(shared, running)["key"] == "t1"
+    assert w.log.count("started (pid") == 2 and w.log.count("stopped (code 0)") == 2, w.log
+
+
+def test_ctrl_c_drains_and_exits_0(sqlite: Shared) -> None:
+    with worker(ARGS, sqlite.env()) as w:
+        w.wait_for_log("worker process 1 started")
+        enqueue(sqlite, "sleep", {"key": "t1", "seconds": 30, "gate": True})
+        sqlite.markers.wait_started("t1")
+        w.ctrl_c()
+        w.wait_for_log("stopping 2 worker process(es)")
+        sqlite.markers.open_gate("t1")
+        assert w.wait(timeout=40) == 0, w.log
+    assert sqlite.markers.finished("t1")
+
+
+def test_a_second_signal_stops_at_once_and_puts_the_task_back(sqlite: Shared) -> None:
+    with worker(ARGS, sqlite.env()) as w:
+        w.wait_for_log("worker process 1 started")
+        enqueue(sqlite, "sleep", {"key": "t1", "seconds": 60})
+        sqlite.markers.wait_started("t1")
+        w.send(signal.SIGTERM)
+        w.wait_for_log("stopping 2 worker process(es)")
+        time.sleep(1.5)  # a second signal counts only a second after the first
+        began = time.monotonic()
+        w.send(signal.SIGTERM)
+        assert w.wait(timeout=20) == 0, w.log
+        assert time.monotonic() - began < 10, w.log
+    assert not sqlite.markers.finished("t1")
+    default = next(g for g in snapshot(sqlite)["groups"] if g["group"] == "default")
+    assert (default["queued"], default["in_flight"]) == (1, 0)
+
+
+def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
+    with worker(ARGS, sqlite.env()):
+        done = taskkit("enqueue", APP, "default", "echo", "--data", '{"x": [1, "é"]}',
+                       "--wait", "--timeout", "30", env=sqlite.env())
+        failed = taskkit("enqueue", APP, "other", "fail", "--data", '"boom"',
+                         "--wait", "--timeout", "30", env=sqlite.env())
+        late = taskkit("enqueue", APP, "default", "sleep", "--data",
+                       '{"key": "slow", "seconds": 30, "gate": true}', "--wait", "--timeout", "0.5",
+                       env=sqlite.env())
+        table = taskkit("status", env=sqlite.env()).stdout
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"x": [1, "é"]}
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert failed.stderr.count("\n") == 1
+    assert "failed: ValueError: failing on purpose: boom" in failed.stderr
+    assert late.returncode == 1 and "did not finish within 0.5 s" in late.stderr
+    # status: a row per group (default: echo and sleep; other: one failure) and the workers
+    rows = [line.split("│")[1:-1] for line in table.splitlines() if line.startswith("│")]
+    cells = {row[0].strip(): [c.strip() for c in row[1:]] for row in rows}
+    assert cells["other"][4] == "1"  # failed in the last hour
+    assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep in flight
+    assert table.count(socket.gethostname()) >= 2  # two worker processes

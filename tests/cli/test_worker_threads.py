@@ -1,0 +1,70 @@
+"""`taskkit worker` on memory://: the worker threads run in the command's own process.
+
+memory:// lives inside one process, so the test app puts its task in at
+import (TASKKIT_TEST_SEED) and the worker runs it in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from .support import APP, Markers, cli_env, worker
+
+
+def _env(markers: Markers, seconds: float, key: str = "t1") -> dict[str, str]:
+    return cli_env(
+        TASKKIT_URL="memory://",
+        TASKKIT_TEST_MARKERS=str(markers.directory),
+        TASKKIT_TEST_SEED=json.dumps({"key": key, "seconds": seconds, "gate": True}),
+    )
+
+
+ARGS = [APP, "--polling-interval", "0.2", "--shutdown-timeout", "20"]
+
+
+def test_sigterm_lets_the_running_task_finish_and_exits_0(markers: Markers) -> None:
+    with worker(ARGS, _env(markers, seconds=30)) as w:
+        markers.wait_started("t1")
+        w.send(signal.SIGTERM)
+        w.wait_for_log("send it again to stop at once")
+        markers.open_gate("t1")  # the task finishes while the worker drains
+        assert w.wait(timeout=30) == 0, w.log
+    assert markers.finished("t1"), w.log
+    assert "started: threads {'default': 2, 'other': 1}" in w.log  # THREADS of the app
+    assert "stopped" in w.log
+
+
+def test_ctrl_c_lets_the_running_task_finish_and_exits_0(markers: Markers) -> None:
+    with worker(ARGS, _env(markers, seconds=30)) as w:
+        markers.wait_started("t1")
+        w.ctrl_c()
+        w.wait_for_log("send it again to stop at once")
+        markers.open_gate("t1")
+        assert w.wait(timeout=30) == 0, w.log
+    assert markers.finished("t1"), w.log
+
+
+def test_a_second_signal_stops_at_once(markers: Markers) -> None:
+    with worker(ARGS, _env(markers, seconds=60)) as w:
+        markers.wait_started("t1")
+        w.send(signal.SIGTERM)
+        w.wait_for_log("send it again to stop at once")
+        time.sleep(1.5)  # a second signal counts only a second after the first
+        began = time.monotonic()
+        w.send(signal.SIGTERM)
+        assert w.wait(timeout=15) == 0, w.log
+        assert time.monotonic() - began < 10
+    assert not markers.finished("t1")
+    assert "putting running tasks back" in w.log
+
+
+def test_schedule_entries_are_run(markers: Markers) -> None:
+    env = cli_env(TASKKIT_URL="memory://", TASKKIT_TEST_MARKERS=str(markers.directory))
+    args = [APP, "--schedule", "taskapp:EVERY_5_SECONDS", "--threads", "default=1"]
+    with worker(args, env) as w:
+        markers.wait_started("scheduled", timeout=20)
+        w.send(signal.SIGTERM)
+        assert w.wait(timeout=30) == 0, w.log
+    assert "schedules: default" in w.log

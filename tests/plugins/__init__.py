@@ -1,0 +1,1 @@
+"""Tests of the third-party plugin path: the guide, the example plugin, broken plugins."""
