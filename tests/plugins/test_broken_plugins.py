@@ -188,13 +188,6 @@ def test_plugins_on_sys_path_are_found_without_being_passed_in(install: Install)
     assert entry.distribution == "taskkit-onpath"
 
 
-# The two tests below state behaviour the core does not have yet: the report of
-# issue 6 proposes the patch to registry.py. strict=True makes them fail as soon
-# as the patch lands, so the markers are removed then.
-CORE_GAP = "registry.add: one plugin's bad arguments break every URL (patch proposed in issue 6)"
-
-
-@pytest.mark.xfail(reason=CORE_GAP, raises=PluginError, strict=True)
 def test_an_invalid_scheme_is_a_failure_of_that_plugin_only(install: Install) -> None:
     install("taskkit-good", GOOD.format(scheme="good"))
     eps = install("taskkit-underscore", GOOD.format(scheme="acme_db"))
@@ -205,7 +198,6 @@ def test_an_invalid_scheme_is_a_failure_of_that_plugin_only(install: Install) ->
     assert "acme_db" in failure.error
 
 
-@pytest.mark.xfail(reason=CORE_GAP, strict=True)
 def test_capabilities_that_are_not_capabilities_are_refused_at_load(install: Install) -> None:
     nocaps = GOOD.format(scheme="nocaps").replace("Capabilities(multi_process=False)", "None")
     eps = install("taskkit-nocaps", nocaps)

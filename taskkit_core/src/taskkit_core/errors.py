@@ -29,6 +29,10 @@ class PluginError(TaskkitError):
     """A backend plugin could not be loaded or clashes with another one."""
 
 
+class SchemeConflictError(PluginError):
+    """Two installed distributions add the same URL scheme; no backend can be chosen."""
+
+
 class BackendUnavailable(TaskkitError):
     """The backend cannot be reached (server down, driver missing, bad credentials)."""
 

@@ -27,4 +27,6 @@ def taskkit_register_backends(registry: BackendRegistry) -> None:
     Called once per process, the first time a URL is opened or the installed
     backends are listed. Keep it cheap: import database drivers inside the
     opener, not here.
+
+    Added in taskkit-core 0.3.
     """

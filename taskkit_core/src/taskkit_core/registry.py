@@ -28,6 +28,7 @@ from .errors import (
     BackendUnavailable,
     ConfigurationError,
     PluginError,
+    SchemeConflictError,
     TaskkitError,
     UnknownBackendError,
 )
@@ -139,11 +140,10 @@ class BackendRegistry:
         with it); leave them None when the backend needs no storage set-up.
         """
         scheme = scheme.lower()
-        if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", scheme):
-            raise PluginError(f"{self._source.distribution}: invalid URL scheme {scheme!r}")
+        _check_backend(scheme, opener, capabilities, migrate, drop)
         existing = self._entries.get(scheme)
         if existing is not None:
-            raise PluginError(
+            raise SchemeConflictError(
                 f"the URL scheme {scheme!r} is claimed by two installed distributions: "
                 f"{existing.distribution} and {self._source.distribution}; uninstall one"
             )
@@ -166,6 +166,23 @@ class BackendRegistry:
 
     def _set_source(self, source: _Source) -> None:
         self._source = source
+
+
+def _check_backend(
+    scheme: str, opener: object, capabilities: object, migrate: object, drop: object
+) -> None:
+    """PluginError unless ``registry.add`` was given a usable scheme and callables."""
+    if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", scheme):
+        raise PluginError(
+            f"invalid URL scheme {scheme!r}: use a letter, then letters, digits, '+', '-' or '.'"
+        )
+    if not isinstance(capabilities, Capabilities):
+        raise PluginError(
+            f"{scheme}://: capabilities must be a taskkit_core.Capabilities, got {capabilities!r}"
+        )
+    for name, value in (("opener", opener), ("migrate", migrate), ("drop", drop)):
+        if not (callable(value) or (value is None and name != "opener")):
+            raise PluginError(f"{scheme}://: {name} must be callable, got {value!r}")
 
 
 @dataclass
@@ -245,19 +262,16 @@ def _register_backends_of(
     before = len(registry.entries())
     try:
         call(registry=registry)
-    except PluginError:
+    except SchemeConflictError:
         raise  # a scheme claimed twice is an error of the installation, not of one plugin
     except Exception as exc:
         failures.append(_failure_of(source, "taskkit_register_backends", exc))
         return
     if len(registry.entries()) == before:
-        failures.append(
-            PluginFailure(
-                entry_point="taskkit_register_backends",
-                distribution=source.distribution,
-                error="registered no URL scheme (is taskkit_register_backends marked @hookimpl?)",
-            )
+        nothing = PluginError(
+            "registered no URL scheme (is taskkit_register_backends marked @hookimpl?)"
         )
+        failures.append(_failure_of(source, "taskkit_register_backends", nothing))
 
 
 def _failure_of(source: _Source, where: str, exc: BaseException) -> PluginFailure:

@@ -81,7 +81,8 @@ def pytest_load_initial_conftests(
 ) -> None:
     """With --taskkit-url and no test paths, collect the kit's own suite."""
     namespace = early_config.known_args_namespace
-    if getattr(namespace, "taskkit_url", None) and not namespace.file_or_dir:
+    url = getattr(namespace, "taskkit_url", None) or os.environ.get("TASKKIT_TEST_URL")
+    if url and not namespace.file_or_dir:
         args.append(str(SUITE))
 
 
