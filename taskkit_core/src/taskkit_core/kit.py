@@ -245,8 +245,9 @@ class Kit:
         """Start worker processes and return at once.
 
         ``helper_services`` is a bool or a function of the process index.
-        ``start_method`` is "fork", "forkserver" or "spawn" (default: the
-        multiprocessing default of this platform).
+        ``start_method`` is "fork", "forkserver" or "spawn" (default:
+        forkserver, so no child inherits a lock held by a thread of this
+        process; the handler must be importable by the child).
         """
         self._check_processes(num_processes)
         return [

@@ -3,7 +3,8 @@
 A worker process never uses a connection of its parent: it opens its
 backend from the URL (and imports the handler, under spawn and
 forkserver) and runs one WorkerRuntime in its main thread. This works
-under the fork, forkserver and spawn start methods.
+under the fork, forkserver and spawn start methods; forkserver is the
+default (see default_start_method).
 
 Signals: a worker process ignores SIGINT (a terminal's Ctrl-C reaches the
 whole process group; the supervisor forwards it as SIGTERM). The first
@@ -32,6 +33,22 @@ from .settings import RuntimeConfig
 
 logger = logging.getLogger("taskkit.process")
 
+
+def default_start_method() -> str:
+    """forkserver where the platform has it, else spawn; never a plain fork by default.
+
+    A child forked from a parent with running threads can inherit a lock
+    one of them held (a database driver's, logging's) and hang on it for
+    ever; forkserver children are forked from a clean, single-threaded
+    server instead. The handler must therefore be importable (defined at
+    the top level of a module, and the main script guarded by
+    ``if __name__ == "__main__":``). Pass ``start_method="fork"`` to choose
+    fork anyway.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 REPEAT_SIGNAL_WINDOW = 1.0
 """Signals closer together than this count as one (killpg plus a forwarded signal)."""
 
@@ -56,11 +73,11 @@ class TaskkitProcess(BaseProcess):
         self.handler = handler
         self.config = config
         self.num_worker_threads = config.threads_per_group
-        self.start_method = start_method
-        # multiprocessing's bootstrap in the child reads this (None: the default method).
-        self._start_method = start_method
+        self.start_method = start_method or default_start_method()
+        # multiprocessing's bootstrap in the child reads this.
+        self._start_method = self.start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
-        self._terminate_event = multiprocessing.get_context(start_method).Event()
+        self._terminate_event = multiprocessing.get_context(self.start_method).Event()
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
         # Start with the chosen method, as the context's own Process class would.
