@@ -250,7 +250,8 @@ class Backend(Protocol):
         """Store a task that already ran outside any worker (eager mode).
 
         Exactly one of ``result`` and ``error`` is given; the task is done
-        now and disposable ``task.ttl`` seconds later.
+        now and disposable ``task.ttl`` seconds later. A task with the same
+        id is replaced.
         """
         ...
 
