@@ -92,8 +92,17 @@ class Worker:
     def log(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for_log(self, text: str, timeout: float = 20) -> None:
-        wait_until(lambda: text in self.log, timeout, f"log line {text!r} in:\n{self.log}")
+    def wait_for_log(self, text: str, timeout: float = 30, count: int = 1) -> None:
+        """Wait until ``text`` is in ``count`` lines of the log."""
+        wait_until(
+            lambda: self.log.count(text) >= count,
+            timeout,
+            f"{count} log line(s) with {text!r} in:\n{self.log}",
+        )
+
+    def wait_ready(self, processes: int = 1) -> None:
+        """Wait until every worker process (or the in-process worker) takes tasks."""
+        self.wait_for_log("started: threads", count=processes)
 
     def send(self, signum: int) -> None:
         """Send a signal to the worker command only (as `kill` or systemd would)."""

@@ -18,9 +18,9 @@ def send(shared: Shared, *args: str) -> str:
 
 def test_pause_stops_claiming_until_resume(sqlite: Shared) -> None:
     with worker([*ARGS, "--processes", "2"], sqlite.env()) as w:
-        w.wait_for_log("worker process 1 started")
+        w.wait_ready(processes=2)  # a process started later would not see the event
         assert send(sqlite, "pause") == "sent pause to all groups\n"
-        w.wait_for_log("control event pause")
+        w.wait_for_log("control event pause", count=2)
         send(sqlite, "enqueue", APP, "default", "sleep", "--data", '{"key": "t", "seconds": 0}')
         time.sleep(2)  # ten polling intervals: a worker that was not paused takes it
         assert not sqlite.markers.started("t")
@@ -30,9 +30,9 @@ def test_pause_stops_claiming_until_resume(sqlite: Shared) -> None:
 
 def test_shutdown_stops_the_worker_once_every_group_is_shut_down(sqlite: Shared) -> None:
     with worker([*ARGS, "--processes", "2"], sqlite.env()) as w:
-        w.wait_for_log("worker process 1 started")
+        w.wait_ready(processes=2)
         assert send(sqlite, "shutdown", "default") == "sent shutdown to groups default\n"
-        w.wait_for_log("control event shutdown")
+        w.wait_for_log("control event shutdown", count=2)
         time.sleep(1.5)  # more than the supervisor's look at the events (every 0.5 s)
         assert w.process.poll() is None, w.log  # the group "other" still runs
         send(sqlite, "shutdown", "other")
@@ -43,6 +43,6 @@ def test_shutdown_stops_the_worker_once_every_group_is_shut_down(sqlite: Shared)
 
 def test_shutdown_reaches_an_in_process_worker(sqlite: Shared) -> None:
     with worker([*ARGS, "--processes", "0"], sqlite.env()) as w:
-        w.wait_for_log(" started: threads")
+        w.wait_ready()
         assert send(sqlite, "shutdown") == "sent shutdown to all groups\n"
         assert w.wait(timeout=30) == 0, w.log

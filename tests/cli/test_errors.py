@@ -8,6 +8,7 @@ in any output, with or without --debug.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from taskkit_core.errors import UnknownBackendError
@@ -34,8 +35,6 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int) -
         (["status", "--url", "nosuch://x"], "no installed backend serves nosuch://"),
         (["status", "--url", "not a url"], "malformed backend URL"),
         (["status"], "no backend URL"),
-        (["migrate", "--url", "nosuch://x"], "no installed backend serves nosuch://"),
-        (["pause", "--url", "nosuch://x"], "no installed backend serves nosuch://"),
         (["enqueue", "no_such_module:kit", "default", "echo", *MEMORY], "cannot import"),
         (["enqueue", "taskapp:missing", "default", "echo", *MEMORY], "has no attribute"),
         (["enqueue", "taskapp:THREADS", "default", "echo", *MEMORY], "not a Kit or TaskHandler"),
@@ -114,13 +113,6 @@ def test_status_on_an_unreachable_server_prints_one_line_without_the_password(
         assert "postgresql://u:***@127.0.0.1:1/db" in line
 
 
-def assert_no_secret(output: str, secret: str) -> None:
-    """Neither the secret nor any 5-character piece of it is in ``output``."""
-    pieces = {secret[i : i + 5] for i in range(len(secret) - 4)}
-    leaked = [piece for piece in pieces if piece in output]
-    assert not leaked, f"{leaked} leaked into: {output}"
-
-
 @pytest.mark.parametrize(
     ("canary", "scheme", "how"),
     [(canary, "postgresql", "argv") for canary in CANARIES]
@@ -139,7 +131,6 @@ def test_status_never_shows_the_password(canary: str, scheme: str, how: str) -> 
 @pytest.mark.parametrize(
     "command",
     [
-        ["migrate"],
         ["migrate", "--sql"],
         ["pause"],
         ["enqueue", APP, "default", "echo"],
@@ -153,3 +144,13 @@ def test_no_command_shows_the_password(command: list[str]) -> None:
     result = taskkit("--debug", *command, "--url", f"postgresql://user:{canary}@127.0.0.1:1/0")
     assert result.returncode in (1, 2)
     assert_no_secret(result.stdout + result.stderr, canary)
+
+
+def test_storage_that_is_not_migrated_is_a_runtime_error_that_says_what_to_run(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'never-migrated.db'}"
+    if not _installed(url):
+        pytest.skip("taskkit-sql is not installed")
+    line = assert_one_error_line(taskkit("status", "--url", url), 1)
+    assert "taskkit migrate" in line

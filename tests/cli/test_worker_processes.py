@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from taskkit_core import Backend, Task
 from taskkit_core.registry import connect
+
+from taskkit_core import Backend, Task
 
 from .conftest import Shared
 from .support import APP, taskkit, worker
@@ -27,8 +28,9 @@ ARGS = [APP, "--processes", "2", "--polling-interval", "0.2", "--shutdown-timeou
 
 def enqueue(shared: Shared, name: str, data: Any, *extra: str) -> str:
     """Put a task in through the CLI; return its id."""
-    result = taskkit("enqueue", APP, "default", name, "--data", json.dumps(data), *extra,
-                     env=shared.env())
+    result = taskkit(
+        "enqueue", APP, "default", name, "--data", json.dumps(data), *extra, env=shared.env()
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -100,19 +102,49 @@ def test_a_second_signal_stops_at_once_and_puts_the_task_back(sqlite: Shared) ->
         assert w.wait(timeout=20) == 0, w.log
         assert time.monotonic() - began < 10, w.log
     assert not sqlite.markers.finished("t1")
-    default = next(g for g in snapshot(sqlite)["groups"] if g["group"] == "default")
-    assert (default["queued"], default["in_flight"]) == (1, 0)
+    with backend_of(sqlite) as backend:  # back in the queue, for the next worker
+        (stats,) = backend.group_stats(since=0)
+    assert (stats.queued, stats.in_flight) == (1, 0)
 
 
 def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
     with worker(ARGS, sqlite.env()):
-        done = taskkit("enqueue", APP, "default", "echo", "--data", '{"x": [1, "é"]}',
-                       "--wait", "--timeout", "30", env=sqlite.env())
-        failed = taskkit("enqueue", APP, "other", "fail", "--data", '"boom"',
-                         "--wait", "--timeout", "30", env=sqlite.env())
-        late = taskkit("enqueue", APP, "default", "sleep", "--data",
-                       '{"key": "slow", "seconds": 30, "gate": true}', "--wait", "--timeout", "0.5",
-                       env=sqlite.env())
+        done = taskkit(
+            "enqueue",
+            APP,
+            "default",
+            "echo",
+            "--data",
+            '{"x": [1, "é"]}',
+            "--wait",
+            "--timeout",
+            "30",
+            env=sqlite.env(),
+        )
+        failed = taskkit(
+            "enqueue",
+            APP,
+            "other",
+            "fail",
+            "--data",
+            '"boom"',
+            "--wait",
+            "--timeout",
+            "30",
+            env=sqlite.env(),
+        )
+        late = taskkit(
+            "enqueue",
+            APP,
+            "default",
+            "sleep",
+            "--data",
+            '{"key": "slow", "seconds": 30, "gate": true}',
+            "--wait",
+            "--timeout",
+            "0.5",
+            env=sqlite.env(),
+        )
         table = taskkit("status", env=sqlite.env()).stdout
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"x": [1, "é"]}

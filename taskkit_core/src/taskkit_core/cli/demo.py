@@ -1,0 +1,189 @@
+"""``taskkit demo``: run the shop example app end to end and show what happened.
+
+It migrates the backend (by default a SQLite file ``taskkit-demo.db`` in
+the working directory, or memory:// when taskkit-sql is not installed),
+clears the demo's namespace, starts workers (processes where the backend
+allows, threads otherwise), puts in ``--tasks`` tasks, shows a progress bar
+with tasks/s, and ends with a summary table.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from ..backend import Backend
+from ..demo.app import THREADS, ShopHandler, workload
+from ..errors import UnknownBackendError
+from ..kit import Kit
+from ..registry import lookup_backend, migrate
+from ..settings import WorkerSettings
+from ..url import mask_url
+from .child_logging import share_logging_with_workers
+from .demo_report import collect, summary_table
+from .errors import CommandError
+from .options import namespace_option, option, state, taskkit_command, url_option
+from .output import remember_url, stderr, stdout
+
+DEMO_NAMESPACE = "taskkit_demo"
+DEMO_FILE = "taskkit-demo.db"
+POLL = 0.1
+DEMO_SETTINGS = WorkerSettings(shutdown_timeout=5.0, event_wait=0.2)
+
+
+def default_url() -> str:
+    """A SQLite file in the working directory, or memory:// without taskkit-sql."""
+    url = f"sqlite:///{Path.cwd() / DEMO_FILE}"
+    try:
+        lookup_backend(url)
+    except UnknownBackendError:
+        stderr().print(
+            'taskkit-sql is not installed (pip install "taskkit[sqlite]"): '
+            "running the demo on memory://",
+            markup=False,
+        )
+        return "memory://"
+    return url
+
+
+class RateColumn(ProgressColumn):
+    """Finished tasks per second since the bar started."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:6.1f} tasks/s", style="progress.data.speed")
+
+
+@click.command("demo")
+@url_option
+@namespace_option
+@option(
+    "--tasks",
+    "-n",
+    env="TASKKIT_DEMO_TASKS",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="How many tasks to run.",
+)
+@option(
+    "--processes",
+    "-p",
+    env="TASKKIT_PROCESSES",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes, where the backend allows them.",
+)
+@taskkit_command
+def demo_command(url: str | None, namespace: str | None, tasks: int, processes: int) -> int:
+    """Run an example app (a shop's background jobs) and show what taskkit does.
+
+    Uses --url if given, else a SQLite file ./taskkit-demo.db (memory:// when
+    taskkit-sql is not installed). The demo's tasks live in their own namespace
+    (default taskkit_demo), which it clears first.
+    """
+    if not state().log_level_given:
+        logging.getLogger().setLevel(logging.WARNING)  # keep worker lines off the bar
+    url = url or default_url()
+    remember_url(url)
+    namespace = namespace or DEMO_NAMESPACE
+    migrate(url, namespace=namespace)
+    kit = Kit.from_url(url, ShopHandler(), settings=DEMO_SETTINGS, namespace=namespace)
+    try:
+        kit.backend.destroy_all()
+        where = _describe(kit, processes)
+        stderr().print(f"taskkit demo: {tasks} tasks on {mask_url(url)} ({where})", markup=False)
+        with _workers(kit, processes):
+            started = time.monotonic()
+            task_ids = [r.task_id for r in kit.initiate_tasks(*workload(tasks))]
+            _show_progress(kit.backend, tasks, time.time() - 1)
+            wall = time.monotonic() - started
+        kinds = collect(kit.backend, kit.handler, task_ids)
+    finally:
+        kit.close()
+    console = stdout()
+    console.print(summary_table(kinds, wall, where))
+    if kit.backend.capabilities.multi_process:
+        click.echo(next_steps(url, namespace))
+    return 0
+
+
+def next_steps(url: str, namespace: str) -> str:
+    """How to run the same app with a real worker, against the demo's backend."""
+    app = "taskkit_core.demo.app:handler"
+    data = '{"to": "ann@example.com", "n": 1}'
+    return (
+        "\nNext, the same app with a worker of its own (in two terminals):\n"
+        f"  export TASKKIT_URL={mask_url(url)} TASKKIT_NAMESPACE={namespace}\n"
+        f"  taskkit worker {app}\n"
+        f"  taskkit enqueue {app} default send_email --data '{data}' --wait\n"
+        "  taskkit status"
+    )
+
+
+def _describe(kit: Kit, processes: int) -> str:
+    threads = " + ".join(f"{n} {g}" for g, n in THREADS.items())
+    if kit.backend.capabilities.multi_process:
+        return f"{processes} worker processes x ({threads}) threads"
+    return f"worker threads in this process: {threads}"
+
+
+@contextmanager
+def _workers(kit: Kit, processes: int) -> Iterator[None]:
+    """Worker processes (or threads) for the duration of the block, drained after."""
+    if not kit.backend.capabilities.multi_process:
+        with kit.start_threads(THREADS, polling_interval=POLL):
+            yield
+        return
+    share_logging_with_workers()
+    started = kit.start_processes(processes, THREADS, polling_interval=POLL)
+    try:
+        yield
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.join(DEMO_SETTINGS.shutdown_timeout + 5)
+
+
+def _finished(backend: Backend, since: float) -> int:
+    return sum(s.done + s.failed for s in backend.group_stats(since=since))
+
+
+def _show_progress(backend: Backend, total: int, since: float) -> None:
+    """A live bar until every task has finished (or the time limit passes)."""
+    deadline = time.monotonic() + max(60.0, total * 0.5)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("running"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr(), transient=False) as progress:
+        bar = progress.add_task("tasks", total=total)
+        while (done := _finished(backend, since)) < total:
+            progress.update(bar, completed=done)
+            if time.monotonic() > deadline:
+                raise CommandError(f"only {done} of {total} demo tasks finished in time")
+            time.sleep(POLL)
+        progress.update(bar, completed=total)

@@ -1,0 +1,144 @@
+"""The options several commands share, each with its environment-variable twin.
+
+Backend URLs are best given through the environment (TASKKIT_URL, or
+TASKKIT_URL_FILE naming a file that holds the URL): command-line arguments
+are visible to every user of the machine in ``ps``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from .output import configure_logging, remember_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+URL_HELP = (
+    "Backend URL, e.g. sqlite:///tasks.db or postgresql://user@host/db. Prefer the "
+    "environment (TASKKIT_URL, or TASKKIT_URL_FILE naming a file that holds the URL): "
+    "command-line arguments, and so a password in them, are visible in `ps`."
+)
+
+
+@dataclass
+class State:
+    """Settings of the whole invocation, shared by the group and its commands."""
+
+    debug: bool = False
+    log_level: str = "INFO"
+    log_level_given: bool = False
+
+
+def state() -> State:
+    """The State of the running invocation."""
+    return click.get_current_context().ensure_object(State)
+
+
+def option(*decls: str, env: str, **kwargs: Any) -> Callable[[F], F]:
+    """A click option whose environment variable ``env`` is shown in --help."""
+    return click.option(*decls, envvar=env, show_envvar=True, **kwargs)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).debug = True
+
+
+def _set_log_level(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    source = ctx.get_parameter_source(param.name or "")
+    if source is not None and source.name != "DEFAULT":
+        current = ctx.ensure_object(State)
+        current.log_level, current.log_level_given = value.upper(), True
+
+
+def common_options(func: F) -> F:
+    """--debug and --log-level, accepted before or after the command name."""
+    func = option(
+        "--log-level",
+        env="TASKKIT_LOG_LEVEL",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+        default="INFO",
+        show_default=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_log_level,
+        help="Lowest level of log lines written to stderr (worker processes inherit it).",
+    )(func)
+    return option(
+        "--debug",
+        env="TASKKIT_DEBUG",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show the traceback of an error, not just its one line.",
+    )(func)
+
+
+def taskkit_command(func: F) -> F:
+    """Add the common options and set up logging before the command runs."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        configure_logging(state().log_level)
+        return func(*args, **kwargs)
+
+    return common_options(cast(F, wrapper))
+
+
+def _url_from_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read TASKKIT_URL_FILE {path!r}: {exc.strerror}", param_hint="--url"
+        ) from None
+
+
+def _take_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None and os.environ.get("TASKKIT_URL_FILE"):
+        value = _url_from_file(os.environ["TASKKIT_URL_FILE"])
+    if value is not None:
+        remember_url(value)
+    return value
+
+
+def url_option(func: F) -> F:
+    """--url (TASKKIT_URL); its password is masked in every output of the command."""
+    return option("--url", env="TASKKIT_URL", metavar="URL", callback=_take_url, help=URL_HELP)(
+        func
+    )
+
+
+def need_url(url: str | None) -> str:
+    """``url``, or a usage error saying how to give one."""
+    if not url:
+        raise click.UsageError(
+            "no backend URL: set TASKKIT_URL (or TASKKIT_URL_FILE) or pass --url"
+        )
+    return url
+
+
+def namespace_option(func: F) -> F:
+    """--namespace (TASKKIT_NAMESPACE): the table or key prefix of the backend."""
+    return option(
+        "--namespace",
+        env="TASKKIT_NAMESPACE",
+        metavar="NAME",
+        help="Keep apart from other applications on the same server (table or key "
+        "prefix; letters, digits, underscores). Default: the backend's.",
+    )(func)
+
+
+def backend_options(namespace: str | None) -> dict[str, Any]:
+    """The options to open a backend with: only those the user gave."""
+    return {} if namespace is None else {"namespace": namespace}

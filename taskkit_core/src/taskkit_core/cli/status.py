@@ -1,0 +1,72 @@
+"""``taskkit status``: the groups and workers of a backend, once or refreshed in place."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from rich.live import Live
+
+from ..backend import Backend
+from .connection import app_option, load_optional_app, opened, warn_if_private
+from .options import namespace_option, option, taskkit_command, url_option
+from .output import print_json, stdout
+from .status_view import render, take_snapshot
+
+
+@click.command("status")
+@url_option
+@namespace_option
+@app_option
+@option("--watch", "-w", env="TASKKIT_WATCH", is_flag=True, help="Refresh in place until Ctrl-C.")
+@option(
+    "--interval",
+    env="TASKKIT_INTERVAL",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between refreshes with --watch.",
+)
+@option(
+    "--json",
+    "as_json",
+    env="TASKKIT_JSON",
+    is_flag=True,
+    help="Print one JSON document instead of tables.",
+)
+@taskkit_command
+def status_command(
+    url: str | None,
+    namespace: str | None,
+    app_spec: str | None,
+    watch: bool,
+    interval: float,
+    as_json: bool,
+) -> int:
+    """Show per group the queued, due, running, done and failed tasks, and the workers.
+
+    Done and failed count the last hour; "oldest waiting" is how long the
+    oldest due task has waited. A worker's last heartbeat is estimated from
+    its lease (expiry minus the default worker TTL of 10 s).
+    """
+    with opened(url, namespace, load_optional_app(app_spec)) as connection:
+        warn_if_private(connection, "it shows only this command's own (empty) state")
+        if as_json:
+            print_json(take_snapshot(connection.backend).to_json())
+        elif watch:
+            _watch(connection.backend, interval)
+        else:
+            stdout().print(render(take_snapshot(connection.backend)))
+    return 0
+
+
+def _watch(backend: Backend, interval: float) -> None:
+    """Redraw the snapshot every ``interval`` seconds until Ctrl-C."""
+    try:
+        with Live(render(take_snapshot(backend)), console=stdout(), auto_refresh=False) as live:
+            while True:
+                time.sleep(interval)
+                live.update(render(take_snapshot(backend)), refresh=True)
+    except KeyboardInterrupt:
+        return

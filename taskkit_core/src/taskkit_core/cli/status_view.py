@@ -1,0 +1,164 @@
+"""What ``taskkit status`` shows: a snapshot of the groups and workers, as tables or JSON.
+
+Worker leases store only their expiry, so the last heartbeat is estimated
+as the expiry minus the default worker TTL; the table shows the expiry too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+
+from ..backend import Backend
+from ..clock import cur_ts
+from ..settings import WorkerSettings
+from ..url import mask_url
+
+WINDOW = 3600.0
+"""Done and failed counts cover this many seconds back."""
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: str
+    queued: int
+    due_now: int
+    in_flight: int
+    done_last_hour: int
+    failed_last_hour: int
+    oldest_waiting_seconds: float | None
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    worker_id: str
+    host: str
+    pid: str
+    lease_expires_in_seconds: float
+    last_heartbeat_seconds_ago: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of one backend namespace at ``taken`` (seconds since the epoch)."""
+
+    url: str
+    namespace: str
+    taken: float
+    groups: list[GroupRow]
+    workers: list[WorkerRow]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def take_snapshot(backend: Backend) -> Snapshot:
+    """Read the group counts and the workers from ``backend``."""
+    now = cur_ts()
+    ttl = WorkerSettings().worker_ttl
+    groups = [
+        GroupRow(
+            s.group,
+            s.queued,
+            s.due,
+            s.in_flight,
+            s.done,
+            s.failed,
+            None if s.oldest_due is None else max(0.0, now - s.oldest_due),
+        )
+        for s in backend.group_stats(since=now - WINDOW)
+    ]
+    workers = [
+        _worker_row(worker_id, expiry, now, ttl) for worker_id, expiry in backend.get_workers()
+    ]
+    return Snapshot(mask_url(backend.url), backend.namespace, now, groups, workers)
+
+
+def _worker_row(worker_id: str, expiry: float, now: float, ttl: float) -> WorkerRow:
+    host, _, rest = worker_id.partition(":")
+    pid = rest.partition(":")[0] if rest else ""
+    return WorkerRow(
+        worker_id=worker_id,
+        host=host if rest else "",
+        pid=pid,
+        lease_expires_in_seconds=expiry - now,
+        last_heartbeat_seconds_ago=max(0.0, now - (expiry - ttl)),
+    )
+
+
+def duration(seconds: float) -> str:
+    """A short human duration: 0.4 s, 12 s, 3 min, 2.5 h, 4 d."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def _lease(seconds: float) -> str:
+    if seconds >= 0:
+        return f"expires in {duration(seconds)}"
+    return f"[red]expired {duration(-seconds)} ago[/red]"
+
+
+def groups_table(snapshot: Snapshot) -> Table:
+    """One row per group that has tasks."""
+    table = Table(title="Groups", title_justify="left")
+    table.add_column("group", overflow="fold")
+    for name in ("queued", "due now", "in flight", "done 1h", "failed 1h", "oldest wait"):
+        table.add_column(name, justify="right")
+    for g in snapshot.groups:
+        oldest = "-" if g.oldest_waiting_seconds is None else duration(g.oldest_waiting_seconds)
+        failed = f"[red]{g.failed_last_hour}[/red]" if g.failed_last_hour else "0"
+        table.add_row(
+            escape(g.group),
+            str(g.queued),
+            str(g.due_now),
+            str(g.in_flight),
+            str(g.done_last_hour),
+            failed,
+            oldest,
+        )
+    if not snapshot.groups:
+        table.caption = "no tasks queued, running or finished in the last hour"
+    return table
+
+
+def workers_table(snapshot: Snapshot) -> Table:
+    """One row per worker process that holds (or held) a lease."""
+    table = Table(title="Workers", title_justify="left")
+    table.add_column("worker", overflow="fold")
+    table.add_column("host", overflow="fold")
+    table.add_column("pid", justify="right")
+    table.add_column("last heartbeat", justify="right")
+    table.add_column("lease", justify="right")
+    for w in snapshot.workers:
+        table.add_row(
+            escape(w.worker_id),
+            escape(w.host),
+            w.pid,
+            f"~{duration(w.last_heartbeat_seconds_ago)} ago",
+            _lease(w.lease_expires_in_seconds),
+        )
+    if not snapshot.workers:
+        table.caption = "no live workers"
+    return table
+
+
+def render(snapshot: Snapshot) -> Group:
+    """The heading and both tables, for printing or for a live display."""
+    when = datetime.fromtimestamp(snapshot.taken).strftime("%H:%M:%S")
+    heading = (
+        f"[bold]{escape(snapshot.url)}[/bold]  namespace [bold]{escape(snapshot.namespace)}[/bold]"
+        f"  at {when}"
+    )
+    return Group(heading, groups_table(snapshot), workers_table(snapshot))

@@ -1,0 +1,207 @@
+"""``taskkit worker APP``: run the app's worker processes (or threads) until stopped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+
+from ..kit import Kit, ScheduleEntriesCompatMapping
+from ..settings import RuntimeConfig
+from ..url import mask_url
+from .app import App, load_app, load_schedule, with_shutdown_timeout
+from .child_logging import share_logging_with_workers
+from .options import (
+    backend_options,
+    namespace_option,
+    option,
+    taskkit_command,
+    url_option,
+)
+from .worker_processes import ShutdownWatch
+from .worker_threads import ThreadsWorker
+
+logger = logging.getLogger("taskkit.cli")
+
+
+def parse_threads(values: Sequence[str]) -> dict[str, int]:
+    """``["default=4", "emails=2"]`` as ``{"default": 4, "emails": 2}``."""
+    threads: dict[str, int] = {}
+    for value in values:
+        group, sep, count = value.rpartition("=")
+        if not sep or not group or not count.strip().isdigit():
+            raise click.BadParameter(
+                f"expected GROUP=N (e.g. default=4), got {value!r}", param_hint="--threads"
+            )
+        threads[group] = int(count)
+    return threads
+
+
+def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
+    threads = parse_threads(given) if given else app.threads
+    if not threads:
+        raise click.UsageError(
+            f"no worker threads: pass --threads GROUP=N (e.g. --threads default=4) "
+            f"or define THREADS = {{'default': 4}} next to {app.spec}"
+        )
+    return threads
+
+
+@click.command("worker")
+@click.argument("app_spec", metavar="APP", envvar="TASKKIT_APP")
+@url_option
+@namespace_option
+@option(
+    "--processes",
+    "-p",
+    env="TASKKIT_PROCESSES",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes, each with all the threads. 0 runs the threads in this "
+    "process, the mode used anyway on a backend private to one process (memory://).",
+)
+@option(
+    "--threads",
+    "-t",
+    env="TASKKIT_THREADS",
+    multiple=True,
+    metavar="GROUP=N",
+    help="Worker threads per group, repeatable (the variable: space-separated). "
+    "Default: THREADS of the app's module.",
+)
+@option(
+    "--polling-interval",
+    env="TASKKIT_POLLING_INTERVAL",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="How often an idle group asks for due tasks. Default: 1 to 4 s, growing with its threads.",
+)
+@option(
+    "--helper-services/--no-helper-services",
+    env="TASKKIT_HELPER_SERVICES",
+    default=True,
+    show_default=True,
+    help="Run the services that restore tasks of dead workers, forget dead workers "
+    "and delete expired results. Turn off where other workers run them.",
+)
+@option(
+    "--shutdown-timeout",
+    env="TASKKIT_SHUTDOWN_TIMEOUT",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="How long running tasks may finish after SIGTERM or Ctrl-C. Default: the "
+    "Kit's settings (30 s).",
+)
+@option(
+    "--schedule",
+    env="TASKKIT_SCHEDULE",
+    metavar="MODULE:ATTR",
+    help="Schedule entries to run (a list, or a dict of named lists). Default: "
+    "SCHEDULE of the app's module, if any.",
+)
+@option(
+    "--start-method",
+    env="TASKKIT_START_METHOD",
+    type=click.Choice(["fork", "forkserver", "spawn"]),
+    help="How worker processes start. Default: the platform's.",
+)
+@taskkit_command
+def worker_command(
+    app_spec: str,
+    url: str | None,
+    namespace: str | None,
+    processes: int,
+    threads: tuple[str, ...],
+    polling_interval: float | None,
+    helper_services: bool,
+    shutdown_timeout: float | None,
+    schedule: str | None,
+    start_method: str | None,
+) -> int:
+    """Run the workers of APP until SIGTERM, Ctrl-C or `taskkit shutdown`.
+
+    APP (or TASKKIT_APP) is module:attribute naming a Kit, or a TaskHandler
+    together with --url. Next to it the module may define THREADS (worker
+    threads per group, e.g. {"default": 4}) and SCHEDULE (schedule entries to
+    run: a list, or a dict of named lists).
+
+    A process that dies is restarted. The first SIGTERM or Ctrl-C stops taking
+    tasks and lets running ones finish within the shutdown timeout, then exits
+    0; a second signal a second later puts running tasks back in the queue and
+    exits at once.
+    """
+    app = load_app(app_spec)
+    plan = Plan(
+        processes=processes,
+        threads=_threads_for(app, threads),
+        schedule=load_schedule(schedule) if schedule else app.schedule,
+        polling_interval=polling_interval,
+        helper_services=helper_services,
+        start_method=start_method,
+    )
+    RuntimeConfig.build(plan.threads, polling_interval=polling_interval)  # validate early
+    settings = with_shutdown_timeout(app.settings(), shutdown_timeout)
+    kit = app.open_kit(url, backend_options(namespace), settings)
+    try:
+        if processes == 0 or not kit.backend.capabilities.multi_process:
+            _run_threads(kit, plan)
+        else:
+            _run_processes(kit, plan)
+    finally:
+        kit.close()
+    return 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the worker command was asked to run."""
+
+    processes: int
+    threads: dict[str, int]
+    schedule: ScheduleEntriesCompatMapping | None
+    polling_interval: float | None
+    helper_services: bool
+    start_method: str | None
+
+    def describe(self, mode: str) -> str:
+        schedules = ", ".join(sorted(self.schedule)) if self.schedule else "none"
+        return f"{mode}; threads per group {self.threads}; schedules: {schedules}"
+
+
+def _run_threads(kit: Kit, plan: Plan) -> None:
+    where = mask_url(kit.backend.url)
+    if plan.processes > 1:
+        logger.warning("%s is private to one process: running the threads in this process", where)
+    logger.info("taskkit worker on %s: %s", where, plan.describe("worker threads in this process"))
+    ThreadsWorker(kit.settings.shutdown_timeout).run(
+        lambda: kit.start_threads(
+            plan.threads,
+            schedule_entries=plan.schedule,
+            polling_interval=plan.polling_interval,
+            helper_services=plan.helper_services,
+        )
+    )
+
+
+def _run_processes(kit: Kit, plan: Plan) -> None:
+    mode = f"{plan.processes} worker process(es)"
+    logger.info("taskkit worker on %s: %s", mask_url(kit.backend.url), plan.describe(mode))
+    share_logging_with_workers()
+    try:
+        with ShutdownWatch(kit.bridge, [g for g, n in plan.threads.items() if n > 0]):
+            kit.start(
+                plan.processes,
+                plan.threads,
+                schedule_entries=plan.schedule,
+                polling_interval=plan.polling_interval,
+                helper_services=plan.helper_services,
+                start_method=plan.start_method,
+            )
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the processes have drained
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise

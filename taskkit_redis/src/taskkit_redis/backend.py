@@ -1,0 +1,302 @@
+"""The Backend protocol on Redis: every multi-key step is one Lua script call.
+
+Claims, settles, restores, puts, discards and scheduler writes each run as
+one script (see ``scripts`` and ``lua/``), atomic and in one round trip;
+leases, due checks of claims, retries and expiry use the server's clock
+(``TIME`` inside the scripts). Reads that need no atomicity are plain
+commands, pipelined. The key layout is documented in ``keys``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+from taskkit_core.backend import Claim, GroupStats, Outcome, OutcomeKind, StageInfo
+from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
+from taskkit_core.registry import scrub_password
+from taskkit_core.task import Task
+from taskkit_core.url import mask_url, parse_url
+
+from . import stats
+from .keys import Keys
+from .locks import RedisLock
+from .plugin import CAPABILITIES
+from .pubsub import WakeListener
+from .records import (
+    TASK_FIELDS,
+    Value,
+    decode_claim,
+    decode_stage_info,
+    decode_task,
+    number,
+    task_args,
+    text,
+)
+from .scripts import Scripts
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+UNLINK_BATCH = 500
+STATE = len(TASK_FIELDS)  # index of the state field in rows read with _TASK_AND_STATE
+_TASK_AND_STATE = [*TASK_FIELDS, "st"]
+
+
+class RedisBackend:
+    """Tasks, workers, locks and schedules of one namespace on one Redis server."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, url: str, client: Redis, keys: Keys) -> None:
+        self.url = url
+        self.namespace = keys.namespace
+        self._client = client
+        self._keys = keys
+        self._scripts = Scripts(client)
+        self._parsed_url = parse_url(url)
+        # (group, worker id) -> the token of a claim whose answer was lost
+        self._unanswered_claims: dict[tuple[str, str], str] = {}
+        self._watches: list[WakeListener] = []
+        self._watches_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RedisBackend({mask_url(self.url)!r}, namespace={self.namespace!r})"
+
+    def _scrub(self, message: str) -> str:
+        return scrub_password(self._parsed_url, message)
+
+    # -- workers -----------------------------------------------------------
+
+    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+        if worker_ids:
+            k = self._keys
+            self._scripts.heartbeat(keys=[k.workers], args=[k.prefix, number(ttl), *worker_ids])
+
+    def get_workers(self) -> list[tuple[str, float]]:
+        members: list[Any] = self._client.zrange(self._keys.workers, 0, -1, withscores=True)
+        return [(text(worker), float(expires)) for worker, expires in members]
+
+    def purge_workers(self, worker_ids: Collection[str]) -> None:
+        if not worker_ids:
+            return
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zrem(self._keys.workers, *worker_ids)
+        pipe.delete(*(self._keys.worker_claims(w) for w in worker_ids))
+        pipe.execute()
+
+    def purge_dead_workers(self) -> list[str]:
+        k = self._keys
+        return [text(w) for w in self._scripts.purge_dead(keys=[k.workers], args=[k.prefix])]
+
+    # -- putting tasks in --------------------------------------------------
+
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+        if connection is not None:
+            raise ConfigurationError(
+                "Redis cannot join an application transaction (capability transactional_enqueue)"
+            )
+        if tasks:
+            k = self._keys
+            self._scripts.put(keys=[k.groups], args=[k.prefix, *_flat_task_args(tasks)])
+
+    def put_done_task(
+        self, task: Task, *, result: bytes | None = None, error: str | None = None
+    ) -> None:
+        if (result is None) == (error is None):
+            raise ValueError("put_done_task takes exactly one of result and error")
+        outcome: list[Value] = (
+            ["succeeded", result] if result is not None else ["failed", error or ""]
+        )
+        k = self._keys
+        self._scripts.finish_eager(
+            keys=[k.done, k.expiry], args=[k.prefix, *task_args(task), *outcome]
+        )
+
+    # -- assignment ----------------------------------------------------------
+
+    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+        if limit < 1:
+            return []
+        k = self._keys
+        slot = (group, worker_id)
+        # A claim whose answer was lost is repeated with its token: the script
+        # then returns what it staged instead of leaving it staged to us unseen.
+        token = self._unanswered_claims.pop(slot, None) or secrets.token_hex(12)
+        try:
+            rows = self._scripts.claim(
+                keys=[k.queue(group), k.staged, k.groups, k.worker_claims(worker_id)],
+                args=[k.prefix, group, worker_id, str(int(limit)), token],
+            )
+        except Exception:
+            self._unanswered_claims[slot] = token
+            raise
+        return [decode_claim(row, worker_id) for row in rows]
+
+    def settle(self, *outcomes: Outcome) -> list[bool]:
+        if not outcomes:
+            return []
+        k = self._keys
+        args: list[Value] = [k.prefix]
+        for outcome in outcomes:
+            claim = outcome.claim
+            args += [
+                outcome.kind.value,
+                claim.task.id,
+                claim.worker_id,
+                str(int(claim.attempt)),
+                _payload(outcome),
+                number(outcome.delay),
+            ]
+        answers = self._scripts.settle(keys=[k.staged, k.done, k.expiry, k.groups], args=args)
+        return [bool(answer) for answer in answers]
+
+    def restore_abandoned(self, limit: int) -> list[StageInfo]:
+        if limit < 1:
+            return []
+        k = self._keys
+        rows = self._scripts.restore(
+            keys=[k.staged, k.workers, k.groups], args=[k.prefix, str(int(limit))]
+        )
+        return [decode_stage_info(row) for row in rows]
+
+    # -- reading -------------------------------------------------------------
+
+    def lookup_tasks(self, *task_ids: str) -> dict[str, Task | None]:
+        rows = self._read_tasks(task_ids, _TASK_AND_STATE)
+        return {
+            task_id: decode_task(task_id, row[:STATE]) if row[STATE] is not None else None
+            for task_id, row in zip(task_ids, rows, strict=True)
+        }
+
+    def get_queued_tasks(self, group: str, limit: int) -> list[Task]:
+        if limit < 1:
+            return []
+        ids = [text(i) for i in self._client.zrange(self._keys.queue(group), 0, limit - 1)]
+        rows = self._read_tasks(ids, _TASK_AND_STATE)
+        return [
+            decode_task(task_id, row[:STATE])
+            for task_id, row in zip(ids, rows, strict=True)
+            if row[STATE] == b"queued"
+        ]
+
+    def get_result(self, task_id: str) -> tuple[Task, bytes]:
+        (row,) = self._read_tasks([task_id], [*_TASK_AND_STATE, "res", "err"])
+        state, result, error = row[STATE:]
+        if state is None:
+            raise NotFound(f"no task with id {task_id!r}")
+        task = decode_task(task_id, row[:STATE])
+        if state == b"failed":
+            raise Failed(task, text(error or b""))
+        if state != b"succeeded":
+            raise NoResult(task)
+        return task, bytes(result or b"")
+
+    def get_done_task_ids(self, since: float | None, until: float | None, limit: int) -> list[str]:
+        if limit < 1:
+            return []
+        k = self._keys
+        low = "-inf" if since is None else number(since)
+        high = "+inf" if until is None else number(until)
+        ids = self._scripts.finished(keys=[k.done], args=[k.prefix, low, high, str(int(limit))])
+        return [text(i) for i in ids]
+
+    def get_disposable_task_ids(self, limit: int) -> list[str]:
+        if limit < 1:
+            return []
+        k = self._keys
+        ids = self._scripts.disposable(keys=[k.expiry], args=[k.prefix, str(int(limit))])
+        return [text(i) for i in ids]
+
+    def get_stage_info(self, limit: int) -> list[StageInfo]:
+        if limit < 1:
+            return []
+        ids = [text(i) for i in self._client.zrange(self._keys.staged, 0, limit - 1)]
+        rows = self._read_tasks(ids, ["st", "w", "a", "b"])
+        return [
+            StageInfo(worker_id=text(w), task_id=task_id, began=float(b), attempt=int(a))
+            for task_id, (state, w, a, b) in zip(ids, rows, strict=True)
+            if state == b"staged"
+        ]
+
+    def group_stats(self, since: float) -> list[GroupStats]:
+        return stats.group_stats(self._client, self._keys, since)
+
+    def _read_tasks(self, task_ids: Collection[str], fields: list[str]) -> list[list[Any]]:
+        if not task_ids:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for task_id in task_ids:
+            pipe.hmget(self._keys.task(task_id), fields)
+        return list(pipe.execute())
+
+    # -- removing --------------------------------------------------------------
+
+    def discard_tasks(self, *task_ids: str) -> None:
+        if task_ids:
+            k = self._keys
+            self._scripts.discard(
+                keys=[k.staged, k.done, k.expiry, k.groups], args=[k.prefix, *task_ids]
+            )
+
+    # -- scheduler -------------------------------------------------------------
+
+    def persist_scheduler_state_and_put_tasks(
+        self, name: str, data: bytes, *tasks: Task, expected: bytes | None = None
+    ) -> bool:
+        k = self._keys
+        has_expected = "0" if expected is None else "1"
+        stored = self._scripts.schedule(
+            keys=[k.schedulers],
+            args=[k.prefix, name, has_expected, expected or b"", data, *_flat_task_args(tasks)],
+        )
+        return bool(stored)
+
+    def get_scheduler_state(self, name: str) -> bytes | None:
+        state = self._client.hget(self._keys.schedulers, name)
+        return state.encode() if isinstance(state, str) else state
+
+    # -- coordination -----------------------------------------------------------
+
+    def get_lock(self, target: str) -> RedisLock:
+        return RedisLock(self._scripts, self._keys, target)
+
+    def watch_tasks(self, callback: Callable[[str], None]) -> WakeListener:
+        listener = WakeListener(self._client, self._keys.wake, callback, self._scrub)
+        with self._watches_lock:
+            self._watches.append(listener)
+        return listener.start()
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def destroy_all(self) -> None:
+        """Delete every key of this namespace (SCAN on its prefix, never FLUSHDB)."""
+        batch: list[Any] = []
+        for key in self._client.scan_iter(match=self._keys.pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= UNLINK_BATCH:
+                self._client.unlink(*batch)
+                batch.clear()
+        if batch:
+            self._client.unlink(*batch)
+
+    def close(self) -> None:
+        with self._watches_lock:
+            watches, self._watches = self._watches, []
+        for listener in watches:
+            listener.close()
+        self._client.connection_pool.disconnect()
+
+
+def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
+    return [arg for task in tasks for arg in task_args(task)]
+
+
+def _payload(outcome: Outcome) -> Value:
+    if outcome.kind is OutcomeKind.SUCCEEDED:
+        return outcome.result
+    if outcome.kind is OutcomeKind.FAILED:
+        return outcome.message
+    return b""

@@ -1,0 +1,149 @@
+"""The key layout: every Redis key and channel taskkit uses, in one place.
+
+All keys of a namespace ``N`` (option ``namespace``, default ``taskkit``)
+start with the prefix ``{N}:``. The braces are a Redis Cluster hash tag:
+every key of one namespace lands in one slot, so each Lua script may touch
+any of them. ``N`` is 1-41 letters, digits or underscores, so the ``}``
+ends it and no namespace's prefix is a prefix of another's: two namespaces
+never share a key, and ``destroy_all`` deletes exactly ``SCAN MATCH {N}:*``.
+
+Keys (``P`` is the prefix ``{N}:``):
+
+``P t:<task id>`` hash, one task. Fields (all strings):
+    ``g`` group, ``n`` name, ``d`` payload bytes, ``due``, ``c`` created,
+    ``s`` scheduled ("" for none), ``r`` retry_count, ``ttl`` (seconds);
+    ``st`` state: ``queued``, ``staged``, ``succeeded`` or ``failed``;
+    ``a`` attempt (claims so far, less releases); ``w`` worker id and
+    ``b`` began (claim time) of the current or last claim, removed when the
+    task is queued again; when finished ``f`` finished-at and ``res``
+    result bytes or ``err`` error message. Times are float seconds since
+    the epoch written with 17 significant digits (exact round trip).
+    No expiry while queued or staged; a finished task gets ``PEXPIRE`` of
+    its ttl, so it and its result vanish even if nothing discards them.
+``P q:<hex group>`` sorted set, the queued task ids of one group scored
+    by due; equal scores order by id, which is the claim order. Redis
+    deletes it when it empties. Members whose task is gone are dropped by
+    the next claim that meets them.
+``P groups`` set, the names of groups whose queue is not empty (status).
+``P staged`` sorted set, staged task ids scored by claim time. Bounded by
+    the work in flight.
+``P done`` sorted set, finished task ids scored by finished-at.
+``P expiry`` sorted set, finished task ids scored by finished-at + ttl:
+    the disposable ones are those below now. Both are pruned by
+    ``discard_tasks`` (the discard service), which also removes members
+    whose task hash already expired.
+``P workers`` sorted set, worker ids scored by the server time their
+    lease ends. Workers remove themselves on a clean stop; the purge
+    service removes expired ones.
+``P wc:<hex worker id>`` hash, per group the last claim of that worker:
+    its idempotency token and the (task id, attempt) pairs it staged,
+    packed with MessagePack. A claim repeated with the same token after
+    its answer was lost returns those tasks again instead of staging new
+    ones. Expires an hour after the worker's last claim; purged with the
+    worker.
+``P schedulers`` hash, scheduler name -> its state bytes. Long-lived: one
+    field per named schedule, never expires.
+``P lock:<hex lock name>`` string, the random token of the lock's holder,
+    with a ``PX`` lease (see ``locks``).
+
+Pub/sub channels (not keys, but namespaced the same way):
+
+``P events`` control events (shutdown, pause, resume) as JSON bytes.
+``P wake`` the name of a group that has a task due now (a wake-up).
+
+Group, worker and lock names may hold any character (colons, braces,
+newlines, 400 emoji); in keys they are written as the hex of their UTF-8
+bytes, so keys stay printable and two names never share a key. Task ids
+are written as given: each variable part is the last component after a
+fixed, family-unique prefix (``t:``, ``q:``, ``wc:``, ``lock:``; the fixed
+keys hold no second colon), which already makes every key distinct.
+
+Long-lived structural keys with no expiry: ``schedulers`` (one field per
+schedule name) and, while they are not empty, ``groups``, ``staged``,
+``done``, ``expiry`` and ``workers``. Once every task finished and was
+discarded and every worker stopped, only ``schedulers`` remains.
+
+Scripts receive the fixed keys they use (and the queue or claim record
+of the group and worker they work on) in KEYS, and the prefix in ARGV[1].
+Task hashes, and the queues of tasks found in the store (a restored
+task's group), are derived inside the scripts from the prefix, with the
+same hex encoding as :func:`encode_name`. The hash tag keeps every derived
+key in the slot of the declared ones, as Redis Cluster requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TASK = "t:"
+QUEUE = "q:"
+WORKER_CLAIMS = "wc:"
+LOCK = "lock:"
+
+
+def encode_name(name: str) -> str:
+    """A group, worker or lock name as it appears in a key: hex of its UTF-8 bytes."""
+    return name.encode("utf-8").hex()
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The key and channel names of one namespace."""
+
+    namespace: str
+
+    @property
+    def prefix(self) -> str:
+        """``{namespace}:``: the start of every key, with the cluster hash tag."""
+        return f"{{{self.namespace}}}:"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN MATCH pattern for exactly this namespace's keys."""
+        return f"{self.prefix}*"
+
+    def task(self, task_id: str) -> str:
+        return f"{self.prefix}{TASK}{task_id}"
+
+    def queue(self, group: str) -> str:
+        return f"{self.prefix}{QUEUE}{encode_name(group)}"
+
+    def worker_claims(self, worker_id: str) -> str:
+        return f"{self.prefix}{WORKER_CLAIMS}{encode_name(worker_id)}"
+
+    def lock(self, name: str) -> str:
+        return f"{self.prefix}{LOCK}{encode_name(name)}"
+
+    @property
+    def groups(self) -> str:
+        return f"{self.prefix}groups"
+
+    @property
+    def staged(self) -> str:
+        return f"{self.prefix}staged"
+
+    @property
+    def done(self) -> str:
+        return f"{self.prefix}done"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.prefix}expiry"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}workers"
+
+    @property
+    def schedulers(self) -> str:
+        return f"{self.prefix}schedulers"
+
+    @property
+    def events(self) -> str:
+        """The pub/sub channel of control events."""
+        return f"{self.prefix}events"
+
+    @property
+    def wake(self) -> str:
+        """The pub/sub channel of wake-ups (group names)."""
+        return f"{self.prefix}wake"

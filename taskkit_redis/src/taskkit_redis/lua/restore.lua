@@ -1,0 +1,37 @@
+-- restore.lua: put back in their queues up to `limit` tasks staged to dead
+-- workers, longest-held first, in one step.
+-- KEYS[1]  P staged
+-- KEYS[2]  P workers
+-- KEYS[3]  P groups (task and queue keys are derived)
+-- ARGV[1]  P
+-- ARGV[2]  limit
+-- A worker is dead when P workers holds no lease for it or its lease ended
+-- before now (server time); the lease is read inside this step, so a worker
+-- refreshing it concurrently keeps its task or loses it, never both.
+-- Returns one array per restored task: worker id, task id, began, attempt.
+local P, limit = ARGV[1], tonumber(ARGV[2])
+local t = now()
+local wake, out, alive = {}, {}, {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if #out >= limit then
+    break
+  end
+  local f = redis.call('HMGET', task_key(P, id), 'st', 'w', 'a', 'g', 'due', 'b')
+  if f[1] ~= 'staged' then
+    redis.call('ZREM', KEYS[1], id) -- its task is gone
+  else
+    local live = alive[f[2]]
+    if live == nil then
+      local lease = redis.call('ZSCORE', KEYS[2], f[2])
+      live = lease ~= false and tonumber(lease) >= t
+      alive[f[2]] = live
+    end
+    if not live then
+      redis.call('ZREM', KEYS[1], id)
+      enqueue(P, id, f[4], f[5], t, wake)
+      out[#out + 1] = {f[2], id, f[6], tonumber(f[3])}
+    end
+  end
+end
+publish_wakeups(P, wake)
+return out

@@ -1,0 +1,68 @@
+"""The Lua scripts: every multi-key step of the backend, atomic in one round trip.
+
+Each script lives in ``lua/<name>.lua`` with a header naming its KEYS and
+ARGV; ``lua/lib.lua`` (shared helpers) is prepended to each. The text is
+fixed at import: data reaches a script only through KEYS and ARGV. redis-py's
+``register_script`` computes each SHA once and calls EVALSHA, loading the
+script on the first NOSCRIPT reply (for instance after a server restart).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.commands.core import Script
+
+SCRIPT_NAMES = (
+    "put",
+    "claim",
+    "settle",
+    "restore",
+    "finish_eager",
+    "discard",
+    "finished",
+    "disposable",
+    "heartbeat",
+    "purge_dead",
+    "schedule",
+    "lock_acquire",
+    "lock_release",
+)
+
+
+def _read(name: str) -> str:
+    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
+
+
+@functools.cache
+def script_text(name: str) -> str:
+    """The full text of script ``name``: lib.lua, then the script itself."""
+    if name not in SCRIPT_NAMES:
+        raise KeyError(f"no Lua script named {name!r}")
+    return f"{_read('lib')}\n{_read(name)}"
+
+
+class Scripts:
+    """The scripts registered on one client (one attribute per script)."""
+
+    def __init__(self, client: Redis) -> None:
+        def load(name: str) -> Script:
+            return client.register_script(script_text(name))
+
+        self.put = load("put")
+        self.claim = load("claim")
+        self.settle = load("settle")
+        self.restore = load("restore")
+        self.finish_eager = load("finish_eager")
+        self.discard = load("discard")
+        self.finished = load("finished")
+        self.disposable = load("disposable")
+        self.heartbeat = load("heartbeat")
+        self.purge_dead = load("purge_dead")
+        self.schedule = load("schedule")
+        self.lock_acquire = load("lock_acquire")
+        self.lock_release = load("lock_release")

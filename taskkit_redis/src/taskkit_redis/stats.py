@@ -1,0 +1,96 @@
+"""Per-group counts for ``taskkit status``: read in pages, never in one long script.
+
+Status is a report, not a decision, so it reads without blocking the
+server: queue sizes straight from each group's queue, in-flight and
+finished counts by looking up the group of each staged task and of each
+task finished since ``since``, a page at a time. Counts taken while tasks
+move may be off by the tasks that moved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from taskkit_core.backend import GroupStats
+
+from .keys import Keys
+from .records import number, text
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+PAGE = 1000
+
+
+@dataclass
+class _Counts:
+    queued: int = 0
+    due: int = 0
+    in_flight: int = 0
+    done: int = 0
+    failed: int = 0
+    oldest_due: float | None = None
+
+
+def server_time(client: Redis) -> float:
+    """The server's clock in float seconds since the epoch."""
+    seconds, micros = client.time()
+    return seconds + micros / 1_000_000
+
+
+def group_stats(client: Redis, keys: Keys, since: float) -> list[GroupStats]:
+    """Counts for every group with queued, staged or recently finished tasks, by name."""
+    now = server_time(client)
+    counts: defaultdict[str, _Counts] = defaultdict(_Counts)
+    _count_queues(client, keys, now, counts)
+    for group, state in _groups_of(client, keys, _members(client, keys.staged, "-inf")):
+        if state == "staged":
+            counts[group].in_flight += 1
+    for group, state in _groups_of(client, keys, _members(client, keys.done, number(since))):
+        if state == "succeeded":
+            counts[group].done += 1
+        elif state == "failed":
+            counts[group].failed += 1
+    return [
+        GroupStats(group, c.queued, c.due, c.in_flight, c.done, c.failed, c.oldest_due)
+        for group, c in sorted(counts.items())
+    ]
+
+
+def _count_queues(client: Redis, keys: Keys, now: float, counts: dict[str, _Counts]) -> None:
+    groups = [text(g) for g in client.smembers(keys.groups)]
+    pipe = client.pipeline(transaction=False)
+    for group in groups:
+        queue = keys.queue(group)
+        pipe.zcard(queue)
+        pipe.zcount(queue, "-inf", number(now))
+        pipe.zrangebyscore(queue, "-inf", number(now), start=0, num=1, withscores=True)
+    replies = pipe.execute()
+    for index, group in enumerate(groups):
+        queued, due, oldest = replies[3 * index : 3 * index + 3]
+        if queued:
+            c = counts[group]
+            c.queued, c.due = int(queued), int(due)
+            c.oldest_due = float(oldest[0][1]) if oldest else None
+
+
+def _members(client: Redis, key: str, low: str) -> Iterator[list[Any]]:
+    """Pages of the members of sorted set ``key`` scored ``low`` or more."""
+    offset = 0
+    while page := client.zrangebyscore(key, low, "+inf", start=offset, num=PAGE):
+        yield page
+        offset += len(page)
+
+
+def _groups_of(client: Redis, keys: Keys, pages: Iterator[list[Any]]) -> Iterator[tuple[str, str]]:
+    """(group, state) of each task id in ``pages``; ids whose task is gone are skipped."""
+    for page in pages:
+        pipe = client.pipeline(transaction=False)
+        for task_id in page:
+            pipe.hmget(keys.task(text(task_id)), ["g", "st"])
+        for group, state in pipe.execute():
+            if group is not None:
+                yield text(group), text(state)

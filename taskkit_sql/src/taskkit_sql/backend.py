@@ -1,0 +1,297 @@
+"""The Backend protocol on SQLAlchemy Core, for SQLite, PostgreSQL and MySQL/MariaDB.
+
+Every method runs its statements in one short transaction (or one
+autocommit statement) and returns; none keeps a transaction open.
+Statements are built once per backend (``statements``, ``claims``).
+
+A claim whose outcome is unknown (the connection broke while it
+committed) would leave tasks staged to a worker that never got them, and
+that worker stays alive. So after a failed ``assign_tasks`` the next one
+for that group and worker first adopts such tasks: staged to this worker
+but never handed out by this backend object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+from taskkit_core.backend import (
+    Capabilities,
+    Claim,
+    GroupStats,
+    Lock,
+    NoSubscription,
+    Outcome,
+    StageInfo,
+    Subscription,
+)
+from taskkit_core.clock import cur_ts
+from taskkit_core.errors import Failed, NoResult, NotFound
+from taskkit_core.task import Task
+
+from .claims import make_claims
+from .engine import Database
+from .listener import Listener
+from .locks import LeaseLock, mysql_lock, postgres_lock
+from .puts import TaskWriter
+from .schema import DONE, Tables
+from .settling import settle_outcomes
+from .statements import Statements, task_from_row
+
+LOOKUP_CHUNK = 500
+"""Ids per ``IN (...)`` list when looking up or deleting many tasks."""
+
+
+class _Watch:
+    """A ``watch_tasks`` registration on the PostgreSQL listener."""
+
+    def __init__(self, listener: Listener, callback: Callable[[str], None]) -> None:
+        self._listener, self._callback = listener, callback
+        listener.add_watcher(callback)
+
+    def close(self) -> None:
+        self._listener.remove_watcher(self._callback)
+
+
+class SqlBackend:
+    """Tasks, workers, scheduler states and locks in the tables of one namespace."""
+
+    def __init__(
+        self,
+        url: str,
+        masked_url: str,
+        db: Database,
+        tables: Tables,
+        listener: Listener | None,
+    ) -> None:
+        self.url = url
+        self.namespace = tables.namespace
+        self.capabilities: Capabilities = db.family.capabilities
+        self._masked = masked_url
+        self._db = db
+        self._tables = tables
+        self._listener = listener
+        self._sql = Statements(tables, db.family)
+        self._claims = make_claims(db, tables, self._sql)
+        self._writer = TaskWriter(db, tables, self._sql, listener)
+        self._handed_out: dict[str, set[str]] = {}  # group -> ids claimed and not settled
+        self._uncertain: set[tuple[str, str]] = set()  # (group, worker) after a failed claim
+        self._holdings = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqlBackend({self._masked!r}, namespace={self.namespace!r})"
+
+    def _now(self) -> dict[str, float]:
+        return {"now": cur_ts()}
+
+    # -- workers -----------------------------------------------------------
+
+    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+        # The heartbeat: as few round trips as possible (one autocommit statement on
+        # PostgreSQL), because each one may wait for the GIL behind a busy task.
+        rows = [{"b_id": w, "b_ttl": float(ttl), "now": cur_ts()} for w in sorted(worker_ids)]
+        if rows:
+            with self._db.single() as conn:
+                conn.execute(self._sql.upsert_workers, rows[0] if len(rows) == 1 else rows)
+
+    def get_workers(self) -> list[tuple[str, float]]:
+        with self._db.read() as conn:
+            return [(r.id, float(r.expires)) for r in conn.execute(self._sql.workers)]
+
+    def purge_workers(self, worker_ids: Collection[str]) -> None:
+        if worker_ids:
+            with self._db.write() as conn:
+                conn.execute(self._sql.delete_workers, {"b_ids": sorted(worker_ids)})
+
+    def purge_dead_workers(self) -> list[str]:
+        with self._db.write() as conn:
+            dead = list(conn.execute(self._sql.dead_workers, self._now()).scalars())
+            if dead:
+                conn.execute(self._sql.delete_dead_workers, {"b_ids": dead, **self._now()})
+        return sorted(dead)
+
+    # -- putting tasks in --------------------------------------------------
+
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+        self._writer.put(tasks, connection)
+
+    def put_done_task(
+        self, task: Task, *, result: bytes | None = None, error: str | None = None
+    ) -> None:
+        self._writer.put_done(task, result, error)
+
+    # -- assignment ----------------------------------------------------------
+
+    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+        if limit < 1:
+            return []
+        try:
+            adopted = self._adopt_orphans(group, worker_id, limit)
+            claims = adopted + self._claims.claim(group, worker_id, limit - len(adopted))
+        except BaseException:
+            with self._holdings:
+                self._uncertain.add((group, worker_id))
+            raise
+        with self._holdings:
+            self._handed_out.setdefault(group, set()).update(c.task.id for c in claims)
+        return claims
+
+    def _adopt_orphans(self, group: str, worker_id: str, limit: int) -> list[Claim]:
+        with self._holdings:
+            if (group, worker_id) not in self._uncertain:
+                return []
+            known = set(self._handed_out.get(group, ()))
+        with self._db.read() as conn:
+            rows = conn.execute(
+                self._sql.staged_to_worker, {"b_worker": worker_id, "b_group": group}
+            ).all()
+        with self._holdings:
+            self._uncertain.discard((group, worker_id))
+        orphans = [
+            Claim(task_from_row(r), worker_id, int(r.attempt), float(r.began))
+            for r in rows
+            if r.id not in known
+        ]
+        return sorted(orphans, key=lambda c: (c.task.due, c.task.id))[:limit]
+
+    def settle(self, *outcomes: Outcome) -> list[bool]:
+        if not outcomes:
+            return []
+        answers = settle_outcomes(self._db, self._sql.settle, outcomes)
+        with self._holdings:
+            for outcome in outcomes:
+                self._handed_out.get(outcome.claim.task.group, set()).discard(outcome.claim.task.id)
+        return answers
+
+    def restore_abandoned(self, limit: int) -> list[StageInfo]:
+        restored = self._claims.restore(limit) if limit > 0 else []
+        self._writer.wake({r.group for r in restored})
+        return [r.info for r in restored]
+
+    # -- reading -------------------------------------------------------------
+
+    def lookup_tasks(self, *task_ids: str) -> dict[str, Task | None]:
+        found: dict[str, Task] = {}
+        with self._db.read() as conn:
+            for chunk in _chunks(list(dict.fromkeys(task_ids))):
+                for row in conn.execute(self._sql.lookup, {"b_ids": chunk}):
+                    found[row.id] = task_from_row(row)
+        return {task_id: found.get(task_id) for task_id in task_ids}
+
+    def get_queued_tasks(self, group: str, limit: int) -> list[Task]:
+        with self._db.read() as conn:
+            rows = conn.execute(self._sql.queued, {"b_group": group, "b_limit": limit})
+            return [task_from_row(row) for row in rows]
+
+    def get_result(self, task_id: str) -> tuple[Task, bytes]:
+        with self._db.read() as conn:
+            row = conn.execute(self._sql.result, {"b_id": task_id}).first()
+        if row is None:
+            raise NotFound(f"no task with id {task_id!r}")
+        task = task_from_row(row)
+        if row.state != DONE:
+            raise NoResult(task)
+        if row.result is None:
+            raise Failed(task, row.error or "")
+        return task, bytes(row.result)
+
+    def get_done_task_ids(self, since: float | None, until: float | None, limit: int) -> list[str]:
+        low = since if since is not None else float("-1e300")
+        params = {"b_since": low, "b_until": until, "b_limit": limit, **self._now()}
+        statement = self._sql.done_ids if until is not None else self._sql.done_ids_until_now
+        with self._db.read() as conn:
+            return list(conn.execute(statement, params).scalars())
+
+    def get_disposable_task_ids(self, limit: int) -> list[str]:
+        with self._db.read() as conn:
+            rows = conn.execute(self._sql.disposable_ids, {"b_limit": limit, **self._now()})
+            return list(rows.scalars())
+
+    def get_stage_info(self, limit: int) -> list[StageInfo]:
+        with self._db.read() as conn:
+            rows = conn.execute(self._sql.stage_info, {"b_limit": limit})
+            return [StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)) for r in rows]
+
+    def group_stats(self, since: float) -> list[GroupStats]:
+        with self._db.read() as conn:
+            rows = conn.execute(self._sql.group_stats, {"b_since": since, **self._now()}).all()
+        stats = [
+            GroupStats(
+                group=r.group_name,
+                queued=int(r.queued),
+                due=int(r.due),
+                in_flight=int(r.in_flight),
+                done=int(r.done),
+                failed=int(r.failed),
+                oldest_due=None if r.oldest_due is None else float(r.oldest_due),
+            )
+            for r in rows
+        ]
+        return sorted(stats, key=lambda s: s.group)
+
+    # -- removing --------------------------------------------------------------
+
+    def discard_tasks(self, *task_ids: str) -> None:
+        ids = list(dict.fromkeys(task_ids))
+        if ids:
+            with self._db.write() as conn:
+                for chunk in _chunks(ids):
+                    conn.execute(self._sql.delete_tasks, {"b_ids": chunk})
+
+    # -- scheduler -------------------------------------------------------------
+
+    def persist_scheduler_state_and_put_tasks(
+        self, name: str, data: bytes, *tasks: Task, expected: bytes | None = None
+    ) -> bool:
+        return self._writer.put_with_scheduler_state(name, data, tasks, expected)
+
+    def get_scheduler_state(self, name: str) -> bytes | None:
+        with self._db.read() as conn:
+            data = conn.execute(self._sql.scheduler_state, {"b_name": name}).scalar()
+        return None if data is None else bytes(data)
+
+    # -- coordination -----------------------------------------------------------
+
+    def get_lock(self, target: str) -> Lock:
+        family = self._db.family.name
+        if family == "postgresql":
+            return postgres_lock(self._db.engine, self.namespace, target)
+        if family == "mysql":
+            return mysql_lock(self._db.engine, self.namespace, target)
+        return LeaseLock(self._db, self._tables, target)
+
+    def watch_tasks(self, callback: Callable[[str], None]) -> Subscription:
+        if self._listener is None:
+            return NoSubscription()
+        return _Watch(self._listener, callback)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def destroy_all(self) -> None:
+        with self._db.write() as conn:
+            for table in self._tables.all():
+                conn.execute(table.delete())
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        self._db.close()
+
+    def count_tasks(self) -> int:
+        """How many tasks the namespace holds in any state (for operators and tests)."""
+        with self._db.read() as conn:
+            count = conn.execute(select(func.count()).select_from(self._tables.tasks)).scalar()
+        return int(count or 0)
+
+    @property
+    def database(self) -> Database:
+        """The engine and transaction helpers (for tests and tools in this package)."""
+        return self._db
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        yield items[start : start + LOOKUP_CHUNK]

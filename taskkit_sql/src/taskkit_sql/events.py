@@ -1,0 +1,130 @@
+"""The EventBridge over an events table (plus NOTIFY on PostgreSQL).
+
+``send_event`` inserts a row; on PostgreSQL the same transaction NOTIFYs
+``<namespace>_events`` so receivers wake at once. ``receive_events`` reads
+the rows past what this bridge has delivered, waiting up to its timeout
+(woken by NOTIFY on PostgreSQL, polling every POLL_INTERVAL seconds
+elsewhere, and on PostgreSQL while its listener is reconnecting).
+
+A bridge starts after the newest event that exists when it is created.
+Ids are handed out before commit, so a row with a lower id can become
+visible after a higher one; rows are therefore re-read for GAP_GRACE
+seconds and delivered once each. Events older than RETENTION seconds are
+deleted when a new one is sent (found by a plain read and deleted by id, so
+the cleanup never waits for another sender's uncommitted row).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select
+from taskkit_core.clock import cur_ts
+from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
+
+from .engine import Database
+from .listener import Listener
+from .schema import Tables
+from .statements import now_expression
+
+POLL_INTERVAL = 0.2
+"""Seconds between reads of the events table when nothing pushes wake-ups."""
+
+PUSHED_POLL_INTERVAL = 2.0
+"""Seconds between reads on PostgreSQL while LISTEN works (a safety net)."""
+
+GAP_GRACE = 5.0
+"""Seconds during which a lower id may still appear below a delivered one."""
+
+RETENTION = 3600.0
+"""Seconds an event is kept (a receiver polls far more often than that)."""
+
+
+class SqlEventBridge:
+    """Control events through the ``<namespace>_events`` table."""
+
+    def __init__(self, db: Database, tables: Tables, listener: Listener | None) -> None:
+        events = tables.events
+        now = now_expression(db.family)
+        self._db = db
+        self._listener = listener
+        self._insert = events.insert().values(sent=now, data=bindparam("b_data"))
+        # Found by a plain read, deleted by id: a DELETE ... WHERE sent < x would wait on
+        # MySQL for rows other senders have inserted and not yet committed.
+        self._expired = select(events.c.id).where(events.c.sent < now - RETENTION).limit(1000)
+        self._cleanup = delete(events).where(events.c.id.in_(bindparam("b_ids", expanding=True)))
+        self._notify = (
+            select(func.pg_notify(listener.events_channel, "")) if listener is not None else None
+        )
+        self._since = (
+            select(events.c.id, events.c.data)
+            .where(events.c.id > bindparam("b_floor"))
+            .order_by(events.c.id)
+        )
+        with db.read() as conn:
+            newest = conn.execute(select(func.max(events.c.id))).scalar()
+        self._floor = int(newest or 0)
+        self._seen: dict[int, float] = {}
+        self._wake = threading.Event()
+        self._waiting = False
+        self._lock = threading.Lock()
+
+    def send_event(self, event: ControlEvent) -> None:
+        """Store the event (and NOTIFY receivers on PostgreSQL) in one transaction."""
+        params = {"b_data": encode_control_event(event), "now": cur_ts()}
+        with self._db.write() as conn:
+            expired = list(conn.execute(self._expired, params).scalars())
+            if expired:
+                conn.execute(self._cleanup, {"b_ids": expired})
+            conn.execute(self._insert, params)
+            if self._notify is not None:
+                conn.execute(self._notify)
+
+    def receive_events(self, timeout: float) -> list[ControlEvent]:
+        """Events sent since the last call (or since creation), oldest first."""
+        self._listen()
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            self._wake.clear()
+            events = self._fetch()
+            remaining = deadline - time.monotonic()
+            if events or remaining <= 0:
+                return events
+            self._wake.wait(min(remaining, self._poll_interval()))
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.remove_waiter(self._wake)
+
+    def _listen(self) -> None:
+        if self._listener is not None and not self._waiting:
+            self._waiting = True
+            self._listener.add_waiter(self._wake)
+
+    def _poll_interval(self) -> float:
+        if self._listener is not None and self._listener.listening:
+            return PUSHED_POLL_INTERVAL
+        return POLL_INTERVAL
+
+    def _fetch(self) -> list[ControlEvent]:
+        with self._lock:
+            with self._db.read() as conn:
+                rows = conn.execute(self._since, {"b_floor": self._floor}).all()
+            now = time.monotonic()
+            fresh = [row for row in rows if row.id not in self._seen]
+            for row in fresh:
+                self._seen[row.id] = now
+            self._advance_floor(now)
+        return [event for row in fresh if (event := _decode(row.data)) is not None]
+
+    def _advance_floor(self, now: float) -> None:
+        settled = [event_id for event_id, seen in self._seen.items() if now - seen > GAP_GRACE]
+        if settled:
+            self._floor = max(self._floor, *settled)
+            self._seen = {i: t for i, t in self._seen.items() if i > self._floor}
+
+
+def _decode(data: Any) -> ControlEvent | None:
+    return decode_control_event(bytes(data))

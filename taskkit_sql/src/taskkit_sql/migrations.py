@@ -1,0 +1,154 @@
+"""Creating, upgrading and dropping a namespace's tables with Alembic.
+
+``taskkit migrate --url URL [--namespace NS] [--sql]`` calls
+:func:`migrate`. The revision scripts ship in ``migration_scripts/`` and
+receive the namespace, and Alembic keeps its own version table per
+namespace (``<namespace>_alembic_version``), so taskkit's history never
+mixes with an application's own Alembic history in the same database.
+
+Online, the upgrade runs under a lock (an advisory transaction lock on
+PostgreSQL, GET_LOCK on MySQL, the write lock on SQLite), so processes
+that migrate at the same time do it one after the other. With
+``sql_only`` nothing is touched: the DDL is returned for teams that apply
+migrations themselves.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, String, Table, column, func, inspect, select, table
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import DropTable
+from taskkit_core.errors import StorageNotReady
+
+from .locks import advisory_key, mysql_lock_name
+from .options import DEFAULT_NAMESPACE
+from .schema import Tables, build_tables
+from .urls import SqlURL
+
+SCRIPTS = Path(__file__).parent / "migration_scripts"
+
+REVISIONS = ("0001",)
+"""Every schema revision, oldest first; the last is the one this package needs."""
+
+HEAD = REVISIONS[-1]
+
+MIGRATION_LOCK_SECONDS = 60
+
+
+def migrate_command(url: SqlURL, namespace: str) -> str:
+    """The command that creates or upgrades the schema (the password masked)."""
+    command = f"taskkit migrate --url '{url.masked()}'"
+    if namespace != DEFAULT_NAMESPACE:
+        command += f" --namespace {namespace}"
+    return command
+
+
+def current_revision(conn: Connection, tables: Tables) -> str | None:
+    """The namespace's schema revision, or None when it has no tables."""
+    if not inspect(conn).has_table(tables.version_table):
+        return None
+    versions = table(tables.version_table, column("version_num", String()))
+    return conn.execute(select(versions.c.version_num)).scalar()
+
+
+def check_ready(conn: Connection, tables: Tables, url: SqlURL, namespace: str) -> None:
+    """Raise StorageNotReady unless the schema is at HEAD."""
+    revision = current_revision(conn, tables)
+    if revision == HEAD:
+        return
+    where = f"namespace {namespace!r} in {url.masked()!r}"
+    if revision is None:
+        raise StorageNotReady(
+            f"taskkit's tables for {where} do not exist; create them with: "
+            f"{migrate_command(url, namespace)}"
+        )
+    if revision in REVISIONS:
+        raise StorageNotReady(
+            f"taskkit's tables for {where} are at schema revision {revision}, "
+            f"this taskkit-sql needs {HEAD}; upgrade them with: {migrate_command(url, namespace)}"
+        )
+    raise StorageNotReady(
+        f"taskkit's tables for {where} are at schema revision {revision!r}, which this "
+        f"taskkit-sql does not know (its newest is {HEAD}); upgrade taskkit-sql"
+    )
+
+
+def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
+    """Bring the namespace's schema to HEAD; with ``sql_only``, return the DDL instead."""
+    from .opener import resolve
+
+    sql_url, opts = resolve(url, options)
+    tables = build_tables(opts.namespace)
+    if sql_only:
+        return _offline_ddl(sql_url, tables)
+    from .engine import make_engine
+
+    engine = make_engine(sql_url, opts, pooled=False)
+    try:
+        with engine.begin() as conn, _migration_lock(conn, sql_url, opts.namespace):
+            before = current_revision(conn, tables)
+            if before != HEAD:
+                _run_alembic(tables, connection=conn)
+    finally:
+        engine.dispose()
+    where = f"namespace {opts.namespace!r} in {sql_url.masked()!r}"
+    if before == HEAD:
+        return f"{where} is up to date (schema revision {HEAD})"
+    return f"{where} migrated from {before or 'nothing'} to schema revision {HEAD}"
+
+
+def drop(url: str, options: Mapping[str, Any]) -> None:
+    """Drop every table of the namespace, its Alembic version table included."""
+    from .engine import make_engine
+    from .opener import resolve
+
+    sql_url, opts = resolve(url, options)
+    tables = build_tables(opts.namespace)
+    engine = make_engine(sql_url, opts, pooled=False)
+    try:
+        with engine.begin() as conn, _migration_lock(conn, sql_url, opts.namespace):
+            # DROP TABLE IF EXISTS: no catalog queries, one statement per table.
+            for dropped in [*tables.all(), Table(tables.version_table, MetaData())]:
+                conn.execute(DropTable(dropped, if_exists=True))
+    finally:
+        engine.dispose()
+
+
+def _run_alembic(tables: Tables, **attributes: Any) -> str:
+    from alembic import command
+    from alembic.config import Config
+
+    buffer = io.StringIO()
+    config = Config(output_buffer=buffer)
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes.update(namespace=tables.namespace, **attributes)
+    command.upgrade(config, "head", sql="dialect_name" in attributes)
+    return buffer.getvalue()
+
+
+def _offline_ddl(url: SqlURL, tables: Tables) -> str:
+    dialect = url.sqlalchemy_url.get_dialect().name
+    return _run_alembic(tables, dialect_name="mysql" if dialect == "mariadb" else dialect)
+
+
+@contextmanager
+def _migration_lock(conn: Connection, url: SqlURL, namespace: str) -> Iterator[None]:
+    family = url.family.name
+    if family == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(advisory_key(namespace, "migrate"))))
+        yield
+    elif family == "mysql":
+        name = mysql_lock_name(url.sqlalchemy_url.database or "", namespace, "migrate")
+        conn.execute(select(func.get_lock(name, MIGRATION_LOCK_SECONDS)))
+        try:
+            yield
+        finally:
+            conn.execute(select(func.release_lock(name)))
+    else:
+        yield  # SQLite: the migration's BEGIN IMMEDIATE already excludes other writers

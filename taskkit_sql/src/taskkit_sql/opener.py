@@ -1,0 +1,72 @@
+"""Opening a SQL backend: URL and options in, a checked Connection out.
+
+Opening runs no DDL: it checks that the namespace's schema is at the
+revision this package needs and raises StorageNotReady (with the command
+to run) when it is missing or older.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from taskkit_core.backend import Connection
+from taskkit_core.errors import StorageNotReady
+from taskkit_core.registry import scrub_password
+from taskkit_core.url import parse_url
+
+from .backend import SqlBackend
+from .engine import Database, make_engine
+from .events import SqlEventBridge
+from .listener import Listener
+from .migrations import check_ready, migrate_command
+from .options import OPTION_NAMES, SqlOptions, parse_options
+from .schema import build_tables
+from .urls import SqlURL, parse_sql_url
+
+
+def resolve(url: str, options: Mapping[str, Any]) -> tuple[SqlURL, SqlOptions]:
+    """The validated URL and options (ConfigurationError without the password)."""
+    sql_url = parse_sql_url(url, OPTION_NAMES)
+    return sql_url, parse_options(options, sql_url.query_options, sql_url.masked())
+
+
+def scrubber(url: str) -> Callable[[str], str]:
+    """A function that masks ``url``'s password in any text (for log lines)."""
+    parsed = parse_url(url)
+    return lambda text: scrub_password(parsed, text)
+
+
+def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
+    """The backend and event bridge of ``url`` (see the module docstring)."""
+    sql_url, opts = resolve(url, options)
+    tables = build_tables(opts.namespace)
+    _require_sqlite_file(sql_url, opts)
+    db = Database(make_engine(sql_url, opts), sql_url.family)
+    try:
+        with db.read() as conn:
+            check_ready(conn, tables, sql_url, opts.namespace)
+        listener = (
+            Listener(db.engine, opts.namespace, scrubber(url))
+            if sql_url.family.capabilities.push_wakeups
+            else None
+        )
+        backend = SqlBackend(url, sql_url.masked(), db, tables, listener)
+        bridge = SqlEventBridge(db, tables, listener)
+    except BaseException:
+        db.close()
+        raise
+    return Connection(backend=backend, bridge=bridge)
+
+
+def _require_sqlite_file(sql_url: SqlURL, opts: SqlOptions) -> None:
+    # Connecting would create an empty file; say what to run instead.
+    database = sql_url.sqlalchemy_url.database or ""
+    if sql_url.family.name != "sqlite" or database.startswith("file:"):
+        return
+    if not os.path.exists(database):
+        raise StorageNotReady(
+            f"the SQLite database {database!r} does not exist; create it and its tables "
+            f"with: {migrate_command(sql_url, opts.namespace)}"
+        )

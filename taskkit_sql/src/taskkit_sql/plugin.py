@@ -1,0 +1,47 @@
+"""Registers taskkit-sql's URL schemes through the ``taskkit`` plugin hook.
+
+Import-light: SQLAlchemy, Alembic and the drivers are imported inside the
+opener, migrator and dropper, so listing backends stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from taskkit_core.backend import Connection
+from taskkit_core.hookspecs import hookimpl
+from taskkit_core.registry import BackendRegistry
+
+from .dialects import DESCRIPTIONS, FAMILIES, SCHEMES
+
+
+def _open(url: str, options: Mapping[str, Any]) -> Connection:
+    from .opener import open_sql
+
+    return open_sql(url, options)
+
+
+def _migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
+    from .migrations import migrate
+
+    return migrate(url, options, sql_only)
+
+
+def _drop(url: str, options: Mapping[str, Any]) -> None:
+    from .migrations import drop
+
+    drop(url, options)
+
+
+@hookimpl
+def taskkit_register_backends(registry: BackendRegistry) -> None:
+    for scheme, (family, _driver) in SCHEMES.items():
+        registry.add(
+            scheme,
+            _open,
+            capabilities=FAMILIES[family].capabilities,
+            migrate=_migrate,
+            drop=_drop,
+            description=DESCRIPTIONS[family],
+        )

@@ -1,0 +1,192 @@
+"""Writing tasks in: bulk puts, eager results, and scheduler compare-and-set.
+
+Tasks are checked before anything is written (a bad task fails the whole
+put with InvalidTaskError). Rows go in batches of at most BATCH_ROWS rows
+and BATCH_BYTES payload bytes (MySQL refuses statements over its
+``max_allowed_packet``), all in one transaction. On PostgreSQL the same
+transaction NOTIFYs ``<namespace>_tasks`` once per group, so idle workers
+wake when it commits.
+
+With ``connection=`` (transactional enqueue) the rows are written through
+the application's own SQLAlchemy Connection and nothing is committed: the
+tasks exist only if the application commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Double, bindparam, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from taskkit_core.clock import cur_ts
+from taskkit_core.errors import ConfigurationError, InvalidTaskError
+from taskkit_core.task import Task, check_name, check_payload, check_ttl
+
+from .blobs import PIECE, head, in_pieces
+from .engine import Database
+from .listener import Listener
+from .schema import DONE, ID_LENGTH, Tables
+from .statements import Statements, task_values
+
+logger = logging.getLogger("taskkit.sql")
+
+BATCH_ROWS = 1000
+BATCH_BYTES = PIECE
+
+
+class _Conflict(Exception):
+    """The scheduler state was not what the caller expected."""
+
+
+def check_task(task: object) -> Task:
+    """``task`` if it can be stored, else InvalidTaskError (nothing is written)."""
+    if not isinstance(task, Task):
+        raise InvalidTaskError(f"expected a Task, got {type(task).__name__}")
+    if not isinstance(task.id, str) or not 0 < len(task.id) <= ID_LENGTH:
+        raise InvalidTaskError(f"task id must be 1-{ID_LENGTH} characters, got {task.id!r}")
+    check_name("group", task.group)
+    check_name("task name", task.name)
+    check_payload(task.data)
+    check_ttl(task.ttl)
+    for field in (task.due, task.created):
+        if not math.isfinite(field):
+            raise InvalidTaskError(f"task {task.id}: times must be finite, got {field!r}")
+    return task
+
+
+def _batches(tasks: Sequence[Task]) -> Iterator[list[Task]]:
+    batch: list[Task] = []
+    size = 0
+    for task in tasks:
+        if batch and (len(batch) >= BATCH_ROWS or size + len(task.data) > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(task)
+        size += len(task.data)
+    if batch:
+        yield batch
+
+
+class TaskWriter:
+    """Puts tasks (optionally through the application's transaction)."""
+
+    def __init__(
+        self, db: Database, tables: Tables, sql: Statements, listener: Listener | None
+    ) -> None:
+        t = tables.tasks
+        self._db = db
+        self._sql = sql
+        self._notify = (
+            select(func.pg_notify(listener.tasks_channel, bindparam("b_group")))
+            if listener is not None
+            else None
+        )
+        self._insert_one = t.insert()
+        self._insert_done = t.insert().values(
+            began=sql.now, done_at=sql.now, expires_at=sql.now + bindparam("b_ttl", type_=Double())
+        )
+
+    def put(self, tasks: Sequence[Task], connection: Any) -> None:
+        """Queue ``tasks`` all or none; existing ids are left alone."""
+        unique = list({check_task(task).id: task for task in tasks}.values())
+        if connection is not None:
+            self._write(self._application_connection(connection), unique)
+        elif unique:
+            with self._db.write() as conn:
+                self._write(conn, unique)
+
+    def put_done(self, task: Task, result: bytes | None, error: str | None) -> None:
+        """Store a task that ran eagerly, as done now (replacing any row with its id)."""
+        check_task(task)
+        family = self._db.family
+        result = None if result is None else check_payload(result, "result")
+        # A large result follows its payload piece by piece (one piece per statement).
+        result_later = result is not None and in_pieces(family, task.data, result)
+        row = {
+            **task_values(task),
+            "data": head(family, task.data),
+            "state": DONE,
+            "result": b"" if result_later else result,
+            "error": error if result is None else None,
+            "b_ttl": task.ttl,
+            "now": cur_ts(),
+        }
+        with self._db.write() as conn:
+            conn.execute(self._sql.delete_done_task, {"b_id": task.id})
+            conn.execute(self._insert_done, row)
+            if in_pieces(family, task.data):
+                self._sql.appender.rest(conn, "data", task.id, task.data)
+            if result_later:
+                self._sql.appender.rest(conn, "result", task.id, result, start=0)
+
+    def put_with_scheduler_state(
+        self, name: str, data: bytes, tasks: Sequence[Task], expected: bytes | None
+    ) -> bool:
+        """Compare-and-set the scheduler state and queue ``tasks``, in one transaction."""
+        check_name("scheduler name", name)
+        unique = list({check_task(task).id: task for task in tasks}.values())
+        try:
+            with self._db.write() as conn:
+                self._swap_state(conn, name, bytes(data), expected)
+                self._write(conn, unique)
+        except (_Conflict, IntegrityError):
+            return False  # another scheduler stored its state first; nothing was written
+        return True
+
+    def wake(self, groups: set[str]) -> None:
+        """NOTIFY workers of ``groups`` (PostgreSQL; best effort, errors are only logged)."""
+        if self._notify is None or not groups:
+            return
+        try:
+            with self._db.single() as conn:
+                for group in sorted(groups):
+                    conn.execute(self._notify, {"b_group": group})
+        except Exception:
+            logger.debug("could not wake the workers of %s", sorted(groups), exc_info=True)
+
+    def _swap_state(self, conn: Connection, name: str, data: bytes, expected: bytes | None) -> None:
+        if expected is None:
+            conn.execute(self._sql.insert_scheduler_state, {"name": name, "data": data})
+            return
+        params = {"b_name": name, "b_expected": bytes(expected), "b_data": data}
+        if conn.execute(self._sql.replace_scheduler_state, params).rowcount != 1:
+            raise _Conflict
+
+    def _write(self, conn: Connection, tasks: Sequence[Task]) -> None:
+        family = self._db.family
+        for batch in _batches([task for task in tasks if not in_pieces(family, task.data)]):
+            conn.execute(self._sql.insert_tasks, [task_values(task) for task in batch])
+        for task in tasks:
+            if in_pieces(family, task.data):
+                self._write_in_pieces(conn, task)
+        if self._notify is not None:
+            for group in sorted({task.group for task in tasks}):
+                conn.execute(self._notify, {"b_group": group})
+
+    def _write_in_pieces(self, conn: Connection, task: Task) -> None:
+        row = {**task_values(task), "data": head(self._db.family, task.data)}
+        try:
+            with conn.begin_nested():
+                conn.execute(self._insert_one, row)
+        except IntegrityError:
+            return  # the task exists already: puts are idempotent
+        self._sql.appender.rest(conn, "data", task.id, task.data)
+
+    def _application_connection(self, connection: Any) -> Connection:
+        if not isinstance(connection, Connection):
+            raise ConfigurationError(
+                "connection= must be a SQLAlchemy Connection (from engine.connect() or "
+                f"engine.begin()), got {type(connection).__name__}"
+            )
+        family = self._db.family.name
+        dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
+        if dialect != family:
+            raise ConfigurationError(
+                f"connection= is a {connection.dialect.name} connection, but this backend "
+                f"stores its tasks in {family}"
+            )
+        return connection
