@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -126,3 +130,19 @@ def test_demo_on_a_given_url(url: str, tmp_path: Path) -> None:
     result = taskkit("demo", "--tasks", "5", "--url", url, cwd=tmp_path, timeout=90)
     assert result.returncode == 0, result.stderr
     assert "5 tasks in" in result.stdout
+
+
+def test_status_watch_refreshes_until_ctrl_c() -> None:
+    command = [sys.executable, "-m", "taskkit_core", "status", "--watch", "--interval", "0.2"]
+    process = subprocess.Popen(
+        [*command, "--url", "memory://"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Groups" in out and "Workers" in out

@@ -154,3 +154,12 @@ def test_storage_that_is_not_migrated_is_a_runtime_error_that_says_what_to_run(
         pytest.skip("taskkit-sql is not installed")
     line = assert_one_error_line(taskkit("status", "--url", url), 1)
     assert "taskkit migrate" in line
+
+
+def test_the_url_can_come_from_a_file(tmp_path: Path) -> None:
+    url_file = tmp_path / "url"
+    url_file.write_text("nosuch://user:Pw-CANARY-7f3a9@host/x\n")
+    result = taskkit("status", env=cli_env(TASKKIT_URL_FILE=str(url_file)))
+    assert "nosuch://user:***@host/x" in assert_one_error_line(result, 2)
+    missing = taskkit("status", env=cli_env(TASKKIT_URL_FILE=str(tmp_path / "none")))
+    assert "cannot read TASKKIT_URL_FILE" in assert_one_error_line(missing, 2)

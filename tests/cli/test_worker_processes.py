@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from taskkit_core.registry import connect
@@ -36,6 +37,7 @@ def enqueue(shared: Shared, name: str, data: Any, *extra: str) -> str:
 
 
 def snapshot(shared: Shared) -> dict[str, Any]:
+    """`taskkit status --json`, parsed."""
     result = taskkit("status", "--json", env=shared.env())
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
@@ -53,6 +55,7 @@ def backend_of(shared: Shared) -> Iterator[Backend]:
 
 
 def stored_result(shared: Shared, task_id: str) -> Any:
+    """The decoded result the worker stored for ``task_id``."""
     with backend_of(shared) as backend:
         return json.loads(backend.get_result(task_id)[1])
 
@@ -158,3 +161,27 @@ def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
     assert cells["other"][4] == "1"  # failed in the last hour
     assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep in flight
     assert table.count(socket.gethostname()) >= 2  # two worker processes
+
+
+def test_the_shop_example_runs_from_the_examples_directory(sqlite: Shared) -> None:
+    examples = Path(__file__).parents[2] / "examples"
+    env = sqlite.env()
+    with worker(["shop:handler", "--polling-interval", "0.2"], env, cwd=examples) as w:
+        report = taskkit(
+            "enqueue",
+            "shop:handler",
+            "reports",
+            "render_report",
+            "--data",
+            '{"report": "q3", "pages": 1, "n": 1}',
+            "--wait",
+            "--timeout",
+            "60",
+            env=env,
+            cwd=examples,
+        )
+        w.send(signal.SIGTERM)
+        assert w.wait(timeout=40) == 0, w.log
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["value"] == {"report": "q3", "pages": 1}
+    assert "threads per group {'default': 8, 'reports': 2}; schedules: shop" in w.log

@@ -246,7 +246,7 @@ class Kit:
 
         ``helper_services`` is a bool or a function of the process index.
         ``start_method`` is "fork", "forkserver" or "spawn" (default:
-        forkserver, so no child inherits a lock held by a thread of this
+        spawn, so no child inherits a lock held by a thread of this
         process; the handler must be importable by the child).
         """
         self._check_processes(num_processes)

@@ -3,8 +3,8 @@
 A worker process never uses a connection of its parent: it opens its
 backend from the URL (and imports the handler, under spawn and
 forkserver) and runs one WorkerRuntime in its main thread. This works
-under the fork, forkserver and spawn start methods; forkserver is the
-default (see default_start_method).
+under the fork, forkserver and spawn start methods; spawn is the default
+(see default_start_method).
 
 Signals: a worker process ignores SIGINT (a terminal's Ctrl-C reaches the
 whole process group; the supervisor forwards it as SIGTERM). The first
@@ -35,18 +35,17 @@ logger = logging.getLogger("taskkit.process")
 
 
 def default_start_method() -> str:
-    """forkserver where the platform has it, else spawn; never a plain fork by default.
+    """spawn: a worker process starts from a fresh interpreter, never a fork.
 
-    A child forked from a parent with running threads can inherit a lock
-    one of them held (a database driver's, logging's) and hang on it for
-    ever; forkserver children are forked from a clean, single-threaded
-    server instead. The handler must therefore be importable (defined at
-    the top level of a module, and the main script guarded by
-    ``if __name__ == "__main__":``). Pass ``start_method="fork"`` to choose
-    fork anyway.
+    A child forked from a parent with running threads can inherit a lock one
+    of them held (SQLite's, a driver's, logging's) and hang on it for ever.
+    forkserver avoids that too, but its server process dies with a SIGTERM
+    sent to the whole process group and takes the supervisor's view of its
+    children with it. Under spawn the handler must be importable (defined at
+    the top level of a module, the main script guarded by ``if __name__ ==
+    "__main__":``). Pass ``start_method="fork"`` or "forkserver" to choose.
     """
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
+    return "spawn"
 
 
 REPEAT_SIGNAL_WINDOW = 1.0
@@ -77,6 +76,7 @@ class TaskkitProcess(BaseProcess):
         # multiprocessing's bootstrap in the child reads this.
         self._start_method = self.start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
+        self.log_format = _root_log_format()
         self._terminate_event = multiprocessing.get_context(self.start_method).Event()
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
@@ -93,7 +93,7 @@ class TaskkitProcess(BaseProcess):
 
     def run(self) -> None:
         if not logging.getLogger().handlers:
-            logging.basicConfig(level=self.log_level)
+            logging.basicConfig(level=self.log_level, format=self.log_format)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         connection = connect(self.url, **self.backend_options)
         runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, self.config)
@@ -106,6 +106,14 @@ class TaskkitProcess(BaseProcess):
             connection.close()
 
 
+def _root_log_format() -> str:
+    """The format of this process's first root handler, so worker processes log alike."""
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None and handler.formatter._fmt:
+            return handler.formatter._fmt
+    return logging.BASIC_FORMAT
+
+
 def _install_stop_signals(runtime: WorkerRuntime) -> None:
     first: list[float] = []
 
@@ -116,8 +124,7 @@ def _install_stop_signals(runtime: WorkerRuntime) -> None:
             runtime.request_stop(release_running=True)
         elif now - first[0] >= REPEAT_SIGNAL_WINDOW:
             logger.warning("second signal: putting running tasks back and exiting now")
-            runtime._release_abandoned()
-            runtime._forget_lease()
+            runtime.abort()
             os._exit(0)
 
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -170,6 +177,8 @@ class Supervisor:
                 return
             if process.is_alive() and not self.should_restart(process):
                 continue
+            if not process.is_alive() and process.exitcode == 0:
+                continue  # it stopped on a shutdown event: not a crash, do not restart
             if process.is_alive():
                 process.terminate()
             process.join()
@@ -180,6 +189,9 @@ class Supervisor:
                 process.exitcode,
             )
             self.processes[index] = self._start(index)
+        if all(not p.is_alive() and p.exitcode == 0 for p in self.processes):
+            logger.info("every worker process stopped on a shutdown event")
+            self._stop.set()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()

@@ -32,7 +32,7 @@ from .errors import (
     TaskkitError,
     UnknownBackendError,
 )
-from .url import BackendURL, mask_url, parse_url, url_password
+from .url import BackendURL, parse_url, url_password
 
 logger = logging.getLogger("taskkit.registry")
 
@@ -402,9 +402,16 @@ def describe_open_error(url: BackendURL, exc: BaseException) -> TaskkitError:
     )
 
 
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):[^\s'\"]*@")
+
+
 def scrub_password(url: BackendURL, text: str) -> str:
-    """``text`` with the URL, and the URL's password in any spelling, masked."""
-    text = mask_url(text.replace(url.raw, url.masked()))
+    """``text`` with the URL, and the URL's password in any spelling, masked.
+
+    Only URL credentials are touched: mask_url over the whole text would
+    also turn an unrelated ``a: b@c`` in a message into ``a:***@c``.
+    """
+    text = _CREDENTIALS.sub(r"\1:***@", text.replace(url.raw, url.masked()))
     password = url_password(url.raw)
     if password:
         for spelling in {password, quote(password, safe=""), quote(password)}:

@@ -242,6 +242,15 @@ class WorkerRuntime:
             callback()
         self._finished.set()
 
+    def abort(self) -> None:
+        """Give up at once: put running tasks back in the queue and drop the lease.
+
+        Only for a process that exits right after (a second SIGTERM or
+        Ctrl-C): the task threads cannot be killed and die with it.
+        """
+        self._release_abandoned()
+        self._forget_lease()
+
     def _release_abandoned(self) -> None:
         claims = [claim for pool in self.pools.values() for claim in pool.abandon()]
         if not claims:

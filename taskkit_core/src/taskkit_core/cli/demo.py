@@ -35,7 +35,6 @@ from ..kit import Kit
 from ..registry import lookup_backend, migrate
 from ..settings import WorkerSettings
 from ..url import mask_url
-from .child_logging import share_logging_with_workers
 from .demo_report import collect, summary_table
 from .errors import CommandError
 from .options import namespace_option, option, state, taskkit_command, url_option
@@ -44,6 +43,7 @@ from .output import remember_url, stderr, stdout
 DEMO_NAMESPACE = "taskkit_demo"
 DEMO_FILE = "taskkit-demo.db"
 POLL = 0.1
+STARTUP_LIMIT = 60.0
 DEMO_SETTINGS = WorkerSettings(shutdown_timeout=5.0, event_wait=0.2)
 
 
@@ -153,15 +153,25 @@ def _workers(kit: Kit, processes: int) -> Iterator[None]:
         with kit.start_threads(THREADS, polling_interval=POLL):
             yield
         return
-    share_logging_with_workers()
     started = kit.start_processes(processes, THREADS, polling_interval=POLL)
     try:
+        _wait_for_workers(kit.backend, processes)
         yield
     finally:
         for process in started:
             process.terminate()
         for process in started:
             process.join(DEMO_SETTINGS.shutdown_timeout + 5)
+
+
+def _wait_for_workers(backend: Backend, count: int) -> None:
+    """Wait until the worker processes hold their leases, so latency excludes start-up."""
+    deadline = time.monotonic() + STARTUP_LIMIT
+    with stderr().status(f"starting {count} worker processes"):
+        while len(backend.get_workers()) < count:
+            if time.monotonic() > deadline:
+                raise CommandError(f"the worker processes did not start in {STARTUP_LIMIT:.0f} s")
+            time.sleep(POLL)
 
 
 def _finished(backend: Backend, since: float) -> int:

@@ -25,6 +25,7 @@ class KindStats:
     latencies: list[float] = field(default_factory=list)
 
     def add(self, other: KindStats) -> None:
+        """Add the counts and latencies of ``other`` to these."""
         self.tasks += other.tasks
         self.done += other.done
         self.failed += other.failed

@@ -127,7 +127,7 @@ def enqueue_command(
     app.check_group(group)
     kit = app.open_kit(url, backend_options(namespace))
     try:
-        _warn_private(kit, wait)
+        _check_reachable(kit, wait)
         result = kit.initiate_task(group, name, value, due=due_ts, ttl=ttl)
         if not wait:
             click.echo(result.task_id)
@@ -141,7 +141,8 @@ def enqueue_command(
         kit.close()
 
 
-def _warn_private(kit: Kit, wait: bool) -> None:
+def _check_reachable(kit: Kit, wait: bool) -> None:
+    """On a backend private to this process no worker sees the task: warn, or refuse --wait."""
     if kit.backend.capabilities.multi_process:
         return
     where = mask_url(kit.backend.url)

@@ -50,7 +50,8 @@ def status_command(
     oldest due task has waited. A worker's last heartbeat is estimated from
     its lease (expiry minus the default worker TTL of 10 s).
     """
-    with opened(url, namespace, load_optional_app(app_spec)) as connection:
+    app = load_optional_app(app_spec) if url is None else None  # only for its URL
+    with opened(url, namespace, app) as connection:
         warn_if_private(connection, "it shows only this command's own (empty) state")
         if as_json:
             print_json(take_snapshot(connection.backend).to_json())

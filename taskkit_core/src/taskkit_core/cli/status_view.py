@@ -25,6 +25,8 @@ WINDOW = 3600.0
 
 @dataclass(frozen=True)
 class GroupRow:
+    """One group's counts; waiting age in seconds (None: nothing is due)."""
+
     group: str
     queued: int
     due_now: int
@@ -36,6 +38,8 @@ class GroupRow:
 
 @dataclass(frozen=True)
 class WorkerRow:
+    """One worker lease; the heartbeat age is an estimate (see the module docstring)."""
+
     worker_id: str
     host: str
     pid: str
@@ -54,6 +58,7 @@ class Snapshot:
     workers: list[WorkerRow]
 
     def to_json(self) -> dict[str, Any]:
+        """The snapshot as plain JSON values (``taskkit status --json``)."""
         return asdict(self)
 
 

@@ -12,7 +12,6 @@ from ..kit import Kit, ScheduleEntriesCompatMapping
 from ..settings import RuntimeConfig
 from ..url import mask_url
 from .app import App, load_app, load_schedule, with_shutdown_timeout
-from .child_logging import share_logging_with_workers
 from .options import (
     backend_options,
     namespace_option,
@@ -20,7 +19,6 @@ from .options import (
     taskkit_command,
     url_option,
 )
-from .worker_processes import ShutdownWatch
 from .worker_threads import ThreadsWorker
 
 logger = logging.getLogger("taskkit.cli")
@@ -106,7 +104,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
     "--start-method",
     env="TASKKIT_START_METHOD",
     type=click.Choice(["fork", "forkserver", "spawn"]),
-    help="How worker processes start. Default: the platform's.",
+    help="How worker processes start. Default: spawn (a child inherits no thread or lock).",
 )
 @taskkit_command
 def worker_command(
@@ -167,6 +165,7 @@ class Plan:
     start_method: str | None
 
     def describe(self, mode: str) -> str:
+        """One log line's worth: the mode, the threads and the schedules."""
         schedules = ", ".join(sorted(self.schedule)) if self.schedule else "none"
         return f"{mode}; threads per group {self.threads}; schedules: {schedules}"
 
@@ -189,17 +188,15 @@ def _run_threads(kit: Kit, plan: Plan) -> None:
 def _run_processes(kit: Kit, plan: Plan) -> None:
     mode = f"{plan.processes} worker process(es)"
     logger.info("taskkit worker on %s: %s", mask_url(kit.backend.url), plan.describe(mode))
-    share_logging_with_workers()
     try:
-        with ShutdownWatch(kit.bridge, [g for g, n in plan.threads.items() if n > 0]):
-            kit.start(
-                plan.processes,
-                plan.threads,
-                schedule_entries=plan.schedule,
-                polling_interval=plan.polling_interval,
-                helper_services=plan.helper_services,
-                start_method=plan.start_method,
-            )
+        kit.start(
+            plan.processes,
+            plan.threads,
+            schedule_entries=plan.schedule,
+            polling_interval=plan.polling_interval,
+            helper_services=plan.helper_services,
+            start_method=plan.start_method,
+        )
     except KeyboardInterrupt:
         pass  # Ctrl-C: the processes have drained
     except SystemExit as exc:

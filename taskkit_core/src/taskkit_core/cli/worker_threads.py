@@ -74,7 +74,4 @@ class ThreadsWorker:
     def _stop_now(self) -> None:
         logger.warning("second signal: putting running tasks back and exiting now")
         if self.runtime is not None:
-            # The same steps a worker process takes on its second SIGTERM
-            # (process.py); WorkerRuntime has no public name for them yet.
-            self.runtime._release_abandoned()
-            self.runtime._forget_lease()
+            self.runtime.abort()

@@ -113,6 +113,7 @@ class ShopHandler:
     """The TaskHandler: JSON data and results, a function per task name."""
 
     def handle(self, task: Task) -> Any:
+        """Run the task's kind; the result says when it was produced."""
         data = json.loads(task.data)
         value = KINDS[task.name](task, data)
         return {"value": value, "finished_at": time.time()}
@@ -124,14 +125,17 @@ class ShopHandler:
         return None
 
     def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
+        """Data as JSON; an unknown task name is refused before anything is queued."""
         if task_name not in KINDS:
             raise ValueError(f"unknown task {task_name!r}; the shop knows {', '.join(KINDS)}")
         return json.dumps(data).encode()
 
     def encode_result(self, task: Task, result: Any) -> bytes:
+        """Results as JSON."""
         return json.dumps(result).encode()
 
     def decode_result(self, task: Task, encoded: bytes) -> Any:
+        """JSON back to Python values."""
         return json.loads(encoded)
 
 
