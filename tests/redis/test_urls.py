@@ -33,8 +33,13 @@ def assert_no_secret(text: str, *secrets: str) -> None:
 
 
 def everything_about(exc: BaseException) -> str:
-    """The message, repr, chained causes and traceback of an exception."""
-    return "\n".join([str(exc), repr(exc), *traceback.format_exception(exc)])
+    """Message, repr and traceback of an exception and of every one chained to it."""
+    texts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        texts += [str(seen), repr(seen), *traceback.format_exception(seen)]
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(texts)
 
 
 def refused(url: str, error: type[TaskkitError], **options: Any) -> TaskkitError:

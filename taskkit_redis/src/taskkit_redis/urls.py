@@ -87,16 +87,22 @@ def parse_redis_url(url: str, options: Mapping[str, Any] | None = None) -> Redis
     return RedisTarget(scheme=scheme, address=_address(scheme, kwargs), connection_kwargs=kwargs)
 
 
+# The parsers' errors may quote the password: each check below raises its own
+# error after the ``except`` block, so the original is not even the hidden
+# ``__context__`` of ours.
+
+
 def _split(url: str) -> SplitResult:
     try:
         split = urlsplit(url)
         _ = split.port  # raises ValueError on a port that is not a number
+        return split
     except ValueError:
-        raise ConfigurationError(
-            "malformed Redis URL: the part after the host is not a port number in 0-65535; "
-            f"a ':' or '/' in the password can look like one: {PERCENT_ENCODE_HINT}"
-        ) from None
-    return split
+        pass
+    raise ConfigurationError(
+        "malformed Redis URL: the part after the host is not a port number in 0-65535; "
+        f"a ':' or '/' in the password can look like one: {PERCENT_ENCODE_HINT}"
+    )
 
 
 def _check_credentials_are_whole(scheme: str, split: SplitResult) -> None:
@@ -111,21 +117,15 @@ def _check_credentials_are_whole(scheme: str, split: SplitResult) -> None:
 
 
 def _redis_py_kwargs(url: str) -> dict[str, Any]:
+    problem = f"redis-py cannot parse it; {PERCENT_ENCODE_HINT}"
     try:
         # redis-py's parse_url has no annotations; it returns a dict of str keys.
         return dict(parse_url(url))  # type: ignore[no-untyped-call]
-    except ValueError as exc:
-        problem = str(exc)
-        if problem.startswith("Invalid value for '"):
+    except Exception as exc:
+        if str(exc).startswith("Invalid value for '"):
             # Names only the option, never its value; the query holds no credentials.
-            raise ConfigurationError(f"malformed Redis URL: {problem}") from None
-        raise ConfigurationError(
-            f"malformed Redis URL: redis-py cannot parse it; {PERCENT_ENCODE_HINT}"
-        ) from None
-    except Exception:
-        raise ConfigurationError(
-            f"malformed Redis URL: redis-py cannot parse it; {PERCENT_ENCODE_HINT}"
-        ) from None
+            problem = str(exc)
+    raise ConfigurationError(f"malformed Redis URL: {problem}")
 
 
 def _check_query_options(scheme: str, split: SplitResult, kwargs: dict[str, Any]) -> None:

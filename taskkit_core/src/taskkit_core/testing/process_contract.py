@@ -54,8 +54,8 @@ class ProcessContract:
     ) -> None:
         self._need_processes(kit)
         processes += kit.start_processes(2, {"g": 1}, polling_interval=0.1)
-        kit.initiate_task("g", "echo", 1).get(timeout=30)  # both are up and listening
-        time.sleep(0.5)
+        # a worker holds its lease only after its event bridge started listening
+        wait_until(lambda: len(kit.backend.get_workers()) == 2, timeout=60)
         kit.send_shutdown_event()
         for process in processes:
             process.join(30)
