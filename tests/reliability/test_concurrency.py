@@ -1,10 +1,12 @@
-"""R2 claim race, R9 long tasks under GIL pressure, R25 ordering."""
+"""R2 claim race, R9 long tasks under GIL pressure, R16 clock skew, R25 ordering."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
+import libfaketime
 import pytest
 from harness.history import read_history
 
@@ -58,3 +60,32 @@ def test_r25_one_thread_runs_tasks_in_due_order(workload: Workload) -> None:
     starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
     order = [r["seq"] for r in sorted(starts, key=lambda r: r["at"])]
     assert order == sorted(range(100), key=lambda i: (i * 7) % 100)
+
+
+def faketime_env(skew: str) -> dict[str, str]:
+    """Environment that makes a worker process's wall clock run ``skew`` off."""
+    library = Path(libfaketime.__file__).parent / "vendor/libfaketime/src/libfaketime.so.1"
+    return {
+        "LD_PRELOAD": str(library),
+        "FAKETIME": skew,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # timeouts of threads keep working
+    }
+
+
+def test_r16_skewed_worker_clocks_cause_no_false_restores(workload: Workload) -> None:
+    need_processes(workload)
+    if not workload.kit.backend.capabilities.server_clock:
+        pytest.skip(
+            "the backend uses the host clock (capability server_clock): one host, one "
+            "clock; README.md says so"
+        )
+    ids = workload.enqueue(60, sleep=0.3)
+    for skew in ("+120s", "-120s", "+0s"):
+        workload.start(1, 2, env=faketime_env(skew))
+    workload.drain(ids, timeout=90)
+    report = workload.check(ids)
+    report.assert_clean()
+    assert report.executions_per_task == {1: 60}, "no healthy worker was restored"
+    now = time.time()
+    for worker, expires in workload.kit.backend.get_workers():
+        assert now - 5 <= expires <= now + TTL + 5, f"{worker}'s lease is on its own clock"
