@@ -10,6 +10,7 @@ password.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -76,7 +77,10 @@ SERVERS: dict[str, Callable[[str], PrivateServer]] = {
 def private_server(request: pytest.FixtureRequest) -> Iterator[PrivateServer]:
     reason = can_run_private_servers()
     if reason is not None:
-        pytest.skip(f"cannot start a private server: {reason}")
+        message = f"cannot start a private server: {reason}"
+        if os.environ.get("TASKKIT_REQUIRE_ALL_BACKENDS") == "1":
+            pytest.fail(f"{message} (TASKKIT_REQUIRE_ALL_BACKENDS=1 forbids skipping)")
+        pytest.skip(message)
     server = SERVERS[request.param](PASSWORD)
     try:
         yield server

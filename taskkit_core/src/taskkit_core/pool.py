@@ -146,11 +146,21 @@ class GroupPool:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            if claims and self._paused_now():
+                # Paused while this claim was in flight: hand the tasks back unstarted.
+                for claim in claims:
+                    self._settle(Outcome.released(claim))
+                self._give_back_slots(wanted)
+                continue
             self._give_back_slots(wanted - len(claims))
             for claim in claims:
                 self._queue.put(claim)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)
+
+    def _paused_now(self) -> bool:
+        """Read ``paused`` afresh: another thread may have set it during a claim."""
+        return self.paused
 
     def _take_idle_slots(self) -> int:
         if not self._slots.acquire(timeout=PAUSED_WAIT):

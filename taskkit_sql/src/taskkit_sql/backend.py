@@ -29,7 +29,7 @@ from taskkit_core.backend import (
     Subscription,
 )
 from taskkit_core.clock import cur_ts
-from taskkit_core.errors import Failed, NoResult, NotFound
+from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
 from .claims import make_claims
@@ -37,7 +37,7 @@ from .engine import Database
 from .listener import Listener
 from .locks import LeaseLock, mysql_lock, postgres_lock
 from .puts import TaskWriter
-from .schema import DONE, Tables
+from .schema import DONE, WORKER_ID_LENGTH, Tables
 from .settling import settle_outcomes
 from .statements import Statements, task_from_row
 
@@ -90,8 +90,10 @@ class SqlBackend:
     # -- workers -----------------------------------------------------------
 
     def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
-        # The heartbeat: as few round trips as possible (one autocommit statement on
-        # PostgreSQL), because each one may wait for the GIL behind a busy task.
+        for worker_id in worker_ids:
+            check_worker_id(worker_id)
+        # The heartbeat: one autocommit statement, as each round trip may wait for
+        # the GIL behind a busy task (see engine).
         rows = [{"b_id": w, "b_ttl": float(ttl), "now": cur_ts()} for w in sorted(worker_ids)]
         if rows:
             with self._db.single() as conn:
@@ -103,7 +105,7 @@ class SqlBackend:
 
     def purge_workers(self, worker_ids: Collection[str]) -> None:
         if worker_ids:
-            with self._db.write() as conn:
+            with self._db.single() as conn:
                 conn.execute(self._sql.delete_workers, {"b_ids": sorted(worker_ids)})
 
     def purge_dead_workers(self) -> list[str]:
@@ -128,9 +130,11 @@ class SqlBackend:
     def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         if limit < 1:
             return []
+        check_worker_id(worker_id)
         try:
-            adopted = self._adopt_orphans(group, worker_id, limit)
-            claims = adopted + self._claims.claim(group, worker_id, limit - len(adopted))
+            claims = self._adopt_orphans(group, worker_id, limit)
+            if len(claims) < limit:
+                claims += self._claims.claim(group, worker_id, limit - len(claims))
         except BaseException:
             with self._holdings:
                 self._uncertain.add((group, worker_id))
@@ -290,6 +294,15 @@ class SqlBackend:
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
+
+
+def check_worker_id(worker_id: object) -> str:
+    """``worker_id`` if it fits the schema (1-400 characters), else ConfigurationError."""
+    if not isinstance(worker_id, str) or not 0 < len(worker_id) <= WORKER_ID_LENGTH:
+        raise ConfigurationError(
+            f"a worker id must be 1-{WORKER_ID_LENGTH} characters, got {worker_id!r:.80}"
+        )
+    return worker_id
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

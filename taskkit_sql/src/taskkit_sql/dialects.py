@@ -87,6 +87,14 @@ SCHEMES: dict[str, tuple[FamilyName, str]] = {
     "mariadb+mysqldb": ("mysql", "mariadb+mysqldb"),
 }
 
+MINIMUM_VERSIONS: dict[str, tuple[int, ...]] = {
+    "SQLite": (3, 35),  # UPDATE ... RETURNING
+    "PostgreSQL": (12,),  # WITH ... AS MATERIALIZED
+    "MySQL": (8, 0, 1),  # FOR UPDATE SKIP LOCKED
+    "MariaDB": (10, 6),  # FOR UPDATE SKIP LOCKED
+}
+"""The oldest server of each kind that has every statement taskkit-sql runs."""
+
 DESCRIPTIONS: dict[FamilyName, str] = {
     "sqlite": "SQLite file through SQLAlchemy (one host; WAL)",
     "postgresql": "PostgreSQL through SQLAlchemy and psycopg 3 (SKIP LOCKED, LISTEN/NOTIFY)",

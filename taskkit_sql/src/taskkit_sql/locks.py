@@ -60,7 +60,7 @@ class SessionLock:
         with self._mutex:
             if self._connection is not None:
                 return True
-            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            connection = self._engine.connect()  # autocommit: no transaction stays open
             try:
                 taken = bool(connection.execute(self._take).scalar())
             except BaseException:

@@ -87,16 +87,16 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
     tables = build_tables(opts.namespace)
     if sql_only:
         return _offline_ddl(sql_url, tables)
-    from .engine import make_engine
+    from .engine import Database, make_engine
 
-    engine = make_engine(sql_url, opts, pooled=False)
+    db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with engine.begin() as conn, _migration_lock(conn, sql_url, opts.namespace):
+        with db.write() as conn, _migration_lock(conn, sql_url, opts.namespace):
             before = current_revision(conn, tables)
             if before != HEAD:
                 _run_alembic(tables, connection=conn)
     finally:
-        engine.dispose()
+        db.close()
     where = f"namespace {opts.namespace!r} in {sql_url.masked()!r}"
     if before == HEAD:
         return f"{where} is up to date (schema revision {HEAD})"
@@ -105,19 +105,19 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
 
 def drop(url: str, options: Mapping[str, Any]) -> None:
     """Drop every table of the namespace, its Alembic version table included."""
-    from .engine import make_engine
+    from .engine import Database, make_engine
     from .opener import resolve
 
     sql_url, opts = resolve(url, options)
     tables = build_tables(opts.namespace)
-    engine = make_engine(sql_url, opts, pooled=False)
+    db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with engine.begin() as conn, _migration_lock(conn, sql_url, opts.namespace):
+        with db.write() as conn, _migration_lock(conn, sql_url, opts.namespace):
             # DROP TABLE IF EXISTS: no catalog queries, one statement per table.
             for dropped in [*tables.all(), Table(tables.version_table, MetaData())]:
                 conn.execute(DropTable(dropped, if_exists=True))
     finally:
-        engine.dispose()
+        db.close()
 
 
 def _run_alembic(tables: Tables, **attributes: Any) -> str:

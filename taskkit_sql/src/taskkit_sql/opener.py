@@ -8,15 +8,17 @@ to run) when it is missing or older.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from taskkit_core.backend import Connection
-from taskkit_core.errors import StorageNotReady
+from taskkit_core.errors import BackendUnavailable, StorageNotReady
 from taskkit_core.registry import scrub_password
 from taskkit_core.url import parse_url
 
 from .backend import SqlBackend
+from .dialects import MINIMUM_VERSIONS
 from .engine import Database, make_engine
 from .events import SqlEventBridge
 from .listener import Listener
@@ -47,6 +49,7 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
     try:
         with db.read() as conn:
             check_ready(conn, tables, sql_url, opts.namespace)
+        _check_server_version(db, sql_url)
         listener = (
             Listener(db.engine, opts.namespace, scrubber(url))
             if sql_url.family.capabilities.push_wakeups
@@ -58,6 +61,23 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
         db.close()
         raise
     return Connection(backend=backend, bridge=bridge)
+
+
+def _check_server_version(db: Database, sql_url: SqlURL) -> None:
+    dialect = db.engine.dialect
+    version: tuple[int, ...]
+    if db.family.name == "sqlite":
+        kind, version = "SQLite", sqlite3.sqlite_version_info
+    else:
+        kind = {"postgresql": "PostgreSQL", "mysql": "MySQL"}[db.family.name]
+        kind = "MariaDB" if getattr(dialect, "is_mariadb", False) else kind
+        version = tuple(int(part) for part in (dialect.server_version_info or ()))
+    minimum = MINIMUM_VERSIONS[kind]
+    if version < minimum:
+        raise BackendUnavailable(
+            f"{sql_url.masked()!r} runs {kind} {'.'.join(map(str, version))}; taskkit-sql "
+            f"needs {kind} {'.'.join(map(str, minimum))} or later"
+        )
 
 
 def _require_sqlite_file(sql_url: SqlURL, opts: SqlOptions) -> None:

@@ -36,8 +36,8 @@ ID_LENGTH = 64
 NAME_LENGTH = 400
 """The longest group, task or scheduler name (taskkit_core.task.MAX_NAME_LENGTH)."""
 
-WORKER_ID_LENGTH = 255
-"""The longest worker id (taskkit makes host:pid:random)."""
+WORKER_ID_LENGTH = 400
+"""The longest worker id (taskkit makes host:pid:random; host names reach 253)."""
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,18 @@ from .schema import DONE, QUEUED, STAGED, Tables
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any shape."""
 
-TASK_FIELDS = (
-    *("id", "group_name", "name", "data", "due", "created", "scheduled", "retry_count", "ttl"),
-)
+TASK_FIELDS = [
+    "id",
+    "group_name",
+    "name",
+    "data",
+    "due",
+    "created",
+    "scheduled",
+    "retry_count",
+    "ttl",
+]
+"""The columns a Task is read from."""
 
 
 def state_is(column: ColumnElement[int], state: int) -> ColumnElement[bool]:

@@ -41,7 +41,7 @@ def upgrade() -> None:
         ),
         sa.Column("ttl", Timestamp(), nullable=False, comment="seconds the finished task is kept"),
         sa.Column("state", sa.SmallInteger, nullable=False, comment="0 queued, 1 staged, 2 done"),
-        sa.Column("worker_id", Name(255), comment="worker holding (or that finished) it"),
+        sa.Column("worker_id", Name(400), comment="worker holding (or that finished) it"),
         sa.Column(
             "attempt", sa.Integer, nullable=False, comment="claims so far; fences settle writes"
         ),
@@ -62,7 +62,7 @@ def upgrade() -> None:
     )
     op.create_table(
         f"{p}workers",
-        sa.Column("id", Name(255), primary_key=True, comment="worker id"),
+        sa.Column("id", Name(400), primary_key=True, comment="worker id"),
         sa.Column(
             "expires", Timestamp(), nullable=False, comment="lease end (epoch s): dead after"
         ),
