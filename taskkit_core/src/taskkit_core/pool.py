@@ -1,36 +1,38 @@
 """The worker threads of one group in one process, and the claimer that feeds them.
 
-One claimer thread per group takes as many due tasks as there are idle
-threads in a single ``assign_tasks`` round trip and hands them over a
-local queue; each worker thread runs one task at a time and settles it.
-When nothing is due the claimer sleeps until the group's polling interval
-passes or the backend pushes a wake-up.
+One claimer thread per group keeps the group's threads supplied: it claims
+as many due tasks as there are free places in one ``assign_tasks`` round
+trip, where the places are the threads plus ``prefetch`` tasks claimed
+ahead, so a busy group claims in real batches instead of one task per
+freed thread. Worker threads take claims from the local line, run them,
+and hand their outcomes to the group's Settler. When nothing is due the
+claimer sleeps until the polling interval passes or the backend pushes a
+wake-up.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from .backend import Backend, Claim, Outcome
 from .crashpoints import crash_point
 from .handler import TaskHandler
+from .settler import Settler
 from .threads import OutageLog
 from .worker import run_task, running_claim
 
 logger = logging.getLogger("taskkit.worker")
-settle_log = logging.getLogger("taskkit.settle")
-"""One DEBUG record per settle, with the Outcome and whether it was accepted (for audits)."""
 
 PAUSED_WAIT = 1.0
 STALE_LEASE_WAIT = 0.2
 
 
 class GroupPool:
-    """N worker threads and one claimer for ``group``."""
+    """N worker threads, one claimer and one settler for ``group``."""
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class GroupPool:
         polling_interval: float,
         claim_batch: int | None,
         lease_fresh: Callable[[], bool],
+        prefetch: int | None = None,
         initial_delay: float = 0.0,
         max_attempts: int | None = None,
         scrub: Callable[[str], str] = str,
@@ -53,20 +56,21 @@ class GroupPool:
         self.group = group
         self.size = size
         self.polling_interval = polling_interval
-        self.claim_batch = min(claim_batch or size, size)
+        self.capacity = size + (size if prefetch is None else prefetch)
+        self.claim_batch = min(claim_batch or self.capacity, self.capacity)
         self.lease_fresh = lease_fresh
         self.initial_delay = initial_delay
         self.max_attempts = max_attempts
         self.paused = False
         self._scrub = scrub
-        self._claiming = threading.Event()
-        self._claiming.set()
-        self._abandoned = threading.Event()
+        self._claiming = True
+        self._workers_stop = False
+        self._cond = threading.Condition()
+        self._line: deque[Claim] = deque()
+        self._busy = 0
         self._wake = threading.Event()
-        self._slots = threading.Semaphore(size)
-        self._queue: queue.SimpleQueue[Claim | None] = queue.SimpleQueue()
         self._running: dict[int, Claim] = {}
-        self._running_lock = threading.Lock()
+        self._settler = Settler(backend, group, scrub)
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
@@ -80,6 +84,7 @@ class GroupPool:
     # -- control ----------------------------------------------------------------
 
     def start(self) -> None:
+        self._settler.start()
         self._claimer.start()
         for thread in self._workers:
             thread.start()
@@ -97,28 +102,36 @@ class GroupPool:
 
     @property
     def claiming(self) -> bool:
-        return self._claiming.is_set()
+        return self._claiming
 
     def stop_claiming(self) -> None:
         """Take no more tasks; claimed tasks not yet started go back to the queue."""
-        self._claiming.clear()
+        with self._cond:
+            self._claiming = False
+            self._cond.notify_all()
         self.wake()
 
     def drain(self, timeout: float) -> bool:
-        """Stop claiming and wait up to ``timeout`` s for running tasks; True if all ended."""
+        """Stop claiming, let running tasks finish and their outcomes be written.
+
+        Waits up to ``timeout`` seconds; True when everything ended in time.
+        """
+        deadline = time.monotonic() + timeout
         self.stop_claiming()
         self._claimer.join(timeout)
-        for _ in self._workers:
-            self._queue.put(None)
-        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._workers_stop = True
+            self._cond.notify_all()
         for thread in self._workers:
             thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._workers)
+        if any(thread.is_alive() for thread in self._workers):
+            return False
+        return self._settler.close(max(0.0, deadline - time.monotonic()))
 
     def abandon(self) -> list[Claim]:
         """Give up on running tasks (the process is exiting); return their claims."""
-        self._abandoned.set()
-        with self._running_lock:
+        self._settler.abandon()
+        with self._cond:
             return list(self._running.values())
 
     # -- claiming -----------------------------------------------------------------
@@ -127,7 +140,7 @@ class GroupPool:
         outage = OutageLog(f"claimer of group {self.group!r}", self._scrub)
         if self.initial_delay > 0:
             self._wake.wait(self.initial_delay)
-        while self.claiming:
+        while self._claiming:
             if self.paused:
                 self._wake.wait(PAUSED_WAIT)
                 self._wake.clear()
@@ -135,69 +148,70 @@ class GroupPool:
             if not self.lease_fresh():
                 time.sleep(STALE_LEASE_WAIT)
                 continue
-            wanted = self._take_idle_slots()
+            wanted = self._free_places()
             if not wanted:
                 continue
             self._wake.clear()
             try:
                 claims = self.backend.assign_tasks(self.group, self.worker_id, wanted)
             except Exception as exc:
-                self._give_back_slots(wanted)
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
-            if claims and self._paused_now():
-                # Paused while this claim was in flight: hand the tasks back unstarted.
-                for claim in claims:
-                    self._settle(Outcome.released(claim))
-                self._give_back_slots(wanted)
-                continue
-            self._give_back_slots(wanted - len(claims))
-            for claim in claims:
-                self._queue.put(claim)
+            self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)
+
+    def _free_places(self) -> int:
+        """Wait (up to a second) for room in the line; how many tasks to claim."""
+        with self._cond:
+            if len(self._line) + self._busy >= self.capacity:
+                self._cond.wait(PAUSED_WAIT)
+            free = self.capacity - len(self._line) - self._busy
+            return max(0, min(free, self.claim_batch)) if self._claiming else 0
+
+    def _hand_over(self, claims: list[Claim]) -> None:
+        if claims and self._paused_now():
+            # Paused while this claim was in flight: hand the tasks back unstarted.
+            for claim in claims:
+                self._settler.put(Outcome.released(claim))
+            return
+        with self._cond:
+            self._line.extend(claims)
+            self._cond.notify(len(claims))
 
     def _paused_now(self) -> bool:
         """Read ``paused`` afresh: another thread may have set it during a claim."""
         return self.paused
 
-    def _take_idle_slots(self) -> int:
-        if not self._slots.acquire(timeout=PAUSED_WAIT):
-            return 0
-        if not self.claiming:
-            self._slots.release()
-            return 0
-        taken = 1
-        while taken < self.claim_batch and self._slots.acquire(blocking=False):
-            taken += 1
-        return taken
-
-    def _give_back_slots(self, count: int) -> None:
-        for _ in range(count):
-            self._slots.release()
-
     # -- working --------------------------------------------------------------------
 
     def _work_loop(self) -> None:
-        while (claim := self._queue.get()) is not None:
+        while (claim := self._next_claim()) is not None:
             try:
-                if self.claiming:
-                    self._run(claim)
+                if self._claiming:
+                    self._settler.put(self._outcome_of(claim))
                 else:
-                    self._settle(Outcome.released(claim))
+                    self._settler.put(Outcome.released(claim))
             finally:
-                self._slots.release()
+                self._done_with(claim)
 
-    def _run(self, claim: Claim) -> None:
-        ident = threading.get_ident()
-        with self._running_lock:
-            self._running[ident] = claim
-        try:
-            self._settle(self._outcome_of(claim))
-        finally:
-            with self._running_lock:
-                self._running.pop(ident, None)
+    def _next_claim(self) -> Claim | None:
+        with self._cond:
+            while not self._line and not self._workers_stop:
+                self._cond.wait()
+            if not self._line:
+                return None
+            claim = self._line.popleft()
+            self._busy += 1
+            self._running[threading.get_ident()] = claim
+            return claim
+
+    def _done_with(self, claim: Claim) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._running.pop(threading.get_ident(), None)
+            self._cond.notify_all()
 
     def _outcome_of(self, claim: Claim) -> Outcome:
         task = claim.task
@@ -219,33 +233,3 @@ class GroupPool:
             outcome = run_task(self.handler, task).as_outcome(claim)
         crash_point("before_settle")
         return outcome
-
-    def _settle(self, outcome: Outcome) -> None:
-        """Write the outcome, retrying through backend outages; log a refused (stale) write."""
-        outage = OutageLog(f"settling task {outcome.claim.task.id}", self._scrub)
-        while not self._abandoned.is_set():
-            try:
-                (accepted,) = self.backend.settle(outcome)
-            except Exception as exc:
-                self._abandoned.wait(outage.failed(exc))
-                continue
-            outage.succeeded()
-            settle_log.debug(
-                "%s %s attempt %d: %s",
-                outcome.kind.value,
-                outcome.claim.task.id,
-                outcome.claim.attempt,
-                "accepted" if accepted else "refused",
-                extra={"taskkit_outcome": outcome, "taskkit_accepted": accepted},
-            )
-            if not accepted:
-                claim = outcome.claim
-                logger.warning(
-                    "lease lost: task %s (attempt %d) was taken over from worker %s; "
-                    "its %s outcome was refused",
-                    claim.task.id,
-                    claim.attempt,
-                    claim.worker_id,
-                    outcome.kind.value,
-                )
-            return

@@ -100,6 +100,7 @@ class WorkerRuntime:
             polling_interval=self.config.polling_interval[group],
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
             claim_batch=self.settings.claim_batch,
+            prefetch=self.settings.prefetch,
             lease_fresh=self.heartbeat.fresh,
             max_attempts=self.settings.max_attempts,
             scrub=self._scrub,

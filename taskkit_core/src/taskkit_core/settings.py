@@ -32,8 +32,11 @@ class WorkerSettings:
     shutdown_timeout: how long a stopping worker lets running tasks finish.
     event_wait: the longest a worker waits for control events in one call
         (bounds how long a stop request can go unnoticed).
-    claim_batch: the most tasks one claim round trip takes (default: the
-        number of idle threads of the group).
+    claim_batch: the most tasks one claim round trip takes (default: as
+        many as there are free places).
+    prefetch: tasks a group claims ahead of its threads, so a busy group
+        claims in batches (default: as many as it has threads; 0 claims only
+        for idle threads, fairest for long tasks shared by many processes).
     max_attempts: a task claimed more often than this fails without running
         again, whether its attempts raised or killed their worker (poison
         tasks). None (the default, as in taskkit 0.2) leaves retries to the
@@ -51,6 +54,7 @@ class WorkerSettings:
     shutdown_timeout: float = 30.0
     event_wait: float = 1.0
     claim_batch: int | None = None
+    prefetch: int | None = None
     max_attempts: int | None = None
 
     def __post_init__(self) -> None:
@@ -72,6 +76,8 @@ class WorkerSettings:
             or self.max_attempts < 1
         ):
             raise ConfigurationError(f"max_attempts must be an int >= 1, got {self.max_attempts!r}")
+        if self.prefetch is not None and (isinstance(self.prefetch, bool) or self.prefetch < 0):
+            raise ConfigurationError(f"prefetch must be an int >= 0, got {self.prefetch!r}")
         if self.claim_batch is not None and self.claim_batch < 1:
             raise ConfigurationError(f"claim_batch must be at least 1, got {self.claim_batch}")
 
