@@ -1,8 +1,15 @@
-"""Medians over runs, the results table (terminal and Markdown), and the optional plot."""
+"""Medians over runs, the results table (terminal and Markdown), and the optional plot.
+
+``python -m benchmarks.report results.json [--markdown F] [--plot F.png]``
+renders them again from a saved ``--json`` file.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +165,8 @@ def plot(data: dict[str, Any], path: Path) -> bool:
     ax1.set_title("W2 drain, tasks/s (first start to last)")
     ax2.bar(xs, [s.get("w3_p50") or 0 for s in sums], 0.5, label="p50")
     ax2.scatter(xs, [s.get("w3_p99") or 0 for s in sums], color="black", label="p99", zorder=3)
-    ax2.set_title("W3 pickup latency, ms")
+    ax2.set_yscale("log")
+    ax2.set_title("W3 pickup latency, ms (log scale)")
     for ax in (ax1, ax2):
         ax.set_xticks(list(xs), names, rotation=20)
         ax.legend()
@@ -166,3 +174,23 @@ def plot(data: dict[str, Any], path: Path) -> bool:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table of a saved results file; optionally write Markdown and the plot."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.report")
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--plot", type=Path)
+    args = ap.parse_args(argv)
+    data = json.loads(args.results.read_text())
+    print_table(data, Console(width=180))
+    if args.markdown:
+        args.markdown.write_text(markdown_table(data) + "\n")
+    if args.plot and not plot(data, args.plot):
+        print("matplotlib is not installed: no plot")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
