@@ -41,49 +41,56 @@ def test_r5_a_crash_at_any_point_loses_nothing(
         assert f'"attempt": {max(r["attempt"] for r in runs)}' in encoded.decode()
 
 
-@pytest.mark.parametrize("mode", ["fail", "exit", "segfault"])
-def test_r17_a_poison_task_fails_after_max_attempts(workload: Workload, mode: str) -> None:
-    """One thread per process: a task that kills its process takes no neighbour with it.
+def test_r17_poison_tasks_fail_after_max_attempts(workload: Workload) -> None:
+    """A task that raises, one that exits its process and one that segfaults it.
 
-    (With more threads, every task running beside it when it crashes also
-    loses an attempt; README.md says so.)
+    One thread per process and no claiming ahead: a crash then takes no
+    other task with it. (Every task a crashing process holds, running or
+    claimed ahead, loses an attempt; README.md says so.)
     """
-    if mode != "fail":
-        need_processes(workload)
-    workload.kit.settings = replace(workload.kit.settings, max_attempts=3)
+    need_processes(workload)
+    workload.kit.settings = replace(workload.kit.settings, max_attempts=3, prefetch=0)
     normal = workload.enqueue(60, sleep=0.01)
-    (poison,) = workload.enqueue(1, start=1000, mode=mode, retry=0)
-    deaths = workload.keep_running(3, 1, [*normal, poison], timeout=90)
-    report = workload.check([*normal, poison])
-    report.assert_clean(max_duplicated=1, expect_failed=1)
-    assert report.done == 60
-    runs = [
-        r
-        for r in read_history(workload.history_dir, "exec")
-        if r["task_id"] == poison and r["event"] == "start"
+    poison = [
+        task_id
+        for index, mode in enumerate(("fail", "exit", "segfault"))
+        for task_id in workload.enqueue(1, start=1000 + index, mode=mode, retry=0)
     ]
-    assert len(runs) == 3, f"the poison task ran {len(runs)} times"
-    assert deaths == (3 if mode != "fail" else 0), "no crash loop after the last attempt"
-    with pytest.raises(Failed, match="gave up after 3 attempts"):
-        workload.kit.backend.get_result(poison)
+    deaths = workload.keep_running(3, 1, [*normal, *poison], timeout=120)
+    report = workload.check([*normal, *poison])
+    report.assert_clean(max_duplicated=3, expect_failed=3)
+    assert report.done == 60
+    for task_id in poison:
+        runs = [
+            r
+            for r in read_history(workload.history_dir, "exec")
+            if r["task_id"] == task_id and r["event"] == "start"
+        ]
+        assert len(runs) == 3, f"poison task {task_id} ran {len(runs)} times"
+        with pytest.raises(Failed, match="gave up after 3 attempts"):
+            workload.kit.backend.get_result(task_id)
+    assert deaths == 6, "two crashing kinds, three attempts each, then no crash loop"
 
 
-@pytest.mark.parametrize("failures", [0, 1, 3, 5])
-def test_r18_retries_wait_their_delay_and_stop_at_max_attempts(
-    workload: Workload, failures: int
-) -> None:
+def test_r18_retries_wait_their_delay_and_stop_at_max_attempts(workload: Workload) -> None:
     delay = 0.5
     workload.kit.settings = replace(workload.kit.settings, max_attempts=4)
-    (task_id,) = workload.enqueue(1, mode="flaky", failures=failures, retry=delay)
-    workload.start(1, 1)
-    workload.drain([task_id], timeout=30)
-    starts = sorted(
-        r["at"]
-        for r in read_history(workload.history_dir, "exec")
-        if r["task_id"] == task_id and r["event"] == "start"
-    )
-    assert len(starts) == min(failures + 1, 4)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    assert all(delay <= gap <= delay + P + SLACK for gap in gaps), gaps
-    report = workload.check([task_id])
-    report.assert_clean(max_duplicated=1, expect_failed=1 if failures >= 4 else 0)  # retries
+    tasks = {
+        failures: workload.enqueue(1, start=failures, mode="flaky", failures=failures, retry=delay)[
+            0
+        ]
+        for failures in (0, 1, 3, 5)
+    }
+    workload.start(1, 4)
+    workload.drain(list(tasks.values()), timeout=30)
+    for failures, task_id in tasks.items():
+        starts = sorted(
+            r["at"]
+            for r in read_history(workload.history_dir, "exec")
+            if r["task_id"] == task_id and r["event"] == "start"
+        )
+        assert len(starts) == min(failures + 1, 4), failures
+        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+        assert all(delay <= gap <= delay + P + SLACK for gap in gaps), (failures, gaps)
+    report = workload.check(list(tasks.values()))
+    report.assert_clean(max_duplicated=3, expect_failed=1)  # the retried ones; k=5 fails

@@ -79,9 +79,14 @@ def test_r6_a_resumed_zombie_cannot_overwrite_the_new_result(workload: Workload)
 def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) -> None:
     """One SIGTERM, or five 100 ms apart (as a process manager may send): a drain, exit 0."""
     need_processes(workload)
-    ids = workload.enqueue(4, sleep=1.0)
-    (worker,) = workload.start(processes=1, threads=2)
-    wait_until(lambda: len(workload.held_by(worker)) == 2, 30)
+    ids = workload.enqueue(4, sleep=2.0)
+    (worker,) = workload.start(processes=1, threads=2)  # two run, two are claimed ahead
+
+    def started() -> list[dict[str, object]]:
+        return [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
+
+    wait_until(lambda: len(started()) == 2, 30)
+    assert len(workload.held_by(worker)) == 4
     assert worker.pid is not None
     stopped_at = time.time()
     for _ in range(signals):
@@ -91,9 +96,9 @@ def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) 
     assert worker.exitcode == 0
     report = workload.check(ids)
     assert report.done == 2, report.summary()
-    starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
-    assert all(r["at"] < stopped_at for r in starts), "no claims after the signal"
+    assert all(float(str(r["at"])) < stopped_at for r in started()), "nothing starts after"
     assert workload.kit.backend.get_stage_info(10) == [], "nothing is left staged"
+    assert len(workload.kit.backend.get_queued_tasks("r", 10)) == 2, "claimed ahead: released"
     assert not [w for w, _ in workload.kit.backend.get_workers() if f":{worker.pid}:" in w]
 
 
