@@ -1,4 +1,4 @@
-"""R2 claim race, R9 long tasks under GIL pressure, R16 clock skew, R25 ordering."""
+"""R2 claim race, R9 long tasks under GIL pressure, R16 clock skew, R25 ordering, R28 pools."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import libfaketime
 import pytest
 from harness.history import read_history
 
-from taskkit_core import InitiateTaskArgs
+from taskkit_core import InitiateTaskArgs, Kit
 
-from .conftest import TTL, Workload, need_processes
+from .conftest import TTL, P, Workload, need_processes
 
 
 def test_r2_sixteen_workers_claim_each_task_once(workload: Workload) -> None:
@@ -89,3 +89,34 @@ def test_r16_skewed_worker_clocks_cause_no_false_restores(workload: Workload) ->
     now = time.time()
     for worker, expires in workload.kit.backend.get_workers():
         assert now - 5 <= expires <= now + TTL + 5, f"{worker}'s lease is on its own clock"
+
+
+POOL_OPTIONS = {
+    "sqlite": {"pool_size": 4, "max_overflow": 0, "pool_timeout": 5},
+    "postgresql": {"pool_size": 4, "max_overflow": 0, "pool_timeout": 5},
+    "mysql": {"pool_size": 4, "max_overflow": 0, "pool_timeout": 5},
+    "redis": {"max_connections": 4},
+}
+
+
+def test_r28_thirty_two_threads_share_a_pool_of_four(
+    workload: Workload, taskkit_url: str, taskkit_namespace: str
+) -> None:
+    need_processes(workload)
+    options = POOL_OPTIONS[taskkit_url.split(":", 1)[0]]
+    small = Kit.from_url(
+        taskkit_url,
+        workload.kit.handler,
+        settings=workload.kit.settings,
+        namespace=taskkit_namespace,
+        **options,
+    )
+    try:
+        ids = workload.enqueue(600, sleep=0.005)
+        workload.processes += small.start_processes(1, {"r": 32}, polling_interval=P)
+        workload.drain(ids, timeout=90)
+    finally:
+        small.close()
+    report = workload.check(ids)
+    report.assert_clean()
+    assert report.done == 600
