@@ -2,7 +2,8 @@
 
 Run (not collected by pytest; it prints numbers, it asserts nothing)::
 
-    TASKKIT_TEST_REDIS_URL=redis://127.0.0.1:6379/0 uv run python tests/redis_backend/measure_recovery.py 5
+    TASKKIT_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
+        uv run python tests/redis_backend/measure_recovery.py 5
 
 Each run uses the default WorkerSettings (worker_ttl 10 s, heartbeat every
 ttl/3, restore_interval 2 s) and default polling, in a fresh namespace: a
