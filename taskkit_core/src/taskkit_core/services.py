@@ -57,9 +57,12 @@ class RefreshWorkerLifetime:
 
     def __call__(self) -> float:
         crash_point("heartbeat")
+        started = time.monotonic()
         self.backend.set_worker_ttl(self.worker_ids, self.ttl)
         self.last_success = time.monotonic()
-        return self.interval
+        # Keep the cadence from start to start: a heartbeat slowed by busy
+        # threads (the GIL, a slow round trip) must not also delay the next.
+        return max(0.0, self.interval - (self.last_success - started))
 
     def fresh(self) -> bool:
         return time.monotonic() - self.last_success < self.ttl - self.interval
