@@ -22,7 +22,7 @@ ACME_LACKS = ("push_wakeups", "transactional_enqueue", "server_clock")
 
 APP = '''
 """An application on acme://: worker threads first, then worker processes."""
-import json, os, sys
+import json, os, sys, time
 
 from taskkit_core import Kit, migrate
 
@@ -49,6 +49,15 @@ def squares(kit, numbers):
     return kit.initiate_tasks(*({"group": "math", "name": "square", "data": n} for n in numbers))
 
 
+def wait_for_workers(kit, processes):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        live = {worker_id.split(":")[-2] for worker_id, _ in kit.backend.get_workers()}
+        if all(str(p.pid) in live for p in processes):
+            return
+        time.sleep(0.1)
+
+
 def main(url):
     migrate(url, namespace="app")
     kit = Kit.from_url(url, Squares(), namespace="app")
@@ -57,6 +66,7 @@ def main(url):
         done_in_threads = [r.get(timeout=30) for r in in_threads]
     processes = kit.start_processes(2, {"math": 2}, polling_interval=0.1, start_method="spawn")
     done_in_processes = [r.get(timeout=60) for r in squares(kit, range(20, 60))]
+    wait_for_workers(kit, processes)  # control events reach workers that have started
     kit.send_shutdown_event()
     for process in processes:
         process.join(30)
