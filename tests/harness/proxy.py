@@ -6,7 +6,9 @@ It runs an asyncio loop on a background thread. Modes:
 - ``latency``: delay every chunk by ``delay`` s plus up to ``jitter`` s;
 - ``blackhole``: accept connections and forward nothing (both ways);
 - ``half_open``: forward client to server, drop server to client;
-- :meth:`reset_all` closes every open connection at once (RST-like).
+- :meth:`reset_all` closes every open connection at once (RST-like);
+- :meth:`half_open_after` turns ``half_open`` on right after a request that
+  contains given bytes has passed (its reply is the first one dropped).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._trigger: bytes | None = None
 
     def start(self) -> FaultProxy:
         self._thread.start()
@@ -41,6 +44,10 @@ class FaultProxy:
     def set_mode(self, mode: str, delay: float = 0.0, jitter: float = 0.0) -> None:
         assert mode in {"pass", "latency", "blackhole", "half_open"}, mode
         self.mode, self.delay, self.jitter = mode, delay, jitter
+
+    def half_open_after(self, marker: bytes) -> None:
+        """Switch to ``half_open`` once a client chunk holding ``marker`` is forwarded."""
+        self._trigger = marker
 
     def reset_all(self) -> None:
         """Abort every open connection (clients see a reset)."""
@@ -89,6 +96,8 @@ class FaultProxy:
                 continue
             if self.mode == "latency":
                 await asyncio.sleep(self.delay + random.uniform(0, self.jitter))
+            if upstream and self._trigger is not None and self._trigger in chunk:
+                self.mode, self._trigger = "half_open", None  # before the reply can come
             writer.write(chunk)
             await writer.drain()
         writer.close()

@@ -4,8 +4,8 @@ The shared server comes from TASKKIT_TEST_REDIS_URL; without it these tests
 skip (or fail under TASKKIT_REQUIRE_ALL_BACKENDS=1). On the shared server a
 test only ever touches keys of its own fresh namespaces. Tests that crash,
 restart or reconfigure a server start a private redis-server instead
-(``private_redis``): on a free port, in its own temporary directory,
-stopped by its PID.
+(``private_redis``, from ``harness.servers``): on a free port, in its own
+temporary directory, stopped by its PID.
 
 This directory has no __init__.py on purpose: with one, pytest would
 import it as a package named ``redis`` and hide redis-py.
@@ -15,122 +15,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from harness.servers import RedisServer, missing_tool
 from taskkit_core.backend import Connection
 from taskkit_core.registry import connect
-
-START_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def redis_server_binary() -> str:
-    path = shutil.which("redis-server")
-    if path is None:
-        pytest.skip("redis-server is not installed; it is needed for private instances")
-    return path
-
-
-@dataclass
-class RedisServer:
-    """One redis-server process with fixed port, directory and settings, restartable."""
-
-    directory: Path
-    settings: list[str]
-    port: int = field(default_factory=free_port)
-    password: str | None = None
-    tls: bool = False
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        credentials = f":{self.password}@" if self.password else ""
-        scheme = "rediss" if self.tls else "redis"
-        return f"{scheme}://{credentials}127.0.0.1:{self.port}/0"
-
-    def command(self) -> list[str]:
-        port = (
-            ["--port", "0", "--tls-port", str(self.port)]
-            if self.tls
-            else ["--port", str(self.port)]
-        )
-        auth = ["--requirepass", self.password] if self.password else []
-        return [
-            redis_server_binary(),
-            *port,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.directory),
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            *auth,
-            *self.settings,
-        ]
-
-    def start(self) -> RedisServer:
-        """Start the server and wait until it answers."""
-        log = open(self.directory / "redis.log", "ab")  # noqa: SIM115 - kept by the process
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start:\n{self.log_tail()}")
-            time.sleep(0.05)
-        return self
-
-    def _answers(self) -> bool:
-        if self.tls:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return True
-            except OSError:
-                return False
-        client = redis.Redis(port=self.port, password=self.password, socket_timeout=1)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
-
-    def kill(self) -> None:
-        """SIGKILL the server (a crash) and wait for it to exit."""
-        self._signal(signal.SIGKILL)
-
-    def stop(self) -> None:
-        """Stop the server if it still runs (cleanup; its data is the test's alone)."""
-        self.kill()
-
-    def _signal(self, signum: int) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signum)  # only the process this object started
-            self.process.wait(timeout=30)
-        self.process = None
-
-    def log_tail(self) -> str:
-        path = self.directory / "redis.log"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
-
 
 OpenConnection = Callable[..., Connection]
 StartServer = Callable[..., RedisServer]
@@ -195,6 +88,9 @@ def raw(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[StartServer]:
     """Starts private redis-server instances on free ports; kills them after the test."""
+    reason = missing_tool("redis")
+    if reason is not None:
+        pytest.skip(f"{reason}; it is needed for private instances")
     servers: list[RedisServer] = []
 
     def start(*settings: str, password: str | None = None, tls: bool = False) -> RedisServer:
@@ -206,4 +102,4 @@ def private_redis(tmp_path: Path) -> Iterator[StartServer]:
 
     yield start
     for server in servers:
-        server.stop()
+        server.destroy()

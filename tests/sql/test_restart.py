@@ -18,6 +18,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from harness.servers import (
+    PrivateMariaDB,
+    PrivatePostgres,
+    PrivateServer,
+    can_run_private_servers,
+)
 from taskkit_core.kit import Kit
 from taskkit_core.registry import migrate
 from taskkit_core.settings import WorkerSettings
@@ -25,7 +31,6 @@ from taskkit_core.task import Task
 from taskkit_core.testing import wait_until
 from taskkit_core.testing.support import task_args
 
-from .servers import PrivateMariaDB, PrivatePostgres, PrivateServer, can_run_private_servers
 from .test_secrets import leaks
 
 PASSWORD = "Pw/CAN#ARY@7f:%"
