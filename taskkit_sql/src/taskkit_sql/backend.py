@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from taskkit_core.backend import (
     Capabilities,
     Claim,
@@ -32,13 +33,15 @@ from taskkit_core.clock import cur_ts
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
+from .arrays import ArrayStatements
 from .claims import make_claims
+from .driver import Prepared
 from .engine import Database
-from .listener import Listener
+from .listener import ChangeSource, Listener, channel_names
 from .locks import LeaseLock, mysql_lock, postgres_lock
 from .puts import TaskWriter
 from .schema import DONE, WORKER_ID_LENGTH, Tables
-from .settling import settle_outcomes
+from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
 from .statements import Statements, task_from_row
 
 LOOKUP_CHUNK = 500
@@ -46,9 +49,9 @@ LOOKUP_CHUNK = 500
 
 
 class _Watch:
-    """A ``watch_tasks`` registration on the PostgreSQL listener."""
+    """A ``watch_tasks`` registration on the change source (LISTEN, or the WAL watcher)."""
 
-    def __init__(self, listener: Listener, callback: Callable[[str], None]) -> None:
+    def __init__(self, listener: ChangeSource, callback: Callable[[str], None]) -> None:
         self._listener, self._callback = listener, callback
         listener.add_watcher(callback)
 
@@ -66,6 +69,7 @@ class SqlBackend:
         db: Database,
         tables: Tables,
         listener: Listener | None,
+        changes: ChangeSource | None = None,
     ) -> None:
         self.url = url
         self.namespace = tables.namespace
@@ -73,10 +77,17 @@ class SqlBackend:
         self._masked = masked_url
         self._db = db
         self._tables = tables
-        self._listener = listener
+        self._changes = changes if changes is not None else listener
         self._sql = Statements(tables, db.family)
+        self._heartbeat = Prepared.of(self._sql.upsert_workers, db.dialect)
         self._claims = make_claims(db, tables, self._sql)
-        self._writer = TaskWriter(db, tables, self._sql, listener)
+        arrays = _array_statements(db, tables)
+        self._writer = TaskWriter(db, tables, self._sql, listener, arrays)
+        self._outcomes: OutcomeWriter = (
+            RowOutcomeWriter(db, self._sql.settle)
+            if arrays is None
+            else ArrayOutcomeWriter(db, arrays)
+        )
         self._handed_out: dict[str, set[str]] = {}  # group -> ids claimed and not settled
         self._uncertain: set[tuple[str, str]] = set()  # (group, worker) after a failed claim
         self._holdings = threading.Lock()
@@ -94,19 +105,30 @@ class SqlBackend:
             check_worker_id(worker_id)
         # The heartbeat: one autocommit statement, as each round trip may wait for
         # the GIL behind a busy task (see engine).
-        rows = [{"b_id": w, "b_ttl": float(ttl), "now": cur_ts()} for w in sorted(worker_ids)]
+        heartbeat = self._heartbeat
+        rows = [
+            heartbeat.parameters({"b_id": w, "b_ttl": float(ttl), "now": cur_ts()})
+            for w in sorted(worker_ids)
+        ]
+
+        def work(cursor: Any) -> None:
+            if len(rows) == 1:
+                cursor.execute(heartbeat.sql, rows[0])
+            else:
+                cursor.executemany(heartbeat.sql, rows)
+
         if rows:
-            with self._db.single() as conn:
-                conn.execute(self._sql.upsert_workers, rows[0] if len(rows) == 1 else rows)
+            self._db.call(work, idempotent=True)  # an upsert: safe to repeat
 
     def get_workers(self) -> list[tuple[str, float]]:
-        with self._db.read() as conn:
-            return [(r.id, float(r.expires)) for r in conn.execute(self._sql.workers)]
+        return self._db.run(
+            lambda conn: [(r.id, float(r.expires)) for r in conn.execute(self._sql.workers)]
+        )
 
     def purge_workers(self, worker_ids: Collection[str]) -> None:
         if worker_ids:
-            with self._db.single() as conn:
-                conn.execute(self._sql.delete_workers, {"b_ids": sorted(worker_ids)})
+            params = {"b_ids": sorted(worker_ids)}
+            self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
 
     def purge_dead_workers(self) -> list[str]:
         with self._db.write() as conn:
@@ -148,10 +170,8 @@ class SqlBackend:
             if (group, worker_id) not in self._uncertain:
                 return []
             known = set(self._handed_out.get(group, ()))
-        with self._db.read() as conn:
-            rows = conn.execute(
-                self._sql.staged_to_worker, {"b_worker": worker_id, "b_group": group}
-            ).all()
+        params = {"b_worker": worker_id, "b_group": group}
+        rows = self._db.run(lambda conn: conn.execute(self._sql.staged_to_worker, params).all())
         with self._holdings:
             self._uncertain.discard((group, worker_id))
         orphans = [
@@ -164,7 +184,7 @@ class SqlBackend:
     def settle(self, *outcomes: Outcome) -> list[bool]:
         if not outcomes:
             return []
-        answers = settle_outcomes(self._db, self._sql.settle, outcomes)
+        answers = self._outcomes.settle(outcomes)
         with self._holdings:
             for outcome in outcomes:
                 self._handed_out.get(outcome.claim.task.group, set()).discard(outcome.claim.task.id)
@@ -178,21 +198,23 @@ class SqlBackend:
     # -- reading -------------------------------------------------------------
 
     def lookup_tasks(self, *task_ids: str) -> dict[str, Task | None]:
-        found: dict[str, Task] = {}
-        with self._db.read() as conn:
+        def work(conn: Connection) -> dict[str, Task]:
+            found: dict[str, Task] = {}
             for chunk in _chunks(list(dict.fromkeys(task_ids))):
                 for row in conn.execute(self._sql.lookup, {"b_ids": chunk}):
                     found[row.id] = task_from_row(row)
+            return found
+
+        found = self._db.run(work)
         return {task_id: found.get(task_id) for task_id in task_ids}
 
     def get_queued_tasks(self, group: str, limit: int) -> list[Task]:
-        with self._db.read() as conn:
-            rows = conn.execute(self._sql.queued, {"b_group": group, "b_limit": limit})
-            return [task_from_row(row) for row in rows]
+        params = {"b_group": group, "b_limit": limit}
+        rows = self._db.run(lambda conn: conn.execute(self._sql.queued, params).all())
+        return [task_from_row(row) for row in rows]
 
     def get_result(self, task_id: str) -> tuple[Task, bytes]:
-        with self._db.read() as conn:
-            row = conn.execute(self._sql.result, {"b_id": task_id}).first()
+        row = self._db.run(lambda conn: conn.execute(self._sql.result, {"b_id": task_id}).first())
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
         task = task_from_row(row)
@@ -206,22 +228,22 @@ class SqlBackend:
         low = since if since is not None else float("-1e300")
         params = {"b_since": low, "b_until": until, "b_limit": limit, **self._now()}
         statement = self._sql.done_ids if until is not None else self._sql.done_ids_until_now
-        with self._db.read() as conn:
-            return list(conn.execute(statement, params).scalars())
+        return self._db.run(lambda conn: list(conn.execute(statement, params).scalars()))
 
     def get_disposable_task_ids(self, limit: int) -> list[str]:
-        with self._db.read() as conn:
-            rows = conn.execute(self._sql.disposable_ids, {"b_limit": limit, **self._now()})
-            return list(rows.scalars())
+        params = {"b_limit": limit, **self._now()}
+        return self._db.run(
+            lambda conn: list(conn.execute(self._sql.disposable_ids, params).scalars())
+        )
 
     def get_stage_info(self, limit: int) -> list[StageInfo]:
-        with self._db.read() as conn:
-            rows = conn.execute(self._sql.stage_info, {"b_limit": limit})
-            return [StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)) for r in rows]
+        params = {"b_limit": limit}
+        rows = self._db.run(lambda conn: conn.execute(self._sql.stage_info, params).all())
+        return [StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)) for r in rows]
 
     def group_stats(self, since: float) -> list[GroupStats]:
-        with self._db.read() as conn:
-            rows = conn.execute(self._sql.group_stats, {"b_since": since, **self._now()}).all()
+        params = {"b_since": since, **self._now()}
+        rows = self._db.run(lambda conn: conn.execute(self._sql.group_stats, params).all())
         stats = [
             GroupStats(
                 group=r.group_name,
@@ -240,10 +262,13 @@ class SqlBackend:
 
     def discard_tasks(self, *task_ids: str) -> None:
         ids = list(dict.fromkeys(task_ids))
+
+        def work(conn: Connection) -> None:
+            for chunk in _chunks(ids):
+                conn.execute(self._sql.delete_tasks, {"b_ids": chunk})
+
         if ids:
-            with self._db.write() as conn:
-                for chunk in _chunks(ids):
-                    conn.execute(self._sql.delete_tasks, {"b_ids": chunk})
+            self._db.run(work, transaction=True)  # deleting by id: safe to repeat
 
     # -- scheduler -------------------------------------------------------------
 
@@ -253,8 +278,8 @@ class SqlBackend:
         return self._writer.put_with_scheduler_state(name, data, tasks, expected)
 
     def get_scheduler_state(self, name: str) -> bytes | None:
-        with self._db.read() as conn:
-            data = conn.execute(self._sql.scheduler_state, {"b_name": name}).scalar()
+        params = {"b_name": name}
+        data = self._db.run(lambda conn: conn.execute(self._sql.scheduler_state, params).scalar())
         return None if data is None else bytes(data)
 
     # -- coordination -----------------------------------------------------------
@@ -268,32 +293,42 @@ class SqlBackend:
         return LeaseLock(self._db, self._tables, target)
 
     def watch_tasks(self, callback: Callable[[str], None]) -> Subscription:
-        if self._listener is None:
+        if self._changes is None:
             return NoSubscription()
-        return _Watch(self._listener, callback)
+        return _Watch(self._changes, callback)
 
     # -- lifecycle ----------------------------------------------------------------
 
     def destroy_all(self) -> None:
-        with self._db.write() as conn:
+        def work(conn: Connection) -> None:
             for table in self._tables.all():
                 conn.execute(table.delete())
 
+        self._db.run(work, transaction=True)
+
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
+        if self._changes is not None:
+            self._changes.close()
         self._db.close()
 
     def count_tasks(self) -> int:
         """How many tasks the namespace holds in any state (for operators and tests)."""
-        with self._db.read() as conn:
-            count = conn.execute(select(func.count()).select_from(self._tables.tasks)).scalar()
+        statement = select(func.count()).select_from(self._tables.tasks)
+        count = self._db.run(lambda conn: conn.execute(statement).scalar())
         return int(count or 0)
 
     @property
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
+
+
+def _array_statements(db: Database, tables: Tables) -> ArrayStatements | None:
+    """PostgreSQL's batch statements (see ``arrays``); None elsewhere."""
+    if db.family.name != "postgresql" or db.family.now_sql is None:
+        return None
+    tasks_channel, _ = channel_names(tables.namespace)
+    return ArrayStatements(tables.tasks, db.dialect, db.family.now_sql, tasks_channel)
 
 
 def check_worker_id(worker_id: object) -> str:

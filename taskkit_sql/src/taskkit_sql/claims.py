@@ -19,6 +19,11 @@ transaction that requeues, on rows locked against concurrent settles, so
 a task is restored at most once per attempt; a worker whose lease was
 refreshed meanwhile either keeps its task or finds its later writes
 refused by fencing, never both.
+
+Claims are the hottest statements of a busy worker: they are compiled
+once and run on the driver's cursor (see ``driver``). They are not retried
+here after a lost connection (their outcome is unknown): the core retries,
+and the backend adopts what a lost claim staged.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from sqlalchemy import Integer, Update, bindparam, exists, select, update
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
+from .driver import Prepared, execute, fetch
 from .engine import Database
 from .schema import QUEUED, STAGED, Tables
-from .statements import AnyRow, Statements, state_is, task_from_row
+from .statements import AnyRow, Statements, state_is, task_from_values
 
 
 class Claims(Protocol):
@@ -65,10 +71,9 @@ def make_claims(db: Database, tables: Tables, statements: Statements) -> Claims:
     return SqliteClaims(db, tables, statements)
 
 
-def _claims_from(rows: Sequence[AnyRow], worker_id: str) -> list[Claim]:
-    claims = [
-        Claim(task_from_row(row), worker_id, int(row.attempt), float(row.began)) for row in rows
-    ]
+def _claims_from(rows: Sequence[Sequence[Any]], worker_id: str) -> list[Claim]:
+    """Claims from driver rows: the TASK_FIELDS, then attempt and began."""
+    claims = [Claim(task_from_values(row), worker_id, int(row[9]), float(row[10])) for row in rows]
     return sorted(claims, key=lambda c: (c.task.due, c.task.id))
 
 
@@ -117,11 +122,14 @@ class PostgresClaims(_Base):
             .cte("claimable")
             .prefix_with("MATERIALIZED")
         )
-        self._claim = (
+        returned = [*self.task_columns, t.c.attempt, t.c.began]
+        self._claim = Prepared.of(
             update(t)
             .where(t.c.id == claimable.c.id)
             .values(began=self.now, **self.stage)
-            .returning(*self.task_columns, t.c.attempt, t.c.began)
+            .returning(*returned),
+            db.dialect,
+            returned,
         )
         abandoned = (
             select(t.c.id, t.c.worker_id, t.c.began, t.c.attempt, t.c.group_name)
@@ -141,8 +149,7 @@ class PostgresClaims(_Base):
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         params = {"b_group": group, "b_worker": worker_id, "b_limit": limit}
-        with self.db.single() as conn:
-            rows = conn.execute(self._claim, params).all()
+        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params))
         return _claims_from(rows, worker_id)
 
     def restore(self, limit: int) -> list[Restored]:
@@ -182,30 +189,47 @@ class MysqlClaims(_LockThenRestore):
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
         super().__init__(db, tables, statements)
         t = tables.tasks
-        self._lock = (
-            select(*self.task_columns, t.c.attempt, self.now.label("claimed_at"))
+        claimed_at = self.now.label("claimed_at")
+        selected = [*self.task_columns, t.c.attempt, claimed_at]
+        self._lock = Prepared.of(
+            select(*selected)
             .where(self.due)
             .order_by(t.c.due, t.c.id)
             .limit(self.limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True),
+            db.dialect,
+            selected,
         )
-        self._stage = (
-            update(t)
-            .where(t.c.id.in_(self.ids), state_is(t.c.state, QUEUED))
-            .values(began=bindparam("b_began"), **self.stage)
-        )
+        self._tasks = t
+        self._stages: dict[int, Prepared] = {}
+
+    def _stage(self, count: int) -> Prepared:
+        """The UPDATE staging ``count`` locked tasks (ids bound as i0, i1, ...), compiled once."""
+        prepared = self._stages.get(count)
+        if prepared is None:
+            t = self._tasks
+            ids = [bindparam(f"i{k}", type_=t.c.id.type) for k in range(count)]
+            statement = (
+                update(t)
+                .where(t.c.id.in_(ids), state_is(t.c.state, QUEUED))
+                .values(began=bindparam("b_began"), **self.stage)
+            )
+            prepared = self._stages[count] = Prepared.of(statement, self.db.dialect)
+        return prepared
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        params = {"b_group": group, "b_limit": limit}
-        with self.db.write() as conn:
-            rows = conn.execute(self._lock, params).all()
-            if not rows:
-                return []
-            began = float(rows[0].claimed_at)
-            ids = [row.id for row in rows]
-            conn.execute(self._stage, {"b_ids": ids, "b_worker": worker_id, "b_began": began})
-        claims = [Claim(task_from_row(row), worker_id, int(row.attempt) + 1, began) for row in rows]
-        return sorted(claims, key=lambda c: (c.task.due, c.task.id))
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            rows = fetch(cursor, self._lock, {"b_group": group, "b_limit": limit})
+            if rows:
+                values = {f"i{k}": row[0] for k, row in enumerate(rows)}
+                values.update(b_worker=worker_id, b_began=rows[0][10])
+                execute(cursor, self._stage(len(rows)), values)
+            return rows
+
+        rows = self.db.call(work, transaction=True)
+        # The rows were read before the UPDATE: the attempt is one more now.
+        staged = [(*row[:9], int(row[9]) + 1, float(rows[0][10])) for row in rows]
+        return _claims_from(staged, worker_id)
 
 
 class SqliteClaims(_LockThenRestore):
@@ -215,15 +239,17 @@ class SqliteClaims(_LockThenRestore):
         super().__init__(db, tables, statements)
         t = tables.tasks
         claimable = select(t.c.id).where(self.due).order_by(t.c.due, t.c.id).limit(self.limit)
-        self._claim = (
+        returned = [*self.task_columns, t.c.attempt, t.c.began]
+        self._claim = Prepared.of(
             update(t)
             .where(t.c.id.in_(claimable))
             .values(began=self.now, **self.stage)
-            .returning(*self.task_columns, t.c.attempt, t.c.began)
+            .returning(*returned),
+            db.dialect,
+            returned,
         )
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         params = {"b_group": group, "b_worker": worker_id, "b_limit": limit, "now": cur_ts()}
-        with self.db.write() as conn:
-            rows = conn.execute(self._claim, params).all()
+        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params), transaction=True)
         return _claims_from(rows, worker_id)

@@ -42,8 +42,9 @@ FAMILIES: dict[FamilyName, Family] = {
     "sqlite": Family(
         name="sqlite",
         # multi_process: several processes on one host (one database file).
+        # push_wakeups: a thread watches the WAL file (see walwatch).
         capabilities=Capabilities(
-            multi_process=True, push_wakeups=False, transactional_enqueue=True, server_clock=False
+            multi_process=True, push_wakeups=True, transactional_enqueue=True, server_clock=False
         ),
         now_sql=None,
         claim="update_returning",

@@ -3,16 +3,20 @@
 Connections run in autocommit, and taskkit opens a transaction itself only
 where it needs one (:meth:`Database.write`: ``BEGIN IMMEDIATE`` on SQLite,
 ``BEGIN`` on PostgreSQL, ``START TRANSACTION`` on MySQL). A lone statement
-(a heartbeat, a claim on PostgreSQL, one settle, a read) is then one round
-trip, and a connection goes back to the pool with no transaction to roll
-back. Round trips matter beyond speed: each may wait for the GIL behind a
+(a heartbeat, a claim on PostgreSQL, a settle, a put on PostgreSQL, a read)
+is then one round trip, and a connection goes back to the pool with no
+transaction to roll back. Round trips matter beyond speed: each may wait for the GIL behind a
 task's long C call, and the heartbeat is one of them.
 
 Every engine hides bound parameters from error messages
-(``hide_parameters=True``: payloads and names never reach a log line). On
-PostgreSQL and MySQL it checks a pooled connection before lending it
-(``pool_pre_ping=True``), so after a database restart each dead connection
-is replaced instead of failing; a SQLite file has no connection to lose.
+(``hide_parameters=True``: payloads and names never reach a log line).
+Pooled connections are not pinged before use (a ping is a round trip per
+statement). Instead, an error that means the connection is gone (a
+database restart, a connection closed while idle) drops the whole pool,
+and :meth:`Database.call` runs an idempotent step once more on a fresh
+connection; a step that is not idempotent (a claim, a settle) raises, and
+the core retries it with its own backoff and safety nets (fencing, the
+adoption of a claim whose answer was lost).
 
 - SQLite: WAL journal and a busy timeout; a writer takes the write lock up
   front (``BEGIN IMMEDIATE``, or the lone statement itself) instead of
@@ -27,15 +31,17 @@ disturb the parent) and opens its own.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from .dialects import Family
@@ -54,6 +60,10 @@ MYSQL_IO_TIMEOUT = 60
 """Seconds a MySQL read or write may block before the driver gives up."""
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+T = TypeVar("T")
+
+logger = logging.getLogger("taskkit.sql")
 
 
 def _forget_inherited_engines() -> None:
@@ -81,7 +91,7 @@ def make_engine(url: SqlURL, options: SqlOptions, *, pooled: bool = True) -> Eng
     engine = create_engine(
         url.sqlalchemy_url,
         hide_parameters=True,
-        pool_pre_ping=family.name != "sqlite",
+        pool_pre_ping=False,  # see the module docstring: reconnect on error instead
         pool_reset_on_return=None,  # nothing to reset: no transaction outlives write()
         connect_args=_connect_args(family, options),
         **args,
@@ -98,7 +108,16 @@ def _connect_args(family: Family, options: SqlOptions) -> dict[str, Any]:
     if family.name == "sqlite":
         return {"timeout": options.sqlite_busy_timeout, "check_same_thread": False}
     if family.name == "postgresql":
-        return {"connect_timeout": seconds, "application_name": "taskkit"}
+        # Keepalives let an idle connection (the LISTEN one above all) notice a
+        # vanished server in about a minute without sending queries.
+        return {
+            "connect_timeout": seconds,
+            "application_name": "taskkit",
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
     return {
         "connect_timeout": seconds,
         "read_timeout": MYSQL_IO_TIMEOUT,
@@ -155,11 +174,95 @@ def _set_up_sqlite(dbapi_connection: Any, options: SqlOptions) -> None:
 
 
 class Database:
-    """An engine and the two ways the backend uses it."""
+    """An engine, and the ways the backend uses it: SQLAlchemy connections or driver cursors."""
 
     def __init__(self, engine: Engine, family: Family) -> None:
         self.engine = engine
         self.family = family
+        self.dialect = engine.dialect
+        self._begin = BEGIN[family.name]
+
+    def call(
+        self, work: Callable[[Any], T], *, transaction: bool = False, idempotent: bool = False
+    ) -> T:
+        """``work(cursor)`` on a pooled connection's driver cursor; its return value.
+
+        With ``transaction``, inside BEGIN (IMMEDIATE on SQLite) ... COMMIT,
+        rolled back on any error; otherwise in autocommit. When the
+        connection turns out to be dead, the pool is dropped and, if
+        ``idempotent``, the work runs once more on a fresh connection.
+        """
+        try:
+            return self._call_once(work, transaction)
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated and idempotent):
+                raise
+            logger.info("database connection lost; retrying once on a new one")
+        return self._call_once(work, transaction)
+
+    def run(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        transaction: bool = False,
+        idempotent: bool = True,
+    ) -> T:
+        """``work(connection)`` on a SQLAlchemy connection (in a transaction if asked).
+
+        Reads and idempotent writes (the default) run once more on a fresh
+        connection when the first one turns out dead (see :meth:`call`).
+        """
+        try:
+            return self._run_once(work, transaction)
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated and idempotent):
+                raise
+            logger.info("database connection lost; retrying once on a new one")
+        return self._run_once(work, transaction)
+
+    def _run_once(self, work: Callable[[Connection], T], transaction: bool) -> T:
+        with self.write() if transaction else self.single() as connection:
+            return work(connection)
+
+    def _call_once(self, work: Callable[[Any], T], transaction: bool) -> T:
+        raw = self.engine.raw_connection()
+        cursor: Any = None
+        try:
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            if transaction:
+                cursor.execute(self._begin)
+            result = work(cursor)
+            if transaction:
+                cursor.execute("COMMIT")
+            return result
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._failed(exc, raw, cursor, transaction) from exc
+        except BaseException:
+            if transaction:
+                _roll_back(cursor)
+            raise
+        finally:
+            _close_cursor(cursor)
+            raw.close()
+
+    def _failed(self, exc: Any, raw: Any, cursor: Any, transaction: bool) -> BaseException:
+        gone = self.dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+        if gone:
+            raw.invalidate(exc)
+            self.engine.dispose()  # the other pooled connections died with it
+        elif transaction:
+            _roll_back(cursor)
+        error = DBAPIError.instance(
+            None,
+            None,
+            exc,
+            self.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=gone,
+            dialect=self.dialect,
+        )
+        assert isinstance(error, BaseException)
+        return error
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -179,3 +282,21 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _roll_back(cursor: Any) -> None:
+    if cursor is None:
+        return
+    try:
+        cursor.execute("ROLLBACK")
+    except Exception:  # the connection is broken; the pool discards it
+        logger.debug("rollback failed", exc_info=True)
+
+
+def _close_cursor(cursor: Any) -> None:
+    if cursor is None:
+        return
+    try:
+        cursor.close()
+    except Exception:  # a cursor of a broken connection
+        logger.debug("closing a cursor failed", exc_info=True)

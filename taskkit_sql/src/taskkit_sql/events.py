@@ -2,16 +2,20 @@
 
 ``send_event`` inserts a row; on PostgreSQL the same transaction NOTIFYs
 ``<namespace>_events`` so receivers wake at once. ``receive_events`` reads
-the rows past what this bridge has delivered, waiting up to its timeout
-(woken by NOTIFY on PostgreSQL, polling every POLL_INTERVAL seconds
-elsewhere, and on PostgreSQL while its listener is reconnecting).
+the rows past what this bridge has delivered, waiting up to its timeout.
+It reads the table only when there may be something new: where a change
+source pushes (PostgreSQL's LISTEN, SQLite's WAL watcher, see ``listener``
+and ``walwatch``) when it signals a change, plus a slow safety-net read
+every PUSHED_POLL_INTERVAL seconds; without one (MySQL/MariaDB, or while
+the source reconnects) every POLL_INTERVAL seconds.
 
 A bridge starts after the newest event that exists when it is created.
 Ids are handed out before commit, so a row with a lower id can become
 visible after a higher one; rows are therefore re-read for GAP_GRACE
-seconds and delivered once each. Events older than RETENTION seconds are
-deleted when a new one is sent (found by a plain read and deleted by id, so
-the cleanup never waits for another sender's uncommitted row).
+seconds and delivered once each (a late commit signals a change of its
+own). Events older than RETENTION seconds are deleted when a new one is
+sent (found by a plain read and deleted by id, so the cleanup never waits
+for another sender's uncommitted row).
 """
 
 from __future__ import annotations
@@ -25,15 +29,19 @@ from taskkit_core.clock import cur_ts
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
 from .engine import Database
-from .listener import Listener
+from .listener import ChangeSource, Listener
 from .schema import Tables
 from .statements import now_expression
 
-POLL_INTERVAL = 0.2
-"""Seconds between reads of the events table when nothing pushes wake-ups."""
+POLL_INTERVAL = 1.0
+"""Seconds between reads of the events table when nothing pushes changes.
 
-PUSHED_POLL_INTERVAL = 2.0
-"""Seconds between reads on PostgreSQL while LISTEN works (a safety net)."""
+A control event (shutdown, pause) is acted on within this; the core's
+``event_wait`` (1 s) bounds it the same way.
+"""
+
+PUSHED_POLL_INTERVAL = 30.0
+"""Seconds between safety-net reads while a change source works."""
 
 GAP_GRACE = 5.0
 """Seconds during which a lower id may still appear below a delivered one."""
@@ -45,11 +53,17 @@ RETENTION = 3600.0
 class SqlEventBridge:
     """Control events through the ``<namespace>_events`` table."""
 
-    def __init__(self, db: Database, tables: Tables, listener: Listener | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tables: Tables,
+        listener: Listener | None,
+        changes: ChangeSource | None = None,
+    ) -> None:
         events = tables.events
         now = now_expression(db.family)
         self._db = db
-        self._listener = listener
+        self._changes = changes if changes is not None else listener
         self._insert = events.insert().values(sent=now, data=bindparam("b_data"))
         # Found by a plain read, deleted by id: a DELETE ... WHERE sent < x would wait on
         # MySQL for rows other senders have inserted and not yet committed.
@@ -68,6 +82,7 @@ class SqlEventBridge:
         self._floor = int(newest or 0)
         self._seen: dict[int, float] = {}
         self._wake = threading.Event()
+        self._last_read = float("-inf")
         self._waiting = False
         self._lock = threading.Lock()
 
@@ -81,37 +96,44 @@ class SqlEventBridge:
             conn.execute(self._insert, params)
             if self._notify is not None:
                 conn.execute(self._notify)
+        self._wake.set()  # a receiver on this bridge reads it at once
 
     def receive_events(self, timeout: float) -> list[ControlEvent]:
         """Events sent since the last call (or since creation), oldest first."""
         self._listen()
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
-            self._wake.clear()
-            events = self._fetch()
-            remaining = deadline - time.monotonic()
-            if events or remaining <= 0:
-                return events
-            self._wake.wait(min(remaining, self._poll_interval()))
+            now = time.monotonic()
+            next_read = self._last_read + self._poll_interval()
+            if self._wake.is_set() or now >= next_read:
+                self._wake.clear()
+                self._last_read = now
+                events = self._fetch()
+                if events:
+                    return events
+                next_read = now + self._poll_interval()
+            if now >= deadline:
+                return []
+            self._wake.wait(max(0.0, min(deadline, next_read) - now))
 
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.remove_waiter(self._wake)
+        if self._changes is not None:
+            self._changes.remove_waiter(self._wake)
 
     def _listen(self) -> None:
-        if self._listener is not None and not self._waiting:
+        if self._changes is not None and not self._waiting:
             self._waiting = True
-            self._listener.add_waiter(self._wake)
+            self._changes.add_waiter(self._wake)
 
     def _poll_interval(self) -> float:
-        if self._listener is not None and self._listener.listening:
+        if self._changes is not None and self._changes.listening:
             return PUSHED_POLL_INTERVAL
         return POLL_INTERVAL
 
     def _fetch(self) -> list[ControlEvent]:
         with self._lock:
-            with self._db.read() as conn:
-                rows = conn.execute(self._since, {"b_floor": self._floor}).all()
+            params = {"b_floor": self._floor}
+            rows = self._db.run(lambda conn: conn.execute(self._since, params).all())
             now = time.monotonic()
             fresh = [row for row in rows if row.id not in self._seen]
             for row in fresh:

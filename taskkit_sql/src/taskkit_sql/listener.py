@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from taskkit_core.threads import OutageLog
@@ -25,11 +25,38 @@ logger = logging.getLogger("taskkit.sql.listener")
 WAIT_SLICE = 0.5
 """Seconds between checks of the stop flag while waiting for notifications."""
 
-PING_EVERY = 10.0
-"""Seconds of silence after which the listener checks its connection."""
+PING_EVERY = 60.0
+"""Seconds of silence after which the listener checks its connection.
+
+TCP keepalives (see ``engine``) notice a dead peer sooner; the ping is the
+backstop for anything between that swallows them.
+"""
 
 READY_WAIT = 2.0
 """How long the first ``start`` waits for LISTEN to be in place."""
+
+
+class ChangeSource(Protocol):
+    """What pushes changes to a backend and its event bridge: LISTEN, or the WAL watcher."""
+
+    @property
+    def listening(self) -> bool:
+        """True while changes are pushed (receivers may then poll slowly)."""
+        ...
+
+    def add_watcher(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(group)`` when tasks of ``group`` were put."""
+        ...
+
+    def remove_watcher(self, callback: Callable[[str], None]) -> None: ...
+
+    def add_waiter(self, waiter: threading.Event) -> None:
+        """Set ``waiter`` when control events may have been sent."""
+        ...
+
+    def remove_waiter(self, waiter: threading.Event) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def channel_names(namespace: str) -> tuple[str, str]:

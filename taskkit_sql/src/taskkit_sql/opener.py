@@ -24,8 +24,9 @@ from .events import SqlEventBridge
 from .listener import Listener
 from .migrations import check_ready, migrate_command
 from .options import OPTION_NAMES, SqlOptions, parse_options
-from .schema import build_tables
+from .schema import Tables, build_tables
 from .urls import SqlURL, parse_sql_url
+from .walwatch import WalWatcher, wal_path
 
 
 def resolve(url: str, options: Mapping[str, Any]) -> tuple[SqlURL, SqlOptions]:
@@ -52,15 +53,24 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
         _check_server_version(db, sql_url)
         listener = (
             Listener(db.engine, opts.namespace, scrubber(url))
-            if sql_url.family.capabilities.push_wakeups
+            if sql_url.family.name == "postgresql"
             else None
         )
-        backend = SqlBackend(url, sql_url.masked(), db, tables, listener)
-        bridge = SqlEventBridge(db, tables, listener)
+        changes = listener if listener is not None else _wal_watcher(db, tables, sql_url)
+        backend = SqlBackend(url, sql_url.masked(), db, tables, listener, changes)
+        bridge = SqlEventBridge(db, tables, listener, changes)
     except BaseException:
         db.close()
         raise
     return Connection(backend=backend, bridge=bridge)
+
+
+def _wal_watcher(db: Database, tables: Tables, sql_url: SqlURL) -> WalWatcher | None:
+    """The WAL watcher of an SQLite database file (None elsewhere, see ``walwatch``)."""
+    if sql_url.family.name != "sqlite":
+        return None
+    path = wal_path(sql_url.sqlalchemy_url.database or "")
+    return WalWatcher(db, tables, path) if path is not None else None
 
 
 def _check_server_version(db: Database, sql_url: SqlURL) -> None:

@@ -3,9 +3,12 @@
 Tasks are checked before anything is written (a bad task fails the whole
 put with InvalidTaskError). Rows go in batches of at most BATCH_ROWS rows
 and BATCH_BYTES payload bytes (MySQL refuses statements over its
-``max_allowed_packet``), all in one transaction. On PostgreSQL the same
-transaction NOTIFYs ``<namespace>_tasks`` once per group, so idle workers
-wake when it commits.
+``max_allowed_packet``); several batches share one transaction, and a put
+of one batch is one autocommit statement (PostgreSQL: one INSERT of
+arrays that also NOTIFYs ``<namespace>_tasks`` once per group, see
+``arrays``; elsewhere one row, or one ``executemany`` in a transaction).
+Puts run on the driver's cursor and, being idempotent, are retried once
+on a fresh connection when the first one turns out dead.
 
 With ``connection=`` (transactional enqueue) the rows are written through
 the application's own SQLAlchemy Connection and nothing is committed: the
@@ -26,16 +29,21 @@ from taskkit_core.clock import cur_ts
 from taskkit_core.errors import ConfigurationError, InvalidTaskError
 from taskkit_core.task import Task, check_name, check_payload, check_ttl
 
+from .arrays import ArrayStatements
 from .blobs import PIECE, head, in_pieces
+from .driver import Prepared
 from .engine import Database
 from .listener import Listener
 from .schema import DONE, ID_LENGTH, Tables
-from .statements import Statements, task_values
+from .statements import TASK_FIELDS, Statements, task_values
 
 logger = logging.getLogger("taskkit.sql")
 
 BATCH_ROWS = 1000
 BATCH_BYTES = PIECE
+
+ROW_KEYS = [*TASK_FIELDS, "state", "attempt"]
+"""The columns a newly queued task's row sets (the keys of ``task_values``)."""
 
 
 class _Conflict(Exception):
@@ -75,11 +83,18 @@ class TaskWriter:
     """Puts tasks (optionally through the application's transaction)."""
 
     def __init__(
-        self, db: Database, tables: Tables, sql: Statements, listener: Listener | None
+        self,
+        db: Database,
+        tables: Tables,
+        sql: Statements,
+        listener: Listener | None,
+        arrays: ArrayStatements | None,
     ) -> None:
         t = tables.tasks
         self._db = db
         self._sql = sql
+        self._arrays = arrays
+        self._insert_row = Prepared.of(sql.insert_tasks, db.dialect, column_keys=ROW_KEYS)
         self._notify = (
             select(func.pg_notify(listener.tasks_channel, bindparam("b_group")))
             if listener is not None
@@ -95,9 +110,39 @@ class TaskWriter:
         unique = list({check_task(task).id: task for task in tasks}.values())
         if connection is not None:
             self._write(self._application_connection(connection), unique)
-        elif unique:
+        elif not unique:
+            return
+        elif self._arrays is not None:
+            self._put_arrays(self._arrays, unique)
+        elif not any(in_pieces(self._db.family, task.data) for task in unique):
+            self._put_rows(unique)
+        else:
             with self._db.write() as conn:
                 self._write(conn, unique)
+
+    def _put_arrays(self, arrays: ArrayStatements, tasks: Sequence[Task]) -> None:
+        batches = [arrays.put_parameters(batch) for batch in _batches(tasks)]
+
+        def work(cursor: Any) -> None:
+            for params in batches:
+                cursor.execute(arrays.put, params)
+
+        self._db.call(work, transaction=len(batches) > 1, idempotent=True)
+
+    def _put_rows(self, tasks: Sequence[Task]) -> None:
+        prepared = self._insert_row
+        batches = [
+            [prepared.parameters(task_values(task)) for task in batch] for batch in _batches(tasks)
+        ]
+
+        def work(cursor: Any) -> None:
+            for rows in batches:
+                if len(rows) == 1:
+                    cursor.execute(prepared.sql, rows[0])
+                else:
+                    cursor.executemany(prepared.sql, rows)
+
+        self._db.call(work, transaction=len(tasks) > 1, idempotent=True)
 
     def put_done(self, task: Task, result: bytes | None, error: str | None) -> None:
         """Store a task that ran eagerly, as done now (replacing any row with its id)."""
@@ -157,15 +202,17 @@ class TaskWriter:
             raise _Conflict
 
     def _write(self, conn: Connection, tasks: Sequence[Task]) -> None:
+        """Queue ``tasks`` through a SQLAlchemy connection (in its transaction)."""
+        if self._arrays is not None:
+            for batch in _batches(tasks):
+                conn.exec_driver_sql(self._arrays.put, self._arrays.put_parameters(batch))
+            return
         family = self._db.family
         for batch in _batches([task for task in tasks if not in_pieces(family, task.data)]):
             conn.execute(self._sql.insert_tasks, [task_values(task) for task in batch])
         for task in tasks:
             if in_pieces(family, task.data):
                 self._write_in_pieces(conn, task)
-        if self._notify is not None:
-            for group in sorted({task.group for task in tasks}):
-                conn.execute(self._notify, {"b_group": group})
 
     def _write_in_pieces(self, conn: Connection, task: Task) -> None:
         row = {**task_values(task), "data": head(self._db.family, task.data)}

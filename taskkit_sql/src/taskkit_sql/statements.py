@@ -12,6 +12,7 @@ passes ``now=cur_ts()`` and the server-clock databases ignore it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -81,6 +82,22 @@ def task_from_row(row: AnyRow) -> Task:
         scheduled=None if m["scheduled"] is None else float(m["scheduled"]),
         retry_count=int(m["retry_count"]),
         ttl=float(m["ttl"]),
+    )
+
+
+def task_from_values(values: Sequence[Any]) -> Task:
+    """A Task from the TASK_FIELDS values in order (a driver row, see ``driver``)."""
+    task_id, group, name, data, due, created, scheduled, retry_count, ttl = values[:9]
+    return Task(
+        id=task_id,
+        group=group,
+        name=name,
+        data=bytes(data),
+        due=float(due),
+        created=float(created),
+        scheduled=None if scheduled is None else float(scheduled),
+        retry_count=int(retry_count),
+        ttl=float(ttl),
     )
 
 

@@ -1,0 +1,165 @@
+"""SQLite wake-ups without queries: a thread that watches the WAL file.
+
+Every commit that changes an SQLite database in WAL mode appends to (or,
+after a checkpoint, rewrites the start of) ``<database>-wal``, which
+changes the file's size or modification time. One thread per backend
+checks them with ``os.stat`` every CHECK_EVERY seconds, a system call and
+no database work. On a change it
+
+- wakes the event bridge's waiters (they read the events table once), and
+- if anyone watches tasks, runs one query for the groups of the rows put
+  since the last look (rows past the largest ``rowid`` seen; a put is an
+  INSERT, so new tasks are always new rowids) and calls back with each.
+
+Between changes, an idle worker sends nothing at all. What this misses (a
+commit within the file system's timestamp granularity that leaves the size
+unchanged, a task requeued rather than put) is found by the workers' own
+polling, as the ``watch_tasks`` contract allows. Only processes on the
+host that holds the file see it change, which is all SQLite serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Integer, bindparam, func, literal_column, null, select, union_all
+
+from .driver import Prepared, fetch
+from .engine import Database
+from .schema import Tables
+
+logger = logging.getLogger("taskkit.sql.listener")
+
+CHECK_EVERY = 0.003
+"""Seconds between two looks at the WAL file (the added latency of a wake-up, at most)."""
+
+BUSY_CHECK_EVERY = 0.025
+"""Seconds between looks while every look finds a change (the database is busy: its
+workers are awake anyway, and each look costs the worker process a thread switch)."""
+
+Signature = tuple[int, int, int] | None
+
+
+def wal_path(database: str) -> str | None:
+    """The WAL file of an SQLite database file name (None for URI names, which vary)."""
+    if not database or database.startswith("file:") or database == ":memory:":
+        return None
+    return f"{os.path.abspath(database)}-wal"
+
+
+def _signature(path: str) -> Signature:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class WalWatcher:
+    """Calls task watchers with the groups of new tasks; wakes event waiters on any commit."""
+
+    def __init__(self, db: Database, tables: Tables, path: str) -> None:
+        t = tables.tasks
+        row_id = literal_column("rowid", Integer())
+        # One query: the newest rowid, then each group with rows past the last one seen.
+        newest = select(null().label("group_name"), func.max(row_id).label("top")).select_from(t)
+        new_groups = (
+            select(t.c.group_name, func.max(row_id).label("top"))
+            .where(row_id > bindparam("b_last", type_=Integer()))
+            .group_by(t.c.group_name)
+        )
+        self._query = Prepared.of(union_all(newest, new_groups), db.dialect)
+        self._db = db
+        self._path = path
+        self._watchers: list[Callable[[str], None]] = []
+        self._waiters: list[threading.Event] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: int | None = None
+
+    @property
+    def listening(self) -> bool:
+        """True while the thread watches (event bridges then read only on a change)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._stop.is_set()
+
+    def add_watcher(self, callback: Callable[[str], None]) -> None:
+        with self._lock:
+            self._watchers.append(callback)
+        self._start()
+
+    def remove_watcher(self, callback: Callable[[str], None]) -> None:
+        with self._lock:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+    def add_waiter(self, waiter: threading.Event) -> None:
+        with self._lock:
+            self._waiters.append(waiter)
+        self._start()
+
+    def remove_waiter(self, waiter: threading.Event) -> None:
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def close(self) -> None:
+        """Stop the thread (within CHECK_EVERY seconds)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(1.0)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._stop.is_set():
+                return
+            self._thread = threading.Thread(target=self._run, name="taskkit-sql-wal", daemon=True)
+        self._new_groups()  # the rowid to start from, before the first change is seen
+        self._thread.start()
+
+    def _run(self) -> None:
+        seen = _signature(self._path)
+        changed_before = False
+        while not self._stop.wait(BUSY_CHECK_EVERY if changed_before else CHECK_EVERY):
+            now = _signature(self._path)
+            changed = now != seen
+            if changed:
+                seen = now
+                self._changed()
+            # Two looks in a row found a change: busy, look less often until one finds none.
+            changed_before = changed
+
+    def _changed(self) -> None:
+        with self._lock:
+            waiters, watchers = list(self._waiters), list(self._watchers)
+        for waiter in waiters:
+            waiter.set()
+        if not watchers:
+            return
+        try:
+            groups = self._new_groups()
+        except Exception:  # a busy or broken database: the workers' polling covers it
+            logger.debug("could not read the groups of new tasks", exc_info=True)
+            return
+        for group in groups:
+            for callback in watchers:
+                try:
+                    callback(group)
+                except Exception:
+                    logger.exception("a watch_tasks callback failed")
+
+    def _new_groups(self) -> list[str]:
+        """Groups of the rows put since the last call; advances the rowid mark."""
+        last = self._last if self._last is not None else -1
+        rows = self._db.call(lambda cursor: fetch(cursor, self._query, {"b_last": last}))
+        top = max((int(r[1]) for r in rows if r[1] is not None), default=-1)
+        first = self._last is None
+        self._last = top  # also lower than before if the newest rows were deleted
+        if first:
+            return []
+        return sorted({r[0] for r in rows if r[0] is not None})
