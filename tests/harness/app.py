@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import random
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ HISTORY_ENV = "TASKKIT_HISTORY_DIR"
 @functools.cache
 def _shuffled() -> list[float]:
     return [random.random() for _ in range(1_000_000)]
+
+
+_SETUP_LOCK = threading.Lock()
 
 
 class ReliabilityHandler:
@@ -45,11 +49,12 @@ class ReliabilityHandler:
         self.__init__(state["history_dir"])  # type: ignore[misc]
 
     def _history(self) -> HistoryWriter:
-        if self._writer is None or self._writer._pid not in (-1, os.getpid()):
-            self._writer = HistoryWriter(self.history_dir, "exec")
-            self._settles = HistoryWriter(self.history_dir, "settle")
-            record_settles(self._settles)
-        return self._writer
+        with _SETUP_LOCK:  # the first tasks of a process start on several threads at once
+            if self._writer is None or self._writer._pid not in (-1, os.getpid()):
+                self._writer = HistoryWriter(self.history_dir, "exec")
+                self._settles = HistoryWriter(self.history_dir, "settle")
+                record_settles(self._settles)
+            return self._writer
 
     def handle(self, task: Task) -> Any:
         history = self._history()

@@ -85,5 +85,7 @@ def record_settles(writer: HistoryWriter) -> SettleRecorder:
     recorder = SettleRecorder(writer)
     audit = logging.getLogger("taskkit.settle")
     audit.setLevel(logging.DEBUG)
+    for old in [h for h in audit.handlers if isinstance(h, SettleRecorder)]:
+        audit.removeHandler(old)  # one recorder per process, or each settle counts twice
     audit.addHandler(recorder)
     return recorder

@@ -189,3 +189,32 @@ def test_conformance_kit_through_the_examples_two_files(plugin_venv: Venv, tmp_p
     run.check_whole_kit_passed()
     overridden = "TestBackend::test_timestamps_round_trip_to_the_microsecond"
     assert overridden in run.passed, "the example's own version of this test ran"
+
+
+def test_conformance_kit_on_memory_with_the_readme_command(
+    plugin_venv: Venv, tmp_path: Path
+) -> None:
+    """The kit against the core's own memory://, as the README gives it."""
+    junit = tmp_path / "kit.xml"
+    plugin_venv.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "taskkit_core.testing",
+        "--taskkit-url",
+        "memory://",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+        cwd=tmp_path,
+        timeout=240,
+    )
+    run = KitRun.read(junit)
+    assert run.failed == {}
+    for contract in ("TestBackend", "TestEventBridge", "TestKit"):
+        assert any(name.startswith(f"{contract}::") for name in run.passed), contract
+    memory_lacks = ("multi_process", "transactional_enqueue", "server_clock")
+    for name, reason in run.skipped.items():
+        assert any(f"capability {c}" in reason for c in memory_lacks), (name, reason)
+    assert len(run.passed) >= 85

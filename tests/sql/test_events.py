@@ -6,10 +6,11 @@ import logging
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from taskkit_core.backend import Backend
 from taskkit_core.events import EventBridge, encode_control_event, make_event
 from taskkit_core.testing import OpenConnection, make_task, wait_until
+from taskkit_sql.listener import channel_names
 from taskkit_sql.schema import build_tables
 
 from .support import ON_EVERY_DATABASE, ON_POSTGRESQL, ON_SERVERS, plain_engine
@@ -33,6 +34,9 @@ def test_an_event_committed_after_a_newer_one_is_still_delivered(
     slow = make_event("pause", {"slow"})
     with plain_engine(taskkit_url) as engine, engine.connect() as conn:
         conn.execute(events.insert().values(sent=time.time(), data=encode_control_event(slow)))
+        if taskkit_url.startswith("postgresql"):  # a sender NOTIFYs in its transaction
+            channel = channel_names(taskkit_namespace)[1]
+            conn.execute(select(func.pg_notify(channel, "")))
         sender.send_event(make_event("resume", {"fast"}))  # a higher id, committed first
         assert _receive(bridge, 1) == [make_event("resume", {"fast"})]
         conn.commit()

@@ -31,7 +31,7 @@ EVERYTHING = ["multi_process", "push_wakeups", "transactional_enqueue", "server_
 @pytest.mark.parametrize(
     ("scheme", "capabilities"),
     [
-        ("sqlite", ["multi_process", "transactional_enqueue"]),
+        ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue"]),
         ("postgresql", EVERYTHING),
         ("postgresql+psycopg", EVERYTHING),
         ("mysql", ["multi_process", "transactional_enqueue", "server_clock"]),
