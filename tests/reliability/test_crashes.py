@@ -45,8 +45,9 @@ def test_r17_poison_tasks_fail_after_max_attempts(workload: Workload) -> None:
     """A task that raises, one that exits its process and one that segfaults it.
 
     One thread per process and no claiming ahead: a crash then takes no
-    other task with it. (Every task a crashing process holds, running or
-    claimed ahead, loses an attempt; README.md says so.)
+    other task with it but, at most, one whose outcome was still on its way
+    to the backend. (Every task a crashing process holds loses an attempt;
+    README.md says so.)
     """
     need_processes(workload)
     workload.kit.settings = replace(workload.kit.settings, max_attempts=3, prefetch=0)
@@ -58,7 +59,9 @@ def test_r17_poison_tasks_fail_after_max_attempts(workload: Workload) -> None:
     ]
     deaths = workload.keep_running(3, 1, [*normal, *poison], timeout=120)
     report = workload.check([*normal, *poison])
-    report.assert_clean(max_duplicated=3, expect_failed=3)
+    # Besides the three poison tasks, a dying process may take along one finished
+    # task whose outcome its settler had not yet written (README, promise 6).
+    report.assert_clean(max_duplicated=3 + deaths, expect_failed=3)
     assert report.done == 60
     for task_id in poison:
         runs = [
