@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from .venv import Venv, make_venv
+from .venv import Venv, make_core_venv, make_venv
 
 
 @pytest.fixture(scope="session")
 def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """The venv with taskkit-core and taskkit-acme installed from their folders."""
     return make_venv(tmp_path_factory.mktemp("plugin-venv"))
+
+
+@pytest.fixture(scope="session")
+def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """A venv with taskkit-core alone (plus pytest), as a user of memory:// has."""
+    return make_core_venv(tmp_path_factory.mktemp("core-venv"))

@@ -191,12 +191,15 @@ def test_conformance_kit_through_the_examples_two_files(plugin_venv: Venv, tmp_p
     assert overridden in run.passed, "the example's own version of this test ran"
 
 
-def test_conformance_kit_on_memory_with_the_readme_command(
-    plugin_venv: Venv, tmp_path: Path
+def test_conformance_kit_on_memory_with_only_taskkit_core_installed(
+    core_venv: Venv, tmp_path: Path
 ) -> None:
-    """The kit against the core's own memory://, as the README gives it."""
+    """The kit against the core's own memory://, with the README's command."""
+    listing = core_venv.run("python", "-m", "pip", "list", "--format=freeze", cwd=tmp_path)
+    names = [line.split("==")[0].lower().replace("_", "-") for line in listing.stdout.split()]
+    assert [name for name in names if name.startswith("taskkit")] == ["taskkit-core"]
     junit = tmp_path / "kit.xml"
-    plugin_venv.run(
+    core_venv.run(
         "python",
         "-m",
         "pytest",

@@ -71,6 +71,24 @@ def _copy_example(destination: Path) -> Path:
     return Path(shutil.copytree(EXAMPLE, destination / "acme-backend", ignore=ignore))
 
 
+def make_core_venv(base: Path) -> Venv:
+    """A venv with taskkit-core, pytest and pytest-timeout only (no plugin)."""
+    venv = Venv(root=base / "venv", example=base)
+    subprocess.run(
+        [sys.executable, "-m", "venv", str(venv.root)], check=True, timeout=INSTALL_TIMEOUT
+    )
+    pip = ("python", "-m", "pip", "install", "--no-input", "--progress-bar", "off")
+    venv.run(
+        *pip,
+        str(REPO / "taskkit_core"),
+        "pytest",
+        "pytest-timeout",
+        cwd=base,
+        timeout=INSTALL_TIMEOUT,
+    )
+    return venv
+
+
 def make_venv(base: Path) -> Venv:
     """Create the venv under ``base`` and install taskkit-core, then the example plugin."""
     venv = Venv(root=base / "venv", example=_copy_example(base))

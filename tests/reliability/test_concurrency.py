@@ -41,8 +41,8 @@ def test_r9_long_tasks_are_not_restored_while_their_worker_lives(
     ttl, tasks_last = TTL, 3 * TTL
     if mode == "gil":
         # A C call holding the GIL delays each GIL hand-off of the heartbeat by a
-        # slice, so its stalls add up to seconds: this case runs with the default
-        # worker_ttl (README, promise 5) and tasks that outlive it.
+        # slice, so its stalls add up to seconds: this case runs with a worker_ttl
+        # of 10 s, the default (README, promise 5), and tasks that outlive it.
         ttl = WorkerSettings().worker_ttl
         tasks_last = 1.5 * ttl
         workload.kit.settings = replace(workload.kit.settings, worker_ttl=ttl)
