@@ -90,7 +90,7 @@ def private_redis(tmp_path: Path) -> Iterator[StartServer]:
     """Starts private redis-server instances on free ports; kills them after the test."""
     reason = missing_tool("redis")
     if reason is not None:
-        pytest.skip(f"{reason}; it is needed for private instances")
+        _unavailable(f"{reason}; it is needed for private instances")
     servers: list[RedisServer] = []
 
     def start(*settings: str, password: str | None = None, tls: bool = False) -> RedisServer:
