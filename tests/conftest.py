@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from harness.availability import unavailable
 from taskkit_core.errors import UnknownBackendError
 from taskkit_core.registry import lookup_backend
 
@@ -26,17 +27,6 @@ SERVER_ENV = {
 }
 
 BACKENDS = ["memory", "sqlite", "postgresql", "mysql", "redis"]
-
-
-def require_all() -> bool:
-    return os.environ.get("TASKKIT_REQUIRE_ALL_BACKENDS") == "1"
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail where every backend must run (TASKKIT_REQUIRE_ALL_BACKENDS=1)."""
-    if require_all():
-        pytest.fail(f"{reason} (TASKKIT_REQUIRE_ALL_BACKENDS=1 forbids skipping)")
-    pytest.skip(reason)
 
 
 _CONTAINERS: dict[str, object] = {}

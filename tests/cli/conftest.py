@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from harness.availability import unavailable
 from taskkit_core.errors import TaskkitError, UnknownBackendError
 from taskkit_core.registry import connect, drop, lookup_backend, migrate
 
-from .support import SERVER_ENV, Markers, cli_env, new_namespace, taskkit, unavailable
+from .support import SERVER_ENV, Markers, cli_env, new_namespace, taskkit
 
 
 @dataclass

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 HERE = Path(__file__).parent
 APP = "taskapp:handler"
 SERVER_ENV = {
@@ -24,13 +22,6 @@ SERVER_ENV = {
     "mysql": "TASKKIT_TEST_MYSQL_URL",
     "redis": "TASKKIT_TEST_REDIS_URL",
 }
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail where every backend must run (TASKKIT_REQUIRE_ALL_BACKENDS=1)."""
-    if os.environ.get("TASKKIT_REQUIRE_ALL_BACKENDS") == "1":
-        pytest.fail(f"{reason} (TASKKIT_REQUIRE_ALL_BACKENDS=1 forbids skipping)")
-    pytest.skip(reason)
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import redis
+from harness.availability import unavailable
 from harness.servers import RedisServer, missing_tool
 from taskkit_core.backend import Connection
 from taskkit_core.registry import connect
@@ -29,18 +30,12 @@ OpenConnection = Callable[..., Connection]
 StartServer = Callable[..., RedisServer]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("TASKKIT_REQUIRE_ALL_BACKENDS") == "1":
-        pytest.fail(f"{reason} (TASKKIT_REQUIRE_ALL_BACKENDS=1 forbids skipping)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The shared Redis server's URL."""
     url = os.environ.get("TASKKIT_TEST_REDIS_URL")
     if not url:
-        _unavailable(
+        unavailable(
             "TASKKIT_TEST_REDIS_URL is not set; set it (e.g. "
             "TASKKIT_TEST_REDIS_URL=redis://127.0.0.1:6379/0) to run the Redis tests"
         )
@@ -90,7 +85,7 @@ def private_redis(tmp_path: Path) -> Iterator[StartServer]:
     """Starts private redis-server instances on free ports; kills them after the test."""
     reason = missing_tool("redis")
     if reason is not None:
-        _unavailable(f"{reason}; it is needed for private instances")
+        unavailable(f"{reason}; it is needed for private instances")
     servers: list[RedisServer] = []
 
     def start(*settings: str, password: str | None = None, tls: bool = False) -> RedisServer:

@@ -10,7 +10,6 @@ password.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from harness.availability import unavailable
 from harness.servers import (
     PrivateMariaDB,
     PrivatePostgres,
@@ -82,10 +82,7 @@ SERVERS: dict[str, Callable[[str], PrivateServer]] = {
 def private_server(request: pytest.FixtureRequest) -> Iterator[PrivateServer]:
     reason = can_run_private_servers()
     if reason is not None:
-        message = f"cannot start a private server: {reason}"
-        if os.environ.get("TASKKIT_REQUIRE_ALL_BACKENDS") == "1":
-            pytest.fail(f"{message} (TASKKIT_REQUIRE_ALL_BACKENDS=1 forbids skipping)")
-        pytest.skip(message)
+        unavailable(f"cannot start a private server: {reason}")
     server = SERVERS[request.param](PASSWORD)
     try:
         yield server
