@@ -1,8 +1,9 @@
 """The reliability workload: a handler that writes every execution to a history.
 
 Task payloads are ``{"seq": n, "sleep": seconds, "mode": ...}``. The handler
-records the start and the end of each execution (with the worker, attempt
-and pid) in ``exec-<pid>.jsonl`` under TASKKIT_HISTORY_DIR, and returns
+records the start and the end of each execution (with the worker, attempt,
+pid, and at the start when the claim was made) in ``exec-<pid>.jsonl``
+under TASKKIT_HISTORY_DIR, and returns
 ``{"seq", "attempt", "pid", "worker"}`` so the checker can tell which
 execution's result was stored.
 """
@@ -70,6 +71,7 @@ class ReliabilityHandler:
             pid=os.getpid(),
             event="start",
             at=time.time(),
+            claimed=claim.began if claim else None,  # the claim log: when this claim was made
         )
         self._work(data)
         history.write(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal, Protocol, TypedDict, cast
 
-from .task import check_name
+from .task import check_name, check_payload
 
 
 class Shutdown(TypedDict):
@@ -32,12 +32,15 @@ EVENT_NAMES = ("shutdown", "pause", "resume")
 class EventBridge(Protocol):
     """Carries control events from any process to every worker process.
 
-    ``send_event`` returns once the event is stored or published.
-    ``receive_events`` waits up to ``timeout`` seconds and returns the events
-    sent since this bridge object was created (first call) or since the
-    previous call, oldest first; an empty list when none came. Delivery is
-    best effort: an event sent while a receiver is disconnected may be
-    missed.
+    ``send_event`` returns once the event is stored, so that receivers
+    can still read it later. ``receive_events`` waits up to ``timeout``
+    seconds and returns the events sent since this bridge object was
+    created (first call) or since the previous call, oldest first, each
+    once; an empty list when none came. It may raise when the store is
+    unreachable; the next call goes on from the same position. So an
+    event sent while a receiver is briefly disconnected is still delivered
+    once it reconnects, within the store's retention (each bridge states
+    it). An event sent before a bridge was created is never replayed to it.
     """
 
     def send_event(self, event: ControlEvent) -> None: ...
@@ -57,7 +60,8 @@ def make_event(name: str, groups: set[str] | list[str] | None) -> ControlEvent:
 
 
 def encode_control_event(event: ControlEvent) -> bytes:
-    return json.dumps(event).encode("utf-8")
+    """The event as JSON bytes; PayloadTooLarge above 10 MiB (a very long group list)."""
+    return check_payload(json.dumps(event).encode("utf-8"), "control event")
 
 
 def decode_control_event(encoded: bytes) -> ControlEvent | None:

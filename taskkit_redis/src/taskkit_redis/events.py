@@ -1,68 +1,141 @@
-"""The EventBridge over Redis pub/sub: control events on the namespace's channel.
+"""The EventBridge over a Redis Stream: control events kept under the namespace.
 
-A bridge subscribes when it is created and waits for the server's
-confirmation, so every event sent after that is received, in the order it
-was published. Events are not stored: one sent while a receiver is
-disconnected is missed (the EventBridge contract allows it), and one sent
-before a receiver existed is never replayed. After a lost connection,
-redis-py reconnects and subscribes again on the next receive.
+``send_event`` appends the event to the namespace's stream (``XADD``,
+capped at about MAX_KEPT_EVENTS entries) and renews the stream's expiry of
+RETENTION seconds, in one transaction. A bridge remembers the id of the
+last entry it delivered and reads past it with ``XREAD BLOCK``, so
+receivers wake as soon as an event is added, and a receiver that was cut
+off (or was not reading) gets what was sent meanwhile from its next read,
+in order, as long as the stream still holds it. A new bridge starts after
+the newest entry that exists when it is created: older events are never
+replayed.
+
+Entry ids come from the server's clock, so they keep increasing even after
+the stream expired and was created again (unless the server's clock goes
+back). A lost connection surfaces as an error of ``receive_events`` (the
+worker backs off and calls again); the position is kept, so nothing is
+skipped.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
 from .keys import Keys
-from .pubsub import new_pubsub, subscribe
 
 if TYPE_CHECKING:
     from redis import Redis
 
+MAX_KEPT_EVENTS = 1000
+"""About how many events the stream keeps (``XADD MAXLEN ~``): a receiver
+further behind than that misses the oldest ones."""
+
+RETENTION = 3600.0
+"""Seconds the stream lives after the last event was sent (then Redis deletes it)."""
+
+READ_SLICE = 1.0
+"""Longest ``XREAD BLOCK`` in seconds (kept below the client's socket timeout)."""
+
+READ_BATCH = 100
+"""Most entries one read returns; the rest come with the next call."""
+
+DATA_FIELD = b"e"
+"""The stream entry field that holds the encoded event."""
+
 
 class RedisEventBridge:
-    """Sends control events with PUBLISH; receives them on its own subscription."""
+    """Sends control events with XADD; receives them with XREAD from its last id."""
 
     def __init__(self, client: Redis, keys: Keys) -> None:
         self._client = client
-        self._channel = keys.events
+        self._stream = keys.events
         self.namespace = keys.namespace
-        self._pubsub = new_pubsub(client)
-        try:
-            subscribe(self._pubsub, self._channel)
-        except BaseException:
-            self._pubsub.close()
-            raise
+        self._lock = threading.Lock()
+        self._slice = _read_slice(client)
+        newest: Any = client.xrevrange(self._stream, count=1)
+        self._last_id: bytes = _as_bytes(newest[0][0]) if newest else b"0-0"
 
     def __repr__(self) -> str:
         return f"RedisEventBridge(namespace={self.namespace!r})"
 
     def send_event(self, event: ControlEvent) -> None:
-        """Publish ``event`` to every bridge of this namespace subscribed now."""
-        self._client.publish(self._channel, encode_control_event(event))
+        """Append ``event`` to the stream; returns once Redis stored it."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.xadd(
+            self._stream,
+            {DATA_FIELD: encode_control_event(event)},
+            maxlen=MAX_KEPT_EVENTS,
+            approximate=True,
+        )
+        pipe.pexpire(self._stream, int(RETENTION * 1000))
+        pipe.execute()
 
     def receive_events(self, timeout: float) -> list[ControlEvent]:
-        """Events published since the last call, oldest first; waits up to ``timeout`` s.
+        """Events sent since the last delivered one, oldest first; waits up to ``timeout`` s.
 
-        Returns as soon as at least one event came (with any others already
-        waiting), or an empty list after ``timeout``.
+        Returns as soon as a read brings at least one event, or an empty
+        list after ``timeout``. Raises on a connection error; the next call
+        reads from the same position.
         """
         deadline = time.monotonic() + max(0.0, timeout)
-        events: list[ControlEvent] = []
-        while True:
-            wait = 0.0 if events else max(0.0, deadline - time.monotonic())
-            message = self._pubsub.get_message(timeout=wait)
-            if message is None:
-                if events or time.monotonic() >= deadline:
+        with self._lock:
+            while True:
+                block_ms = int(min(deadline - time.monotonic(), self._slice) * 1000)
+                streams: dict[Any, Any] = {self._stream: self._last_id}
+                if block_ms > 0:
+                    reply: Any = self._client.xread(streams, count=READ_BATCH, block=block_ms)
+                else:  # BLOCK 0 would wait for ever
+                    reply = self._client.xread(streams, count=READ_BATCH)
+                events = self._take(reply)
+                if events or block_ms <= 0:
                     return events
-                continue
-            if message["type"] == "message":
-                event = decode_control_event(message["data"])
-                if event is not None:
-                    events.append(event)
 
     def close(self) -> None:
-        """Unsubscribe and give the connection back."""
-        self._pubsub.close()
+        """Nothing to release: reads borrow pooled connections."""
+        return None
+
+    def _take(self, reply: Any) -> list[ControlEvent]:
+        """Decode an XREAD reply and move past its entries (undecodable ones too)."""
+        events: list[ControlEvent] = []
+        for entry_id, fields in _entries(reply):
+            self._last_id = _as_bytes(entry_id)
+            data = _field(fields)
+            event = decode_control_event(data) if data is not None else None
+            if event is not None:
+                events.append(event)
+        return events
+
+
+def _entries(reply: Any) -> list[tuple[Any, Any]]:
+    """The (id, fields) pairs of a one-stream XREAD reply (RESP2 list or RESP3 dict)."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        (entries,) = reply.values()
+        return [tuple(entry) for entry in entries[0]] if entries else []
+    ((_, entries),) = reply
+    return [(entry_id, fields) for entry_id, fields in entries]
+
+
+def _field(fields: Any) -> bytes | None:
+    """The encoded event of an entry's fields, whether the client decodes replies or not."""
+    if not isinstance(fields, dict):
+        return None
+    data = fields.get(DATA_FIELD, fields.get(DATA_FIELD.decode()))
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return data if isinstance(data, bytes) else None
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("ascii")
+
+
+def _read_slice(client: Redis) -> float:
+    """READ_SLICE, or half the client's socket timeout where that is shorter."""
+    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    return READ_SLICE if not timeout else min(READ_SLICE, float(timeout) / 2)

@@ -45,10 +45,14 @@ Keys (``P`` is the prefix ``{N}:``):
     field per named schedule, never expires.
 ``P lock:<hex lock name>`` string, the random token of the lock's holder,
     with a ``PX`` lease (see ``locks``).
+``P events`` stream, the control events (shutdown, pause, resume): one
+    entry per event, its field ``e`` the event as JSON bytes. Each send
+    trims it to about 1000 entries (``XADD MAXLEN ~``) and sets its
+    ``PEXPIRE`` to an hour, so it vanishes an hour after the last event.
+    Receivers read past the last entry id they delivered (see ``events``).
 
-Pub/sub channels (not keys, but namespaced the same way):
+Pub/sub channel (not a key, but namespaced the same way):
 
-``P events`` control events (shutdown, pause, resume) as JSON bytes.
 ``P wake`` the name of a group that has a task due now (a wake-up).
 
 Group, worker and lock names may hold any character (colons, braces,
@@ -61,7 +65,8 @@ keys hold no second colon), which already makes every key distinct.
 Long-lived structural keys with no expiry: ``schedulers`` (one field per
 schedule name) and, while they are not empty, ``groups``, ``staged``,
 ``done``, ``expiry`` and ``workers``. Once every task finished and was
-discarded and every worker stopped, only ``schedulers`` remains.
+discarded and every worker stopped, only ``schedulers`` remains (and
+``events``, for an hour after the last control event).
 
 Scripts receive the fixed keys they use (and the queue or claim record
 of the group and worker they work on) in KEYS, and the prefix in ARGV[1].
@@ -140,7 +145,7 @@ class Keys:
 
     @property
     def events(self) -> str:
-        """The pub/sub channel of control events."""
+        """The stream of control events."""
         return f"{self.prefix}events"
 
     @property
