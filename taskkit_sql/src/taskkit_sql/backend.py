@@ -131,11 +131,13 @@ class SqlBackend:
             self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
 
     def purge_dead_workers(self) -> list[str]:
-        with self._db.write() as conn:
+        def work(conn: Connection) -> list[str]:
             dead = list(conn.execute(self._sql.dead_workers, self._now()).scalars())
             if dead:
                 conn.execute(self._sql.delete_dead_workers, {"b_ids": dead, **self._now()})
-        return sorted(dead)
+            return dead
+
+        return sorted(self._db.run(work, transaction=True))
 
     # -- putting tasks in --------------------------------------------------
 

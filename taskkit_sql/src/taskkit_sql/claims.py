@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Integer, Update, bindparam, exists, select, update
+from sqlalchemy.engine import Connection
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
@@ -176,11 +177,14 @@ class _LockThenRestore(_Base):
         self._requeue: Update = update(t).where(t.c.id.in_(self.ids), staged).values(**self.requeue)
 
     def restore(self, limit: int) -> list[Restored]:
-        with self.db.write() as conn:
+        def work(conn: Connection) -> Sequence[AnyRow]:
             rows = conn.execute(self._abandoned, {"b_limit": limit, "now": cur_ts()}).all()
             if rows:
                 conn.execute(self._requeue, {"b_ids": [r.id for r in rows]})
-        return _restored(rows)
+            return rows
+
+        # Not idempotent (its answer says what it restored); runs again after a lock conflict.
+        return _restored(self.db.run(work, transaction=True, idempotent=False))
 
 
 class MysqlClaims(_LockThenRestore):

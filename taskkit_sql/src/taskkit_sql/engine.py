@@ -18,9 +18,17 @@ connection; a step that is not idempotent (a claim, a settle) raises, and
 the core retries it with its own backoff and safety nets (fencing, the
 adoption of a claim whose answer was lost).
 
-- SQLite: WAL journal and a busy timeout; a writer takes the write lock up
-  front (``BEGIN IMMEDIATE``, or the lone statement itself) instead of
-  failing half-way.
+A lock conflict the server resolved by rolling the work back (MySQL's
+deadlock 1213 and lock wait timeout 1205, PostgreSQL's deadlock 40P01)
+left nothing behind, so :meth:`Database.call` and :meth:`Database.run`
+run the work again after a short jittered pause, up to LOCK_RETRIES
+times, and count each retry in ``Database.lock_retries`` (and log it on
+``taskkit.sql`` at INFO). This needs work outside a transaction to be one
+statement or idempotent, which every caller keeps to.
+
+- SQLite: WAL journal (cut back to SQLITE_WAL_SIZE_LIMIT after checkpoints)
+  and a busy timeout; a writer takes the write lock up front (``BEGIN
+  IMMEDIATE``, or the lone statement itself) instead of failing half-way.
 - PostgreSQL: READ COMMITTED.
 - MySQL/MariaDB: READ COMMITTED (no gap locks) and a UTC session time zone.
 
@@ -34,7 +42,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
+import threading
+import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -58,6 +70,20 @@ SERVER_STATUS_IN_TRANS = 1
 
 MYSQL_IO_TIMEOUT = 60
 """Seconds a MySQL read or write may block before the driver gives up."""
+
+SQLITE_WAL_SIZE_LIMIT = 16 * 1024 * 1024
+"""Bytes an SQLite WAL file is cut back to when a checkpoint restarts it. Without a
+limit the file keeps its high-water mark: a long reader, which holds checkpoints
+back, would leave it hundreds of MiB large for good."""
+
+LOCK_RETRIES = 5
+"""Times work rolled back by a deadlock or lock wait timeout is run again."""
+
+LOCK_RETRY_PAUSE = 0.01
+"""Seconds before the first such retry (doubled each time, with jitter)."""
+
+MYSQL_LOCK_CONFLICTS = {1213: "deadlock (MySQL 1213)", 1205: "lock wait timeout (MySQL 1205)"}
+POSTGRES_LOCK_CONFLICTS = {"40P01": "deadlock (PostgreSQL 40P01)"}
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -170,6 +196,7 @@ def _set_up_sqlite(dbapi_connection: Any, options: SqlOptions) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
     cursor.close()
 
 
@@ -181,6 +208,9 @@ class Database:
         self.family = family
         self.dialect = engine.dialect
         self._begin = BEGIN[family.name]
+        self.lock_retries: Counter[str] = Counter()
+        """Retries after lock conflicts so far, by kind (see the module docstring)."""
+        self._retries_lock = threading.Lock()
 
     def call(
         self, work: Callable[[Any], T], *, transaction: bool = False, idempotent: bool = False
@@ -191,14 +221,49 @@ class Database:
         rolled back on any error; otherwise in autocommit. When the
         connection turns out to be dead, the pool is dropped and, if
         ``idempotent``, the work runs once more on a fresh connection.
+        Work rolled back by a lock conflict runs again (module docstring).
         """
-        try:
-            return self._call_once(work, transaction)
-        except DBAPIError as exc:
-            if not (exc.connection_invalidated and idempotent):
-                raise
-            logger.info("database connection lost; retrying once on a new one")
-        return self._call_once(work, transaction)
+        return self._retrying(lambda: self._call_once(work, transaction), idempotent)
+
+    def _retrying(self, once: Callable[[], T], idempotent: bool) -> T:
+        conflicts = 0
+        reconnected = False
+        while True:
+            try:
+                return once()
+            except DBAPIError as exc:
+                kind = self._lock_conflict(exc)
+                if kind is not None and conflicts < LOCK_RETRIES:
+                    conflicts += 1
+                    self._pause_after(kind, conflicts)
+                    continue
+                if reconnected or not (exc.connection_invalidated and idempotent):
+                    raise
+                reconnected = True
+                logger.info("database connection lost; retrying once on a new one")
+
+    def _lock_conflict(self, exc: DBAPIError) -> str | None:
+        """The lock conflict that rolled the work back, or None for other errors."""
+        orig: Any = exc.orig
+        if self.family.name == "mysql":
+            args = getattr(orig, "args", None) or (None,)
+            return MYSQL_LOCK_CONFLICTS.get(args[0]) if isinstance(args[0], int) else None
+        if self.family.name == "postgresql":
+            return POSTGRES_LOCK_CONFLICTS.get(getattr(orig, "sqlstate", None) or "")
+        return None
+
+    def _pause_after(self, kind: str, conflicts: int) -> None:
+        with self._retries_lock:
+            self.lock_retries[kind] += 1
+        pause = LOCK_RETRY_PAUSE * 2 ** (conflicts - 1) * random.uniform(0.5, 1.5)
+        logger.info(
+            "%s; running the work again in %.3f s (retry %d of %d)",
+            kind,
+            pause,
+            conflicts,
+            LOCK_RETRIES,
+        )
+        time.sleep(pause)
 
     def run(
         self,
@@ -210,15 +275,10 @@ class Database:
         """``work(connection)`` on a SQLAlchemy connection (in a transaction if asked).
 
         Reads and idempotent writes (the default) run once more on a fresh
-        connection when the first one turns out dead (see :meth:`call`).
+        connection when the first one turns out dead, and any work runs
+        again after a lock conflict (see :meth:`call`).
         """
-        try:
-            return self._run_once(work, transaction)
-        except DBAPIError as exc:
-            if not (exc.connection_invalidated and idempotent):
-                raise
-            logger.info("database connection lost; retrying once on a new one")
-        return self._run_once(work, transaction)
+        return self._retrying(lambda: self._run_once(work, transaction), idempotent)
 
     def _run_once(self, work: Callable[[Connection], T], transaction: bool) -> T:
         with self.write() if transaction else self.single() as connection:

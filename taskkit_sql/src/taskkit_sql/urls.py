@@ -4,8 +4,9 @@ Accepted schemes (the driver in brackets is what a bare scheme uses):
 
 - ``sqlite:///relative/path.db`` (three slashes: relative to the working
   directory) and ``sqlite:////absolute/path.db`` (four slashes) [pysqlite].
-  ``sqlite://`` and ``sqlite:///:memory:`` are refused: an in-memory database
-  cannot be shared by worker processes; use ``memory://`` for that.
+  ``sqlite://``, ``sqlite:///:memory:`` and ``file::memory:`` URIs are
+  refused: an in-memory database cannot be shared by worker processes; use
+  ``memory://`` for that.
 - ``postgresql://``, ``postgres://``, ``postgresql+psycopg://`` [psycopg 3].
 - ``mysql://``, ``mariadb://``, with ``+pymysql`` [PyMySQL, the default] or
   ``+mysqldb`` (needs mysqlclient).
@@ -103,7 +104,8 @@ def _check_sqlite(raw: str, url: URL) -> None:
             f"sqlite URL {mask_url(raw)!r} has a host part; use sqlite:///relative.db "
             "(three slashes) or sqlite:////absolute/path.db (four slashes)"
         )
-    if not database or database == ":memory:" or "mode=memory" in database:
+    in_memory = database == ":memory:" or database.startswith("file::memory:")  # the URI form
+    if not database or in_memory or "mode=memory" in database:
         raise ConfigurationError(f"{mask_url(raw)!r}: {MEMORY_HINT}")
     if url.query.get("mode") == "memory":
         raise ConfigurationError(f"{mask_url(raw)!r}: {MEMORY_HINT}")
