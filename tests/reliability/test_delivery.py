@@ -1,16 +1,20 @@
-"""R1 baseline, R4 SIGKILL mid-task, R6 zombie fencing, R7 graceful shutdown."""
+"""R1 baseline, R4 SIGKILL mid-task, R6 zombie fencing, R7 graceful shutdown, R15 lost outcome."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 from harness.history import read_history
+from taskkit_core.settings import RuntimeConfig
 from taskkit_core.testing import wait_until
 
-from taskkit_core import TaskkitProcess
+from taskkit_core import Backend, Outcome, TaskkitProcess, WorkerRuntime
 
 from .conftest import SLACK, TTL, P, R, Workload, need_processes
 
@@ -124,3 +128,47 @@ def test_r7_a_task_outliving_the_shutdown_timeout_is_released(workload: Workload
     assert time.monotonic() - started < timeout + SLACK + 1
     (queued,) = workload.kit.backend.get_queued_tasks("r", 10)
     assert queued.id == task_id, "the unfinished task went back to the queue at once"
+
+
+class _LosesOneOutcome:
+    """The workload's backend, except that it acknowledges one outcome and drops it.
+
+    That is what a Redis failover to a replica that never received the
+    settle does (R15): the worker believes the task finished; the backend
+    still shows it staged to the worker, whose lease stays fresh.
+    """
+
+    def __init__(self, backend: Backend, task_id: str) -> None:
+        self._backend = backend
+        self._task_id = task_id
+        self.lost: list[Outcome] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def settle(self, *outcomes: Outcome) -> list[bool]:
+        if not self.lost:
+            self.lost = [o for o in outcomes if o.claim.task.id == self._task_id]
+        kept = [o for o in outcomes if o not in self.lost]
+        accepted = iter(self._backend.settle(*kept))
+        return [True if o in self.lost else next(accepted) for o in outcomes]
+
+
+def test_r15_a_task_whose_outcome_the_backend_lost_runs_again(
+    workload: Workload, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A task left staged to a live worker that no longer holds it goes back to the queue."""
+    ids = workload.enqueue(3, sleep=0.01)
+    lossy = _LosesOneOutcome(workload.kit.backend, ids[0])
+    settings = replace(workload.kit.settings, forgotten_claim_interval=0.5)
+    config = RuntimeConfig.build({"r": 2}, polling_interval=P, settings=settings)
+    handler = workload.kit.handler
+    runtime = WorkerRuntime(cast(Backend, lossy), workload.kit.bridge, handler, config)
+    with caplog.at_level(logging.WARNING, logger="taskkit.services"), runtime.start():
+        workload.drain(ids, timeout=30)
+    assert lossy.lost, "the first outcome of the task was dropped"
+    report = workload.check(ids)
+    assert (report.lost, report.stuck, report.unexpected) == (0, 0, 0), report.summary()
+    assert report.acked_twice == 1, "the dropped acknowledgement, then the real one"
+    assert report.executions_per_task == {1: 2, 2: 1}, report.summary()
+    assert f"task {ids[0]} (attempt 1) was staged to this worker" in caplog.text

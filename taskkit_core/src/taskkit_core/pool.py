@@ -21,6 +21,7 @@ from collections.abc import Callable
 from .backend import Backend, Claim, Outcome
 from .crashpoints import crash_point
 from .handler import TaskHandler
+from .holdings import Holdings
 from .settler import Settler
 from .threads import OutageLog
 from .worker import run_task, running_claim
@@ -48,6 +49,7 @@ class GroupPool:
         prefetch: int | None = None,
         initial_delay: float = 0.0,
         max_attempts: int | None = None,
+        holdings: Holdings | None = None,
         scrub: Callable[[str], str] = str,
     ) -> None:
         self.backend = backend
@@ -70,7 +72,8 @@ class GroupPool:
         self._busy = 0
         self._wake = threading.Event()
         self._running: dict[int, Claim] = {}
-        self._settler = Settler(backend, group, scrub)
+        self.holdings = holdings or Holdings()
+        self._settler = Settler(backend, group, self.holdings, scrub)
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
@@ -158,6 +161,7 @@ class GroupPool:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            self.holdings.took(claims)
             self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)

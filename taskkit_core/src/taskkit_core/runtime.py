@@ -26,6 +26,7 @@ from .backend import Backend, Outcome, Subscription
 from .clock import local_tz
 from .events import ControlEvent, EventBridge
 from .handler import TaskHandler
+from .holdings import Holdings
 from .pool import GroupPool
 from .registry import scrub_password
 from .scheduler import Scheduler
@@ -33,6 +34,7 @@ from .services import (
     DiscardDisposableTasks,
     PurgeDeadWorkers,
     RefreshWorkerLifetime,
+    ReleaseForgottenClaims,
     RestoreAbandonedTasks,
 )
 from .settings import RuntimeConfig
@@ -76,6 +78,7 @@ class WorkerRuntime:
         self.heartbeat = RefreshWorkerLifetime(
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
+        self.holdings = Holdings()
         self.pools = {
             group: self._make_pool(group, size)
             for group, size in config.threads_per_group.items()
@@ -103,12 +106,21 @@ class WorkerRuntime:
             prefetch=self.settings.prefetch,
             lease_fresh=self.heartbeat.fresh,
             max_attempts=self.settings.max_attempts,
+            holdings=self.holdings,
             scrub=self._scrub,
         )
 
     def _make_services(self, tz: tzinfo) -> list[ServiceThread]:
         s = self.settings
-        services = [ServiceThread(self.heartbeat, "heartbeat", self._services_stop, self._scrub)]
+        services = [
+            ServiceThread(self.heartbeat, "heartbeat", self._services_stop, self._scrub),
+            self._service(
+                ReleaseForgottenClaims(
+                    self.backend, self.worker_id, self.holdings, s.forgotten_claim_interval
+                ),
+                "forgotten claims",
+            ),
+        ]
         for name, entries in self.config.schedule_entries.items():
             if entries:
                 scheduler = Scheduler(name, self.backend, entries, tz)

@@ -3,6 +3,7 @@
 A service does one round of work and returns the seconds to wait before
 its next call. The purge and discard services take a backend Lock first, so
 one process at a time does their work; the restorer needs none (see there).
+The heartbeat and the release of forgotten claims are per process.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import time
 from collections.abc import Callable, Collection
 from typing import Protocol, TypeVar
 
-from .backend import Backend, Lock
+from .backend import Backend, Claim, Lock, Outcome, StageInfo
 from .crashpoints import crash_point
+from .holdings import ClaimKey, Holdings
 
 logger = logging.getLogger("taskkit.services")
 
 T = TypeVar("T")
 
 BATCH = 100
+
+STAGE_LIMIT = 10_000
+"""Most stages one round of ReleaseForgottenClaims reads (longest-held first)."""
 
 
 class Service(Protocol):
@@ -125,3 +130,53 @@ class DiscardDisposableTasks:
             self.backend.discard_tasks(*task_ids)
             logger.debug("discarded %d finished task(s)", len(task_ids))
         return len(task_ids)
+
+
+class ReleaseForgottenClaims:
+    """Hands back tasks the backend says this process holds but it does not.
+
+    Only a backend that lost an acknowledged write shows such a task (see
+    ``holdings``). A stage of this worker that two rounds in a row find
+    neither held nor touched since the previous round is settled as
+    released: the task goes back to the queue and runs again (at least
+    once). A claim in flight during one round is held by the next, so it is
+    never taken for forgotten.
+    """
+
+    def __init__(
+        self, backend: Backend, worker_id: str, holdings: Holdings, interval: float
+    ) -> None:
+        self.backend = backend
+        self.worker_id = worker_id
+        self.holdings = holdings
+        self.interval = interval
+        self._suspects: set[ClaimKey] = set()
+
+    def __call__(self) -> float:
+        staged = {
+            (info.task_id, info.attempt): info
+            for info in self.backend.get_stage_info(STAGE_LIMIT)
+            if info.worker_id == self.worker_id
+        }
+        suspects = set(staged) - self.holdings.look()
+        forgotten = suspects & self._suspects
+        self._suspects = suspects - forgotten
+        if forgotten:
+            self._release([staged[key] for key in sorted(forgotten)])
+        return self.interval
+
+    def _release(self, infos: list[StageInfo]) -> None:
+        tasks = self.backend.lookup_tasks(*{info.task_id for info in infos})
+        outcomes = [
+            Outcome.released(Claim(task, self.worker_id, info.attempt, info.began))
+            for info in infos
+            if (task := tasks.get(info.task_id)) is not None
+        ]
+        for outcome, accepted in zip(outcomes, self.backend.settle(*outcomes), strict=True):
+            if accepted:
+                logger.warning(
+                    "task %s (attempt %d) was staged to this worker, which had no claim on "
+                    "it (the backend lost a write); it goes back to the queue",
+                    outcome.claim.task.id,
+                    outcome.claim.attempt,
+                )

@@ -29,6 +29,10 @@ class WorkerSettings:
     restore_interval: how often the restorer looks for dead workers' tasks.
     purge_interval, discard_interval: how often dead workers are forgotten
         and expired finished tasks deleted.
+    forgotten_claim_interval: how often a worker process compares the tasks
+        the backend shows staged to it with the claims it holds; a task it
+        no longer holds (the backend lost the write of its outcome) goes
+        back to the queue after two such looks.
     shutdown_timeout: how long a stopping worker lets running tasks finish.
     event_wait: the longest a worker waits for control events in one call
         (bounds how long a stop request can go unnoticed).
@@ -51,6 +55,7 @@ class WorkerSettings:
     restore_interval: float = 2.0
     purge_interval: float = 15.0
     discard_interval: float = 60.0
+    forgotten_claim_interval: float = 60.0
     shutdown_timeout: float = 30.0
     event_wait: float = 1.0
     claim_batch: int | None = None
@@ -58,7 +63,13 @@ class WorkerSettings:
     max_attempts: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("worker_ttl", "restore_interval", "purge_interval", "discard_interval"):
+        for name in (
+            "worker_ttl",
+            "restore_interval",
+            "purge_interval",
+            "discard_interval",
+            "forgotten_claim_interval",
+        ):
             _positive(name, getattr(self, name))
         _positive("event_wait", self.event_wait)
         if self.shutdown_timeout < 0:

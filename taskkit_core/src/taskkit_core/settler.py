@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 
 from .backend import Backend, Outcome
+from .holdings import Holdings
 from .threads import OutageLog
 
 logger = logging.getLogger("taskkit.worker")
@@ -29,8 +30,15 @@ MAX_BATCH = 256
 class Settler:
     """One thread that settles the outcomes handed to it, in batches."""
 
-    def __init__(self, backend: Backend, name: str, scrub: Callable[[str], str] = str) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        name: str,
+        holdings: Holdings | None = None,
+        scrub: Callable[[str], str] = str,
+    ) -> None:
         self.backend = backend
+        self.holdings = holdings or Holdings()
         self._pending: deque[Outcome] = deque()
         self._cond = threading.Condition()
         self._closing = False
@@ -81,6 +89,7 @@ class Settler:
                 self._abandoned.wait(self._outage.failed(exc))
                 continue
             self._outage.succeeded()
+            self.holdings.settled(batch)
             for outcome, ok in zip(batch, accepted, strict=True):
                 _audit(outcome, ok)
             return

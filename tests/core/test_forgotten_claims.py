@@ -1,0 +1,72 @@
+"""ReleaseForgottenClaims: a stage the worker does not hold goes back, a claim in flight stays."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from taskkit_core.holdings import Holdings
+from taskkit_core.registry import connect
+from taskkit_core.services import ReleaseForgottenClaims
+
+from taskkit_core import Backend, Task
+
+WORKER = "worker-1"
+
+
+@pytest.fixture
+def backend() -> Iterator[Backend]:
+    connection = connect("memory://", namespace=f"forgotten_{secrets.token_hex(4)}")
+    connection.backend.set_worker_ttl([WORKER], 60)
+    yield connection.backend
+    connection.close()
+
+
+def _queued(backend: Backend) -> list[str]:
+    return [t.id for t in backend.get_queued_tasks("g", 10)]
+
+
+def test_a_stage_the_worker_never_held_goes_back_on_the_second_look(backend: Backend) -> None:
+    task = Task.init("g", "n", b"{}")
+    backend.put_tasks(task)
+    backend.assign_tasks("g", WORKER, 1)  # staged, but no pool of this process took it
+    service = ReleaseForgottenClaims(backend, WORKER, Holdings(), interval=1)
+    service()
+    assert _queued(backend) == [], "one look is not enough: a claim may be in flight"
+    service()
+    assert _queued(backend) == [task.id]
+
+
+def test_a_claim_that_arrives_between_looks_is_kept(backend: Backend) -> None:
+    holdings = Holdings()
+    backend.put_tasks(Task.init("g", "n", b"{}"))
+    claims = backend.assign_tasks("g", WORKER, 1)
+    service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
+    service()  # the claim's answer has not reached the pool yet
+    holdings.took(claims)
+    service()
+    service()
+    assert [i.task_id for i in backend.get_stage_info(10)] == [claims[0].task.id]
+
+
+def test_a_claim_held_for_many_looks_is_kept(backend: Backend) -> None:
+    """A long task, or an outcome the settler could not write yet."""
+    holdings = Holdings()
+    backend.put_tasks(Task.init("g", "n", b"{}"))
+    holdings.took(backend.assign_tasks("g", WORKER, 1))
+    service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
+    for _ in range(5):
+        service()
+    assert len(backend.get_stage_info(10)) == 1
+    assert _queued(backend) == []
+
+
+def test_stages_of_other_workers_are_left_alone(backend: Backend) -> None:
+    backend.set_worker_ttl(["worker-2"], 60)
+    backend.put_tasks(Task.init("g", "n", b"{}"))
+    backend.assign_tasks("g", "worker-2", 1)
+    service = ReleaseForgottenClaims(backend, WORKER, Holdings(), interval=1)
+    service()
+    service()
+    assert [i.worker_id for i in backend.get_stage_info(10)] == ["worker-2"]
