@@ -30,7 +30,7 @@ from .conftest import SLACK, TTL, P, R, Workload, need_processes
 
 TICK = float(SCHEDULE_POINT_INTERVAL)
 RESTART_BOUND = TTL + R + P + SLACK
-"""A task staged to a process that died (or stopped) at t starts again by t + this."""
+"""A task staged to a process that died (or stopped) at t is claimed again by t + this."""
 
 TICKS = {"main": [ScheduleEntry("tick", RegularSchedule(seconds="*"), "tick", "work", b"{}")]}
 """One task every grid point, in a group no worker takes, so each point stays visible."""
@@ -68,11 +68,15 @@ def _holder(
 
 
 def _restart_delays(workload: Workload, held: list[str], pid: int, since: float) -> list[float]:
-    """For each held task, how long after ``since`` another process started it again."""
+    """For each held task, how long after ``since`` another process claimed it again.
+
+    The bound is on the claim (the promise); the handler starts a moment
+    later, more on a loaded machine.
+    """
     delays = []
     for task_id in held:
         again = [
-            r["at"]
+            float(r["claimed"] or r["at"])
             for r in _starts(workload)
             if r["task_id"] == task_id and r["pid"] != pid and r["at"] > since
         ]
