@@ -50,6 +50,22 @@ def test_a_claim_that_arrives_between_looks_is_kept(backend: Backend) -> None:
     assert [i.task_id for i in backend.get_stage_info(10)] == [claims[0].task.id]
 
 
+def test_a_claim_call_that_returns_only_after_several_looks_is_kept(backend: Backend) -> None:
+    """Under GIL pressure the answer of a claim can reach the pool seconds after its stage."""
+    holdings = Holdings()
+    backend.put_tasks(Task.init("g", "n", b"{}"))
+    service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
+    with holdings.claiming():
+        claims = backend.assign_tasks("g", WORKER, 1)
+        for _ in range(4):
+            service()
+        holdings.took(claims)
+    service()
+    service()
+    assert [i.task_id for i in backend.get_stage_info(10)] == [claims[0].task.id]
+    assert _queued(backend) == []
+
+
 def test_a_claim_held_for_many_looks_is_kept(backend: Backend) -> None:
     """A long task, or an outcome the settler could not write yet."""
     holdings = Holdings()

@@ -28,7 +28,6 @@ SETTINGS = WorkerSettings(
     heartbeat_interval=H,
     restore_interval=R,
     purge_interval=5.0,
-    forgotten_claim_interval=2.0,
     shutdown_timeout=5.0,
     event_wait=0.2,
 )

@@ -156,12 +156,13 @@ class GroupPool:
                 continue
             self._wake.clear()
             try:
-                claims = self.backend.assign_tasks(self.group, self.worker_id, wanted)
+                with self.holdings.claiming():
+                    claims = self.backend.assign_tasks(self.group, self.worker_id, wanted)
+                    self.holdings.took(claims)
             except Exception as exc:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
-            self.holdings.took(claims)
             self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)

@@ -139,8 +139,10 @@ class ReleaseForgottenClaims:
     ``holdings``). A stage of this worker that two rounds in a row find
     neither held nor touched since the previous round is settled as
     released: the task goes back to the queue and runs again (at least
-    once). A claim in flight during one round is held by the next, so it is
-    never taken for forgotten.
+    once). Such a stage existed at the first round, so the claim call that
+    made it had started by then; the second round judges only once every
+    call then in flight has returned (and would have made its claims held),
+    else it starts over.
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class ReleaseForgottenClaims:
         self.holdings = holdings
         self.interval = interval
         self._suspects: set[ClaimKey] = set()
+        self._calls_in_flight: frozenset[int] = frozenset()
 
     def __call__(self) -> float:
         staged = {
@@ -158,9 +161,14 @@ class ReleaseForgottenClaims:
             for info in self.backend.get_stage_info(STAGE_LIMIT)
             if info.worker_id == self.worker_id
         }
-        suspects = set(staged) - self.holdings.look()
-        forgotten = suspects & self._suspects
+        look = self.holdings.look()
+        suspects = set(staged) - look.seen
+        if self._calls_in_flight & look.calls_in_flight:
+            forgotten: set[ClaimKey] = set()  # a call that may have staged them is still out
+        else:
+            forgotten = suspects & self._suspects
         self._suspects = suspects - forgotten
+        self._calls_in_flight = look.calls_in_flight
         if forgotten:
             self._release([staged[key] for key in sorted(forgotten)])
         return self.interval
