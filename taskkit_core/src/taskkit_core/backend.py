@@ -227,7 +227,11 @@ class Backend(Protocol):
         ...
 
     def purge_dead_workers(self) -> list[str]:
-        """Forget every worker whose lease has expired; return their ids."""
+        """Forget every worker whose lease has expired; return their ids.
+
+        Atomic per worker, and safe to call from several processes at once
+        (workers purge without a lock): a lease renewed meanwhile is kept.
+        """
         ...
 
     # -- putting tasks in --------------------------------------------------

@@ -1,8 +1,9 @@
 """Services: callables a worker process runs on their own threads.
 
 A service does one round of work and returns the seconds to wait before
-its next call. The purge and discard services take a backend Lock first, so
-one process at a time does their work; the restorer needs none (see there).
+its next call. The discard service takes a backend Lock first, so one
+process at a time does its work; the restorer and the purger need none (see
+there).
 The heartbeat and the release of forgotten claims are per process.
 """
 
@@ -98,15 +99,20 @@ class RestoreAbandonedTasks:
 
 
 class PurgeDeadWorkers:
-    """Forgets workers whose lease expired."""
+    """Forgets workers whose lease expired.
+
+    It takes no lock: ``purge_dead_workers`` is atomic and checks each lease
+    again as it deletes, so purgers in several processes at once are
+    harmless, and an idle process spends one query per round, not the four
+    a lock would add.
+    """
 
     def __init__(self, backend: Backend, interval: float) -> None:
         self.backend = backend
         self.interval = interval
-        self.lock = backend.get_lock("purge_workers")
 
     def __call__(self) -> float:
-        purged: list[str] = _under_lock(self.lock, self.backend.purge_dead_workers, [])
+        purged = self.backend.purge_dead_workers()
         if purged:
             logger.info("purged %d dead worker(s): %s", len(purged), ", ".join(purged))
         return self.interval

@@ -131,6 +131,14 @@ class SqlBackend:
             self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
 
     def purge_dead_workers(self) -> list[str]:
+        # One plain read first: an idle deployment almost never has a dead
+        # worker, and then the locking transaction is not worth its round trips.
+        if (
+            self._db.run(lambda conn: conn.execute(self._sql.any_dead_worker, self._now()).first())
+            is None
+        ):
+            return []
+
         def work(conn: Connection) -> list[str]:
             dead = list(conn.execute(self._sql.dead_workers, self._now()).scalars())
             if dead:

@@ -213,6 +213,7 @@ class Statements:
         self.workers = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
         worker_ids = bindparam("b_ids", expanding=True, type_=w.c.id.type)
         self.delete_workers = delete(w).where(w.c.id.in_(worker_ids))
+        self.any_dead_worker = select(w.c.id).where(w.c.expires < now).limit(1)
         self.dead_workers = select(w.c.id).where(w.c.expires < now).with_for_update()
         self.delete_dead_workers = delete(w).where(w.c.id.in_(worker_ids), w.c.expires < now)
         self.scheduler_state = select(s.c.data).where(s.c.name == bindparam("b_name"))

@@ -338,6 +338,31 @@ class BackendContract:
         assert wait_until(backend.purge_dead_workers, timeout=10) == ["dead"]
         assert [w for w, _ in backend.get_workers()] == ["live"]
 
+    def test_concurrent_purges_forget_every_dead_worker_and_keep_the_live(
+        self, backend: Backend
+    ) -> None:
+        backend.set_worker_ttl({"live"}, 60)
+        dead = {f"dead-{i}" for i in range(20)}
+        backend.set_worker_ttl(dead, 0.3)
+        time.sleep(0.6)
+        purged: list[str] = []
+        errors: list[BaseException] = []
+
+        def purge() -> None:
+            try:
+                purged.extend(backend.purge_dead_workers())
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=purge) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        assert set(purged) == dead
+        assert [w for w, _ in backend.get_workers()] == ["live"]
+
     # -- done and disposable ---------------------------------------------------------------
 
     def test_done_ids_honour_since_until_and_limit(self, backend: Backend) -> None:
