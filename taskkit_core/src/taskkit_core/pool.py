@@ -67,7 +67,12 @@ class GroupPool:
         self._scrub = scrub
         self._claiming = True
         self._workers_stop = False
-        self._cond = threading.Condition()
+        # One lock, two conditions: workers wait for claims in the line, the
+        # claimer waits for room. A finished task wakes only the claimer, not
+        # every idle worker (with one condition each task woke them all).
+        self._lock = threading.Lock()
+        self._has_work = threading.Condition(self._lock)
+        self._has_room = threading.Condition(self._lock)
         self._line: deque[Claim] = deque()
         self._busy = 0
         self._wake = threading.Event()
@@ -109,9 +114,9 @@ class GroupPool:
 
     def stop_claiming(self) -> None:
         """Take no more tasks; claimed tasks not yet started go back to the queue."""
-        with self._cond:
+        with self._lock:
             self._claiming = False
-            self._cond.notify_all()
+            self._has_room.notify_all()
         self.wake()
 
     def drain(self, timeout: float) -> bool:
@@ -122,9 +127,9 @@ class GroupPool:
         deadline = time.monotonic() + timeout
         self.stop_claiming()
         self._claimer.join(timeout)
-        with self._cond:
+        with self._lock:
             self._workers_stop = True
-            self._cond.notify_all()
+            self._has_work.notify_all()
         for thread in self._workers:
             thread.join(max(0.0, deadline - time.monotonic()))
         if any(thread.is_alive() for thread in self._workers):
@@ -134,7 +139,7 @@ class GroupPool:
     def abandon(self) -> list[Claim]:
         """Give up on running tasks (the process is exiting); return their claims."""
         self._settler.abandon()
-        with self._cond:
+        with self._lock:
             return list(self._running.values())
 
     # -- claiming -----------------------------------------------------------------
@@ -169,9 +174,9 @@ class GroupPool:
 
     def _free_places(self) -> int:
         """Wait (up to a second) for room in the line; how many tasks to claim."""
-        with self._cond:
+        with self._lock:
             if len(self._line) + self._busy >= self.capacity:
-                self._cond.wait(PAUSED_WAIT)
+                self._has_room.wait(PAUSED_WAIT)
             free = self.capacity - len(self._line) - self._busy
             return max(0, min(free, self.claim_batch)) if self._claiming else 0
 
@@ -181,9 +186,9 @@ class GroupPool:
             for claim in claims:
                 self._settler.put(Outcome.released(claim))
             return
-        with self._cond:
+        with self._lock:
             self._line.extend(claims)
-            self._cond.notify(len(claims))
+            self._has_work.notify(len(claims))
 
     def _paused_now(self) -> bool:
         """Read ``paused`` afresh: another thread may have set it during a claim."""
@@ -202,9 +207,9 @@ class GroupPool:
                 self._done_with(claim)
 
     def _next_claim(self) -> Claim | None:
-        with self._cond:
+        with self._lock:
             while not self._line and not self._workers_stop:
-                self._cond.wait()
+                self._has_work.wait()
             if not self._line:
                 return None
             claim = self._line.popleft()
@@ -213,10 +218,10 @@ class GroupPool:
             return claim
 
     def _done_with(self, claim: Claim) -> None:
-        with self._cond:
+        with self._lock:
             self._busy -= 1
             self._running.pop(threading.get_ident(), None)
-            self._cond.notify_all()
+            self._has_room.notify()
 
     def _outcome_of(self, claim: Claim) -> Outcome:
         task = claim.task
