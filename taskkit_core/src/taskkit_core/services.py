@@ -103,8 +103,7 @@ class PurgeDeadWorkers:
 
     It takes no lock: ``purge_dead_workers`` is atomic and checks each lease
     again as it deletes, so purgers in several processes at once are
-    harmless, and an idle process spends one query per round, not the four
-    a lock would add.
+    harmless, and an idle process spends no round trips on a lock.
     """
 
     def __init__(self, backend: Backend, interval: float) -> None:

@@ -131,12 +131,7 @@ class SqlBackend:
             self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
 
     def purge_dead_workers(self) -> list[str]:
-        # One plain read first: an idle deployment almost never has a dead
-        # worker, and then the locking transaction is not worth its round trips.
-        if (
-            self._db.run(lambda conn: conn.execute(self._sql.any_dead_worker, self._now()).first())
-            is None
-        ):
+        if not self._any_dead_worker():
             return []
 
         def work(conn: Connection) -> list[str]:
@@ -146,6 +141,11 @@ class SqlBackend:
             return dead
 
         return sorted(self._db.run(work, transaction=True))
+
+    def _any_dead_worker(self) -> bool:
+        """One plain read, so that the usual round finds nothing without locking rows."""
+        statement = self._sql.any_dead_worker
+        return self._db.run(lambda conn: conn.execute(statement, self._now()).first()) is not None
 
     # -- putting tasks in --------------------------------------------------
 
