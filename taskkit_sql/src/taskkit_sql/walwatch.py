@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy import Integer, bindparam, func, literal_column, null, select, union_all
+from sqlalchemy.engine import Dialect
 
 from .driver import Prepared, fetch
 from .engine import Database
@@ -39,6 +40,9 @@ CHECK_EVERY = 0.003
 BUSY_CHECK_EVERY = 0.025
 """Seconds between looks while every look finds a change (the database is busy: its
 workers are awake anyway, and each look costs the worker process a thread switch)."""
+
+MAX_ROWID = 2**63 - 1
+"""The largest rowid SQLite gives a row."""
 
 Signature = tuple[int, int, int] | None
 
@@ -58,20 +62,29 @@ def _signature(path: str) -> Signature:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def new_groups_query(tables: Tables, dialect: Dialect) -> Prepared:
+    """One query: the newest rowid, then each group with rows past ``b_last``, the last seen.
+
+    ``GROUP BY +group_name``: the unary plus keeps SQLite's planner from reading
+    the claim index (it starts with group_name) in full to spare a sort. Without
+    statistics it did, and with 1.1 M rows a look took 64 ms instead of 0.03 ms.
+    """
+    t = tables.tasks
+    row_id = literal_column("rowid", Integer())
+    newest = select(null().label("group_name"), func.max(row_id).label("top")).select_from(t)
+    new_groups = (
+        select(t.c.group_name, func.max(row_id).label("top"))
+        .where(row_id > bindparam("b_last", type_=Integer()))
+        .group_by(literal_column(f"+{t.c.group_name.name}"))
+    )
+    return Prepared.of(union_all(newest, new_groups), dialect)
+
+
 class WalWatcher:
     """Calls task watchers with the groups of new tasks; wakes event waiters on any commit."""
 
     def __init__(self, db: Database, tables: Tables, path: str) -> None:
-        t = tables.tasks
-        row_id = literal_column("rowid", Integer())
-        # One query: the newest rowid, then each group with rows past the last one seen.
-        newest = select(null().label("group_name"), func.max(row_id).label("top")).select_from(t)
-        new_groups = (
-            select(t.c.group_name, func.max(row_id).label("top"))
-            .where(row_id > bindparam("b_last", type_=Integer()))
-            .group_by(t.c.group_name)
-        )
-        self._query = Prepared.of(union_all(newest, new_groups), db.dialect)
+        self._query = new_groups_query(tables, db.dialect)
         self._db = db
         self._path = path
         self._watchers: list[Callable[[str], None]] = []
@@ -155,7 +168,8 @@ class WalWatcher:
 
     def _new_groups(self) -> list[str]:
         """Groups of the rows put since the last call; advances the rowid mark."""
-        last = self._last if self._last is not None else -1
+        # The first look only learns the newest rowid: no row is past the largest one.
+        last = self._last if self._last is not None else MAX_ROWID
         rows = self._db.call(lambda cursor: fetch(cursor, self._query, {"b_last": last}))
         top = max((int(r[1]) for r in rows if r[1] is not None), default=-1)
         first = self._last is None
