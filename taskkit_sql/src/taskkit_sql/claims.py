@@ -18,7 +18,8 @@ queue. Liveness is checked inside the same statement (PostgreSQL) or
 transaction that requeues, on rows locked against concurrent settles, so
 a task is restored at most once per attempt; a worker whose lease was
 refreshed meanwhile either keeps its task or finds its later writes
-refused by fencing, never both.
+refused by fencing, never both. On MySQL/MariaDB and SQLite a plain read
+comes first, so the usual round, which finds nothing, opens no transaction.
 
 Claims are the hottest statements of a busy worker: they are compiled
 once and run on the driver's cursor (see ``driver``). They are not retried
@@ -173,10 +174,14 @@ class _LockThenRestore(_Base):
             .limit(self.limit)
             .with_for_update(skip_locked=True)
         )
+        self._any_abandoned = select(t.c.id).where(self.abandoned).limit(1)
         staged = state_is(t.c.state, STAGED)
         self._requeue: Update = update(t).where(t.c.id.in_(self.ids), staged).values(**self.requeue)
 
     def restore(self, limit: int) -> list[Restored]:
+        if not self._any_abandoned_stage():
+            return []
+
         def work(conn: Connection) -> Sequence[AnyRow]:
             rows = conn.execute(self._abandoned, {"b_limit": limit, "now": cur_ts()}).all()
             if rows:
@@ -185,6 +190,17 @@ class _LockThenRestore(_Base):
 
         # Not idempotent (its answer says what it restored); runs again after a lock conflict.
         return _restored(self.db.run(work, transaction=True, idempotent=False))
+
+    def _any_abandoned_stage(self) -> bool:
+        """One plain read, so that the usual round takes no write lock.
+
+        On SQLite the write lock is the whole database's: a restorer holding
+        it while its own process waits for the GIL between statements would
+        delay every heartbeat and claim behind it.
+        """
+        params = {"now": cur_ts()}
+        found = self.db.run(lambda conn: conn.execute(self._any_abandoned, params).first())
+        return found is not None
 
 
 class MysqlClaims(_LockThenRestore):
