@@ -65,7 +65,17 @@ class RefreshWorkerLifetime:
         crash_point("heartbeat")
         started = time.monotonic()
         self.backend.set_worker_ttl(self.worker_ids, self.ttl)
-        self.last_success = time.monotonic()
+        previous, self.last_success = self.last_success, time.monotonic()
+        if previous > float("-inf") and self.last_success - previous > self.ttl / 2:
+            # Said out loud, as a lease that lapses gets this process's tasks
+            # restored elsewhere while they still run here.
+            logger.warning(
+                "heartbeat late: the lease was refreshed %.1f s after the previous "
+                "refresh (worker_ttl %.1f s); task threads holding the GIL or a slow "
+                "backend can make it lapse",
+                self.last_success - previous,
+                self.ttl,
+            )
         # Keep the cadence from start to start: a heartbeat slowed by busy
         # threads (the GIL, a slow round trip) must not also delay the next.
         return max(0.0, self.interval - (self.last_success - started))
