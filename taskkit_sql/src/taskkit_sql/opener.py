@@ -2,13 +2,16 @@
 
 Opening runs no DDL: it checks that the namespace's schema is at the
 revision this package needs and raises StorageNotReady (with the command
-to run) when it is missing or older.
+to run) when it is missing or older. On the first open of a PostgreSQL
+database in a process, one warning is logged when autovacuum is off.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +30,11 @@ from .options import OPTION_NAMES, SqlOptions, parse_options
 from .schema import Tables, build_tables
 from .urls import SqlURL, parse_sql_url
 from .walwatch import WalWatcher, wal_path
+
+logger = logging.getLogger("taskkit.sql")
+
+_vacuum_checked: set[str] = set()
+_vacuum_checked_lock = threading.Lock()
 
 
 def resolve(url: str, options: Mapping[str, Any]) -> tuple[SqlURL, SqlOptions]:
@@ -51,6 +59,8 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
         with db.read() as conn:
             check_ready(conn, tables, sql_url, opts.namespace)
         _check_server_version(db, sql_url)
+        if sql_url.family.name == "postgresql":
+            warn_without_autovacuum(db, sql_url, tables)
         listener = (
             Listener(db.engine, opts.namespace, scrubber(url))
             if sql_url.family.name == "postgresql"
@@ -87,6 +97,30 @@ def _check_server_version(db: Database, sql_url: SqlURL) -> None:
         raise BackendUnavailable(
             f"{sql_url.masked()!r} runs {kind} {'.'.join(map(str, version))}; taskkit-sql "
             f"needs {kind} {'.'.join(map(str, minimum))} or later"
+        )
+
+
+def warn_without_autovacuum(db: Database, sql_url: SqlURL, tables: Tables) -> None:
+    """Log one warning per process and database when the server does not autovacuum.
+
+    Every claim and settle leaves a dead entry in the claim index until
+    VACUUM removes it, and claims walk past them: with autovacuum off and
+    1,000,000 finished tasks, a drain ran 12x slower (benchmarks/RESULTS.md).
+    """
+    where = sql_url.masked()
+    with _vacuum_checked_lock:
+        if where in _vacuum_checked:
+            return
+        _vacuum_checked.add(where)
+    with db.read() as conn:
+        setting = conn.exec_driver_sql("SHOW autovacuum").scalar()
+    if setting != "on":
+        logger.warning(
+            "PostgreSQL at %s: autovacuum is off: claims slow down as finished tasks "
+            "accumulate (each leaves dead index entries until VACUUM); turn it on or "
+            "VACUUM %s regularly",
+            where,
+            tables.tasks.name,
         )
 
 
