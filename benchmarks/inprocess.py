@@ -1,6 +1,7 @@
 """CPU per task of a drain and bulk enqueue rates, measured in one process.
 
     python -m benchmarks.inprocess --url URL [--tasks 10000] [--runs 5]
+        [--deep-queued 100000 --deep-done 1000000]
 
 For before/after comparisons of an optimisation on this noisy VM: the
 harness's W2 is wall-clock across processes, and its rates swing by 2x
@@ -9,6 +10,8 @@ between identical runs here. This runs the W2 drain with ``kit.start_threads``
 spent per task (``time.process_time()``: the worker threads, the recorder,
 the driver), which moves far less, next to tasks/s and the bulk enqueue rate.
 Run it on the old and the new tree in turn, twice, and compare medians.
+With ``--deep-queued``/``--deep-done`` the namespace first gets W5's backlog
+(``deep.fill``), kept across the rounds: the same drain, in a deep queue.
 """
 
 from __future__ import annotations
@@ -18,20 +21,34 @@ import statistics
 import time
 from typing import Any
 
+from .deep import fill
 from .handler import GROUP, BenchHandler
 from .recorder import Recorder, RecorderKeys
 from .target import session
 
 
-def measure(url: str, tasks: int, runs: int, threads: int, timeout: float) -> dict[str, Any]:
-    """``runs`` rounds of bulk enqueue then drain; per-round figures and their medians."""
+def measure(
+    url: str,
+    tasks: int,
+    runs: int,
+    threads: int,
+    timeout: float,
+    deep: tuple[int, int] = (0, 0),
+) -> dict[str, Any]:
+    """``runs`` rounds of bulk enqueue then drain; per-round figures and their medians.
+
+    ``deep`` is W5's backlog (queued, finished) put in before the first round.
+    """
     keys = RecorderKeys.new()
     recorder = Recorder(keys)
     rounds: list[dict[str, float]] = []
     try:
         with session(url, BenchHandler(keys)) as s:
+            if any(deep):
+                fill(s, queued=deep[0], done=deep[1], progress=lambda line: None)
             for _ in range(runs):
-                s.clean()
+                if not any(deep):
+                    s.clean()
                 recorder.reset()
                 started = time.perf_counter()
                 s.enqueue(list(range(tasks)), bulk=True)
@@ -63,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--deep-queued", type=int, default=0)
+    ap.add_argument("--deep-done", type=int, default=0)
     ap.add_argument("--label", default="")
     args = ap.parse_args(argv)
-    out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout)
+    deep = (args.deep_queued, args.deep_done)
+    out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout, deep)
     m = out["medians"]
     each = ", ".join(f"{r['cpu_us_per_task']:.0f}" for r in out["rounds"])
     print(
