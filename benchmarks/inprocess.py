@@ -44,10 +44,11 @@ def measure(
     rounds: list[dict[str, float]] = []
     try:
         with session(url, BenchHandler(keys)) as s:
-            if any(deep):
+            keep_backlog = any(deep)
+            if keep_backlog:
                 fill(s, queued=deep[0], done=deep[1], progress=lambda line: None)
             for _ in range(runs):
-                if not any(deep):
+                if not keep_backlog:
                     s.clean()
                 recorder.reset()
                 started = time.perf_counter()

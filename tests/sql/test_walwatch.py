@@ -18,9 +18,10 @@ def test_the_look_for_new_groups_reads_only_the_rows_past_the_last_seen(
     with plain_engine(taskkit_url) as engine:
         query = new_groups_query(build_tables(taskkit_namespace), engine.dialect)
         with engine.connect() as conn:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            plan = [row[3] for row in cursor.execute(f"EXPLAIN QUERY PLAN {query.sql}", (20,))]
-            groups = sorted(row[0] for row in cursor.execute(query.sql, (20,)) if row[0])
+            plan = [
+                row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query.sql}", (20,))
+            ]
+            groups = sorted(row[0] for row in conn.exec_driver_sql(query.sql, (20,)) if row[0])
     # A SCAN would read every task of the table (each look took 64 ms with 1.1 M rows).
     assert not [step for step in plan if step.startswith("SCAN")], plan
     assert groups == ["g0", "g1", "g2"]
