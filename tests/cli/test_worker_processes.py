@@ -62,7 +62,7 @@ def stored_result(shared: Shared, task_id: str) -> Any:
 
 def test_worker_runs_tasks_shows_in_status_and_drains_on_sigterm(shared: Shared) -> None:
     with worker(ARGS, shared.env()) as w:
-        w.wait_for_log("worker process 1 started")
+        w.wait_ready(processes=2)  # both leases are written before status is read
         running = enqueue(shared, "sleep", {"key": "t1", "seconds": 30, "gate": True})
         with backend_of(shared) as backend:  # and one that is not due yet
             backend.put_tasks(Task.init("default", "echo", b"1", due=time.time() + 3600))
