@@ -21,9 +21,9 @@ from taskkit_core.task import Task
 from taskkit_core.url import mask_url, parse_url
 
 from . import stats
+from .capabilities import CAPABILITIES
 from .keys import Keys
 from .locks import RedisLock
-from .plugin import CAPABILITIES
 from .pubsub import WakeListener
 from .records import (
     TASK_FIELDS,
