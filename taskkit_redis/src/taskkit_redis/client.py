@@ -2,12 +2,12 @@
 
 Each opened URL gets its own client, with its own pool of connections.
 Commands retry a few times on a broken connection (a restarted server, a
-connection idle too long), with a short jittered backoff, then fail so that the worker's own outage
-handling (one log line, backoff, retry) takes over. Timeouts are not
-retried, so no call blocks much longer than ``socket_timeout``. Retrying
-is safe: puts are idempotent, claims carry a token that makes a repeated
-claim return what the first one staged, and every settle is a
-compare-and-set.
+connection idle too long), with a short jittered backoff, then fail so
+that the worker's own outage handling (one log line, backoff, retry)
+takes over. Timeouts are not retried, so no call blocks much longer than
+``socket_timeout``. Retrying is safe: puts are idempotent, claims carry a
+token that makes a repeated claim return what the first one staged (no
+forgotten claim stays staged), and every settle is a compare-and-set.
 
 On the first open of a server in a process, the server's persistence and
 eviction settings are checked and one warning is logged when Redis may

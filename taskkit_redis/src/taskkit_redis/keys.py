@@ -33,7 +33,7 @@ Keys (``P`` is the prefix ``{N}:``):
     the next claim that meets them.
 ``P groups`` set, the names of groups whose queue is not empty (status).
 ``P staged`` sorted set, staged task ids scored by claim time. Bounded by
-    the work in flight.
+    the number of tasks workers hold at once.
 ``P done`` sorted set, finished task ids scored by finished-at.
 ``P expiry`` sorted set, finished task ids scored by finished-at + ttl:
     the disposable ones are those below now. Both are pruned by
@@ -46,7 +46,7 @@ Keys (``P`` is the prefix ``{N}:``):
 ``P wc:<hex worker id>`` hash, per group the last claim of that worker:
     its idempotency token and the (task id, attempt) pairs it staged,
     packed with MessagePack. A claim repeated with the same token after
-    its answer was lost returns those tasks again instead of staging new
+    its reply was lost returns those tasks again instead of staging new
     ones (a forgotten claim is not left staged). Expires an hour after the
     worker's last claim; dropped with the worker's lease.
 ``P schedulers`` hash, scheduler name -> its state bytes. Long-lived: one

@@ -1,8 +1,8 @@
 """Per-group counts for ``taskkit status``: read in pages, never in one long script.
 
 Status is a report, not a decision, so it reads without blocking the
-server: queue sizes straight from each group's queue, in-flight and
-finished counts by looking up the group of each staged task and of each
+server: queue sizes straight from each group's queue, staged (core's
+``GroupStats.in_flight``) and finished counts by looking up the group of each staged task and of each
 task finished since ``since``, a page at a time. Counts taken while tasks
 move may be off by the tasks that moved.
 """
@@ -30,7 +30,7 @@ PAGE = 1000
 class _Counts:
     queued: int = 0
     due: int = 0
-    in_flight: int = 0
+    staged: int = 0
     done: int = 0
     failed: int = 0
     oldest_due: float | None = None
@@ -49,14 +49,14 @@ def group_stats(client: Redis, keys: Keys, since: float) -> list[GroupStats]:
     _count_queues(client, keys, now, counts)
     for group, state in _groups_of(client, keys, _members(client, keys.staged, "-inf")):
         if state is TaskState.STAGED:
-            counts[group].in_flight += 1
+            counts[group].staged += 1
     for group, state in _groups_of(client, keys, _members(client, keys.done, number(since))):
         if state is TaskState.SUCCEEDED:
             counts[group].done += 1
         elif state is TaskState.FAILED:
             counts[group].failed += 1
     return [
-        GroupStats(group, c.queued, c.due, c.in_flight, c.done, c.failed, c.oldest_due)
+        GroupStats(group, c.queued, c.due, c.staged, c.done, c.failed, c.oldest_due)
         for group, c in sorted(counts.items())
     ]
 
