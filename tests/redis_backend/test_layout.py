@@ -1,4 +1,4 @@
-"""One source for the key layout: the Lua scripts take it from keys.py and states.py."""
+"""One source for the key layout: the Lua scripts get it from keys.py and states.py."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis
 from taskkit_core.backend import Outcome, OutcomeKind
 from taskkit_core.testing import make_task
 from taskkit_redis.keys import TASK_FIELDS, Family, Field, Fixed, Keys, constants
-from taskkit_redis.lua_header import lua_header
+from taskkit_redis.lua_layout import LAYOUT, NAME, expand
 from taskkit_redis.scripts import SCRIPT_NAMES, lua_source
 from taskkit_redis.states import STORED, TaskState
 
@@ -23,10 +24,9 @@ PYTHON_LAYOUT = {
     **{f"STATE_{state.name}": value for state, value in STORED.items()},
     **{f"OUTCOME_{kind.name}": kind.value for kind in OutcomeKind},
 }
-"""Every Lua local of the header, with the value Python uses for it."""
+"""Every layout name the scripts may use, with the value Python uses for it."""
 
 LITERAL = re.compile(r"'([^']*)'|\"([^\"]*)\"")
-LAYOUT_NAME = re.compile(r"\b(?:KEY|FIELD|STATE|OUTCOME)_[A-Z_]+\b")
 
 
 def lua_code() -> dict[str, str]:
@@ -49,14 +49,16 @@ def test_no_script_spells_a_key_field_state_or_outcome_itself() -> None:
         assert not literals & spelled, f"{name}.lua spells {sorted(literals & spelled)}"
 
 
-def test_every_layout_name_a_script_uses_is_written_by_the_header() -> None:
+def test_every_layout_name_a_script_uses_stands_for_a_value() -> None:
     for name, code in lua_code().items():
-        assert set(LAYOUT_NAME.findall(code)) <= set(PYTHON_LAYOUT), name
+        assert set(NAME.findall(code)) <= set(LAYOUT), name
+    with pytest.raises(ValueError, match="unknown layout name FIELD_NOPE"):
+        expand("redis.call('HGET', key, FIELD_NOPE)")
 
 
 def test_the_scripts_see_the_values_python_uses(raw: redis.Redis) -> None:
     names = list(PYTHON_LAYOUT)
-    probe = f"{lua_header()}\nreturn {{{', '.join(names)}, unpack(TASK_FIELDS)}}"
+    probe = expand(f"return {{{', '.join(names)}, FIELD_LIST}}")
     seen = [value.decode() for value in raw.eval(probe, 0)]
     assert dict(zip(names, seen, strict=False)) == PYTHON_LAYOUT
     assert tuple(seen[len(names) :]) == TASK_FIELDS

@@ -1,10 +1,11 @@
 """The key layout: every Redis key, hash field and channel taskkit uses, in one place.
 
 This module is the one source of the layout. The Lua scripts do not spell
-a key name or a task field: ``lua_header`` writes the constants below
-(``Family``, ``Fixed``, ``Field``, ``TASK_FIELDS``) as Lua locals at the
-top of every script when the scripts are loaded, and
-``tests/redis_backend/test_layout.py`` fails if a script spells one itself.
+a key name or a task field: they write names (``KEY_TASK``,
+``FIELD_STATE``, ``FIELD_LIST``...) that ``lua_layout`` replaces with the
+constants below (``Family``, ``Fixed``, ``Field``, ``TASK_FIELDS``) when
+the scripts are loaded, and ``tests/redis_backend/test_layout.py`` fails
+if a script spells one itself.
 
 All keys of a namespace ``N`` (option ``namespace``, default ``taskkit``)
 start with the prefix ``{N}:``. The braces are a Redis Cluster hash tag:

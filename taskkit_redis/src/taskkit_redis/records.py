@@ -1,7 +1,7 @@
 """Tasks as Redis hash fields and script arguments, and back.
 
 The fields and their order are ``keys.TASK_FIELDS``, which the scripts
-receive too (``lua_header``); the layout itself is documented in
+receive too (``lua_layout``); the layout itself is documented in
 :mod:`taskkit_redis.keys`. Floats are written with ``repr``, which reads
 back to the same float.
 """

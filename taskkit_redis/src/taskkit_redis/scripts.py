@@ -1,10 +1,10 @@
 """The Lua scripts: every multi-key step of the backend, atomic in one round trip.
 
 Each script lives in ``lua/<name>.lua`` with a header naming its KEYS and
-ARGV. It is loaded as three parts: the layout constants that
-:func:`lua_header.lua_header` writes from ``keys`` and ``states``, the
-shared helpers of ``lua/lib.lua``, then the script. The text is fixed for
-a release: data reaches a script only through KEYS and ARGV. redis-py's
+ARGV. It is loaded as the shared helpers of ``lua/lib.lua`` followed by the
+script, with the layout names (``FIELD_STATE``, ...) replaced by their
+values from ``keys`` and ``states`` (see ``lua_layout``). The text is fixed
+for a release: data reaches a script only through KEYS and ARGV. redis-py's
 ``register_script`` computes each SHA once and calls EVALSHA, loading the
 script on the first NOSCRIPT reply (for instance after a server restart).
 """
@@ -15,7 +15,7 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from .lua_header import lua_header
+from .lua_layout import expand
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -45,10 +45,10 @@ def lua_source(name: str) -> str:
 
 @functools.cache
 def script_text(name: str) -> str:
-    """The full text of script ``name``: the layout header, lib.lua, then the script."""
+    """The text of script ``name`` as loaded: lib.lua then the script, layout names expanded."""
     if name not in SCRIPT_NAMES:
         raise KeyError(f"no Lua script named {name!r}")
-    return f"{lua_header()}\n{lua_source('lib')}\n{lua_source(name)}"
+    return expand(f"{lua_source('lib')}\n{lua_source(name)}")
 
 
 class Scripts:

@@ -2,7 +2,7 @@
 
 The one conversion between the two lives here: Python code compares
 ``TaskState`` members, the hash holds ``STORED[state]``, and the Lua
-scripts get the same strings as ``STATE_*`` locals (see ``lua_header``).
+scripts get the same strings for their ``STATE_*`` names (see ``lua_layout``).
 """
 
 from __future__ import annotations

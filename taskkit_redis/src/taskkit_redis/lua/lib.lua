@@ -1,9 +1,10 @@
--- lib.lua: helpers shared by every script of this directory.
--- Each script is loaded as the header that taskkit_redis/lua_header.py writes
--- (the KEY_, FIELD_, STATE_ and OUTCOME_ locals and TASK_FIELDS, from
--- keys.py and states.py), then this file, then the script. Static text: no
--- script is ever built from data. P is the namespace prefix "{N}:" (ARGV[1]
--- of every script); the key layout is documented in taskkit_redis/keys.py.
+-- lib.lua: helpers prepended to every script of this directory.
+-- Keys, task fields, states and outcome kinds are written as layout names
+-- (KEY_..., FIELD_..., STATE_..., OUTCOME_...): taskkit_redis/lua_layout.py
+-- replaces each with its value from keys.py or states.py when the scripts
+-- are loaded. Static text: no script is ever built
+-- from data. P is the namespace prefix "{N}:" (ARGV[1] of every script); the
+-- key layout is documented in taskkit_redis/keys.py.
 
 -- The server's clock, in float seconds since the epoch.
 local function now()
@@ -28,6 +29,9 @@ end
 local function queue_key(P, group)
   return P .. KEY_QUEUE .. hex(group)
 end
+
+-- The task fields a claim returns, in the order records.py decodes them.
+local TASK_FIELDS = {FIELD_LIST}
 
 -- The longest expiry written, 100 years in ms: PEXPIRE refuses larger ones.
 local MAX_EXPIRE_MS = 3153600000000
