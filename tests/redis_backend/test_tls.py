@@ -78,7 +78,7 @@ def test_tasks_and_events_travel_over_tls(
     backend, bridge = connection.backend, connection.bridge
     task = make_task(data="over tls")
     backend.put_tasks(task)
-    (claim,) = backend.assign_tasks("g", "w", 1)
+    (claim,) = backend.claim_tasks("g", "w", 1)
     assert backend.settle(Outcome.succeeded(claim, b"done")) == [True]
     assert backend.get_result(task.id)[1] == b"done"
     sender = open_connection(url=url).bridge

@@ -1,13 +1,13 @@
-"""Opening a Redis URL: the client, its timeouts and retries, and a server check.
+"""The redis-py client of an opened URL: its pool, timeouts, retries and a server check.
 
-Each opened URL gets its own connection pool. Commands retry a few times
-on a broken connection (a restarted server, a connection idle too long),
-with a short jittered backoff, then fail so that the worker's own outage
-handling (one log line, backoff, retry) takes over. Timeouts are not
-retried, so no call blocks much longer than ``socket_timeout``. Retrying
-is safe: puts are idempotent, claims carry a token that makes a repeated
-claim return what the first one staged, and every settle is a
-compare-and-set.
+Each opened URL gets its own client, with its own pool of connections.
+Commands retry a few times on a broken connection (a restarted server, a
+connection idle too long), with a short jittered backoff, then fail so
+that the worker's own outage handling (one log line, backoff, retry)
+takes over. Timeouts are not retried, so no call blocks much longer than
+``socket_timeout``. Retrying is safe: puts are idempotent, claims carry a
+token that makes a repeated claim return what the first one staged (no
+forgotten claim stays staged), and every settle is a compare-and-set.
 
 On the first open of a server in a process, the server's persistence and
 eviction settings are checked and one warning is logged when Redis may
@@ -25,13 +25,8 @@ from typing import Any
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
-from taskkit_core.backend import Connection
-from taskkit_core.registry import check_namespace
 
-from .backend import RedisBackend
-from .events import RedisEventBridge
-from .keys import Keys
-from .urls import RedisTarget, parse_redis_url
+from .urls import RedisTarget
 
 logger = logging.getLogger("taskkit.redis")
 
@@ -40,32 +35,6 @@ RETRIES = 3
 
 _checked_servers: set[str] = set()
 _checked_lock = threading.Lock()
-
-
-def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
-    """Open ``url`` with ``options`` (namespace and the tuning options of ``urls``)."""
-    settings = dict(options)
-    namespace = check_namespace(settings.pop("namespace", "taskkit"))
-    target = parse_redis_url(url, settings)
-    client = make_client(target)
-    try:
-        warn_about_durability(client, target)
-        keys = Keys(namespace)
-        backend = RedisBackend(url, client, keys)
-        bridge = RedisEventBridge(client, keys)
-    except BaseException:
-        client.connection_pool.disconnect()
-        raise
-    return Connection(backend=backend, bridge=bridge)
-
-
-def drop_namespace(url: str, options: Mapping[str, Any]) -> None:
-    """Delete every key of the namespace ``options`` names (``taskkit drop``)."""
-    connection = open_redis(url, options)
-    try:
-        connection.backend.destroy_all()
-    finally:
-        connection.close()
 
 
 def make_client(target: RedisTarget) -> redis.Redis:

@@ -1,5 +1,6 @@
--- heartbeat.lua: mark workers alive for `ttl` more seconds of server time.
--- KEYS[1]  P workers
+-- refresh_leases.lua: the heartbeat: extend the workers' leases to `ttl` seconds
+-- from now (server time), creating the leases that do not exist.
+-- KEYS[1]  P workers (the leases)
 -- ARGV[1]  P
 -- ARGV[2]  ttl in seconds
 -- ARGV[3..] worker ids
