@@ -40,4 +40,11 @@ def _drop(url: str, options: Mapping[str, Any]) -> None:
 def taskkit_register_backends(registry: BackendRegistry) -> None:
     """Serve the three Redis URL schemes."""
     for scheme, description in SCHEMES.items():
-        registry.add(scheme, _open, capabilities=CAPABILITIES, drop=_drop, description=description)
+        registry.add(
+            scheme,
+            _open,
+            capabilities=CAPABILITIES,
+            drop=_drop,
+            description=description,
+            drivers={"redis": "taskkit[redis]"},
+        )

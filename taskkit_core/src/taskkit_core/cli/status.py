@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import click
-from rich.live import Live
 
-from ..backend import Backend
 from .connection import app_option, load_optional_app, opened, warn_if_private
+from .live import watch as watch_view
 from .options import namespace_option, option, taskkit_command, url_option
-from .output import print_json, stdout
+from .output import print_json
+from .render import show
 from .status_view import render, take_snapshot
 
 
@@ -56,18 +54,8 @@ def status_command(
         if as_json:
             print_json(take_snapshot(connection.backend).to_json())
         elif watch:
-            _watch(connection.backend, interval)
+            backend = connection.backend
+            watch_view(lambda: render(take_snapshot(backend)), interval)
         else:
-            stdout().print(render(take_snapshot(connection.backend)))
+            show(*render(take_snapshot(connection.backend)))
     return 0
-
-
-def _watch(backend: Backend, interval: float) -> None:
-    """Redraw the snapshot every ``interval`` seconds until Ctrl-C."""
-    try:
-        with Live(render(take_snapshot(backend)), console=stdout(), auto_refresh=False) as live:
-            while True:
-                time.sleep(interval)
-                live.update(render(take_snapshot(backend)), refresh=True)
-    except KeyboardInterrupt:
-        return
