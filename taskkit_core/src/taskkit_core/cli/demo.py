@@ -67,7 +67,7 @@ def default_url() -> str:
 @option(
     "--processes",
     "-p",
-    env="TASKKIT_PROCESSES",
+    env="TASKKIT_DEMO_PROCESSES",  # never a worker's TASKKIT_WORKER_PROCESSES
     type=click.IntRange(min=1),
     default=2,
     show_default=True,

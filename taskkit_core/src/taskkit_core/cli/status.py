@@ -16,10 +16,16 @@ from .status_view import render, take_snapshot
 @url_option
 @namespace_option
 @app_option
-@option("--watch", "-w", env="TASKKIT_WATCH", is_flag=True, help="Refresh in place until Ctrl-C.")
+@option(
+    "--watch",
+    "-w",
+    env=("TASKKIT_STATUS_WATCH", "TASKKIT_WATCH"),
+    is_flag=True,
+    help="Refresh in place until Ctrl-C.",
+)
 @option(
     "--interval",
-    env="TASKKIT_INTERVAL",
+    env=("TASKKIT_STATUS_INTERVAL", "TASKKIT_INTERVAL"),
     type=click.FloatRange(min=0.1),
     default=2.0,
     show_default=True,
@@ -29,7 +35,7 @@ from .status_view import render, take_snapshot
 @option(
     "--json",
     "as_json",
-    env="TASKKIT_JSON",
+    env=("TASKKIT_STATUS_JSON", "TASKKIT_JSON"),
     is_flag=True,
     help="Print one JSON document instead of tables.",
 )
