@@ -99,6 +99,7 @@ class BackendEntry:
     description: str = ""
     distribution: str = ""
     version: str = ""
+    drivers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,15 +133,25 @@ class BackendRegistry:
         migrate: Migrator | None = None,
         drop: Dropper | None = None,
         description: str = "",
+        drivers: Mapping[str, str] | None = None,
     ) -> None:
         """Serve URLs of ``scheme`` with ``opener``.
 
         ``migrate`` creates or upgrades the backend's storage (``taskkit
         migrate``) and ``drop`` removes it (the conformance kit cleans up
         with it); leave them None when the backend needs no storage set-up.
+        ``drivers`` maps each module the opener imports to what installs it
+        (``{"psycopg": "taskkit[postgres]"}``): ``taskkit backends`` lists
+        the scheme as usable only when every such module can be found, and
+        otherwise prints ``pip install "<what installs it>"``. The modules
+        are looked up, never imported, so listing backends stays cheap.
         """
         scheme = scheme.lower()
         _check_backend(scheme, opener, capabilities, migrate, drop)
+        if not isinstance(drivers or {}, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in (drivers or {}).items()
+        ):
+            raise PluginError(f"{scheme}://: drivers must map module names to requirements")
         existing = self._entries.get(scheme)
         if existing is not None:
             raise SchemeConflictError(
@@ -156,6 +167,7 @@ class BackendRegistry:
             description=description,
             distribution=self._source.distribution,
             version=self._source.version,
+            drivers=dict(drivers or {}),
         )
 
     def entries(self) -> list[BackendEntry]:

@@ -15,6 +15,15 @@ from taskkit_core.registry import BackendRegistry
 
 from .dialects import DESCRIPTIONS, FAMILIES, SCHEMES
 
+DRIVERS = {  # SQLAlchemy driver -> the module it imports -> what installs that module
+    "sqlite+pysqlite": {"_sqlite3": ""},  # part of Python (when built with SQLite)
+    "postgresql+psycopg": {"psycopg": "taskkit[postgres]"},
+    "mysql+pymysql": {"pymysql": "taskkit[mysql]"},
+    "mariadb+pymysql": {"pymysql": "taskkit[mysql]"},
+    "mysql+mysqldb": {"MySQLdb": "mysqlclient"},
+    "mariadb+mysqldb": {"MySQLdb": "mysqlclient"},
+}
+
 
 def _open(url: str, options: Mapping[str, Any]) -> Connection:
     from .opener import open_sql
@@ -36,7 +45,7 @@ def _drop(url: str, options: Mapping[str, Any]) -> None:
 
 @hookimpl
 def taskkit_register_backends(registry: BackendRegistry) -> None:
-    for scheme, (family, _driver) in SCHEMES.items():
+    for scheme, (family, driver) in SCHEMES.items():
         registry.add(
             scheme,
             _open,
@@ -44,4 +53,5 @@ def taskkit_register_backends(registry: BackendRegistry) -> None:
             migrate=_migrate,
             drop=_drop,
             description=DESCRIPTIONS[family],
+            drivers=DRIVERS[driver],
         )

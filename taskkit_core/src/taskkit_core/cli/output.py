@@ -14,8 +14,6 @@ import sys
 from typing import Any
 from urllib.parse import quote
 
-from rich.console import Console
-
 from ..url import BackendURL, parse_url, url_password
 
 _URLS: list[BackendURL] = []
@@ -54,16 +52,6 @@ def one_line(text: str) -> str:
     """The text on one line: a message that spans lines is joined with ' | '."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines)
-
-
-def stdout() -> Console:
-    """A console on stdout for tables and results."""
-    return Console(highlight=False, soft_wrap=False)
-
-
-def stderr() -> Console:
-    """A console on stderr for progress bars and notes, never for results."""
-    return Console(stderr=True, highlight=False)
 
 
 def error_line(message: str) -> None:

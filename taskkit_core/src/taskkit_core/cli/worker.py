@@ -54,7 +54,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 @option(
     "--processes",
     "-p",
-    env="TASKKIT_PROCESSES",
+    env=("TASKKIT_WORKER_PROCESSES", "TASKKIT_PROCESSES"),
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
@@ -64,7 +64,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 @option(
     "--threads",
     "-t",
-    env="TASKKIT_THREADS",
+    env=("TASKKIT_WORKER_THREADS", "TASKKIT_THREADS"),
     multiple=True,
     metavar="GROUP=N",
     help="Worker threads per group, repeatable (the variable: space-separated). "
@@ -72,14 +72,14 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--polling-interval",
-    env="TASKKIT_POLLING_INTERVAL",
+    env=("TASKKIT_WORKER_POLLING_INTERVAL", "TASKKIT_POLLING_INTERVAL"),
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
     help="How often an idle group asks for due tasks. Default: 1 to 4 s, growing with its threads.",
 )
 @option(
     "--helper-services/--no-helper-services",
-    env="TASKKIT_HELPER_SERVICES",
+    env=("TASKKIT_WORKER_HELPER_SERVICES", "TASKKIT_HELPER_SERVICES"),
     default=True,
     show_default=True,
     help="Run the services that restore tasks of dead workers, forget dead workers "
@@ -87,7 +87,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--shutdown-timeout",
-    env="TASKKIT_SHUTDOWN_TIMEOUT",
+    env=("TASKKIT_WORKER_SHUTDOWN_TIMEOUT", "TASKKIT_SHUTDOWN_TIMEOUT"),
     type=click.FloatRange(min=0),
     metavar="SECONDS",
     help="How long running tasks may finish after SIGTERM or Ctrl-C. Default: the "
@@ -95,14 +95,14 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--schedule",
-    env="TASKKIT_SCHEDULE",
+    env=("TASKKIT_WORKER_SCHEDULE", "TASKKIT_SCHEDULE"),
     metavar="MODULE:ATTR",
     help="Schedule entries to run (a list, or a dict of named lists). Default: "
     "SCHEDULE of the app's module, if any.",
 )
 @option(
     "--start-method",
-    env="TASKKIT_START_METHOD",
+    env=("TASKKIT_WORKER_START_METHOD", "TASKKIT_START_METHOD"),
     type=click.Choice(["fork", "forkserver", "spawn"]),
     help="How worker processes start. Default: spawn (a child inherits no thread or lock).",
 )
