@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from taskkit_core.holdings import Holdings
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.services import ReleaseForgottenClaims
 
 from taskkit_core import Backend, Task

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.services import RefreshWorkerLifetime
 
 from taskkit_core import Backend

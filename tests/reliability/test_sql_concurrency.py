@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import Pool
 from taskkit_core.backend import Backend
 from taskkit_core.errors import ConfigurationError
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 from taskkit_core.testing import OpenConnection, RecordingHandler, make_task, wait_until
 from taskkit_sql.schema import STAGED, build_tables
 

@@ -43,8 +43,10 @@ from .kit import (
     ScheduleEntryCompat,
     ScheduleEntryDict,
 )
+from .opening import connect, migrate
+from .plugins import list_backends
 from .process import TaskkitProcess
-from .registry import BackendRegistry, connect, list_backends, migrate
+from .registry import BackendRegistry
 from .result import Result, ResultGetPrevented, ResultGetTimedOut
 from .runtime import WorkerRuntime
 from .scheduler import (

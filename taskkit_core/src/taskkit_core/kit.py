@@ -12,8 +12,8 @@ from .backend import Backend, Connection
 from .errors import CapabilityError, ConfigurationError
 from .events import ControlEvent, EventBridge, make_event
 from .handler import TaskHandler
+from .opening import connect
 from .process import Supervisor, TaskkitProcess
-from .registry import connect
 from .result import Result
 from .runtime import WorkerRuntime
 from .scheduler import Schedule, ScheduleEntry

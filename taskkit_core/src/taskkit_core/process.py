@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from .handler import TaskHandler
-from .registry import connect
+from .opening import connect
 from .runtime import WorkerRuntime
 from .settings import RuntimeConfig
 

@@ -28,7 +28,6 @@ from .events import ControlEvent, EventBridge
 from .handler import TaskHandler
 from .holdings import Holdings
 from .pool import GroupPool
-from .registry import scrub_password
 from .scheduler import Scheduler
 from .services import (
     DiscardDisposableTasks,
@@ -39,7 +38,7 @@ from .services import (
 )
 from .settings import RuntimeConfig
 from .threads import OutageLog, ServiceThread
-from .url import parse_url
+from .url import parse_url, scrub_password
 
 logger = logging.getLogger("taskkit.worker")
 

@@ -19,7 +19,7 @@ import time
 
 import pytest
 from taskkit_core.backend import Claim
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 
 from ..conftest import SLACK, TTL, P, R
 from .conftest import SERVER_BACKENDS, MakeChaos, Proxies, reads_after_fault

@@ -6,7 +6,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..registry import BackendInfo, PluginFailure, list_backends, plugin_failures
+from ..plugins import BackendInfo, PluginFailure, list_backends, plugin_failures
 from .options import option, taskkit_command
 from .output import print_json, stdout
 

@@ -32,7 +32,7 @@ from ..backend import Backend
 from ..demo.app import THREADS, ShopHandler, workload
 from ..errors import UnknownBackendError
 from ..kit import Kit
-from ..registry import lookup_backend, migrate
+from ..opening import lookup_backend, migrate
 from ..settings import WorkerSettings
 from ..url import mask_url
 from .demo_report import collect, summary_table

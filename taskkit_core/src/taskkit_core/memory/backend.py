@@ -20,7 +20,7 @@ from ..backend import (
 from ..clock import cur_ts
 from ..errors import ConfigurationError, Failed, NoResult, NotFound
 from ..events import ControlEvent, decode_control_event, encode_control_event
-from ..registry import check_namespace
+from ..names import check_namespace
 from ..task import Task
 
 CAPABILITIES = Capabilities(

@@ -27,7 +27,7 @@ import pytest
 from ..backend import Backend, Capabilities, Connection
 from ..events import EventBridge
 from ..kit import Kit
-from ..registry import connect, drop, migrate
+from ..opening import connect, drop, migrate
 from ..runtime import WorkerRuntime
 from .backend_contract import BackendContract
 from .events_contract import EventBridgeContract
