@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from taskkit_core.pool import GroupPool
+from taskkit_core.worker.pool import GroupPool
 
 from taskkit_core import Task
 

@@ -6,9 +6,9 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from taskkit_core.holdings import Holdings
 from taskkit_core.opening import connect
-from taskkit_core.services import ReleaseForgottenClaims
+from taskkit_core.worker.forgotten_claims import ReleaseForgottenClaims
+from taskkit_core.worker.holdings import Holdings
 
 from taskkit_core import Backend, Task
 

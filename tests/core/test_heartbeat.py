@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from taskkit_core.opening import connect
-from taskkit_core.services import RefreshWorkerLifetime
+from taskkit_core.worker.heartbeat import RefreshWorkerLifetime
 
 from taskkit_core import Backend
 

@@ -45,10 +45,8 @@ from .kit import (
 )
 from .opening import connect, migrate
 from .plugins import list_backends
-from .process import TaskkitProcess
 from .registry import BackendRegistry
 from .result import Result, ResultGetPrevented, ResultGetTimedOut
-from .runtime import WorkerRuntime
 from .scheduler import (
     DuplicationPolicy,
     OnlyEarliest,
@@ -57,11 +55,10 @@ from .scheduler import (
     Schedule,
     ScheduleEntry,
 )
-from .services import Service
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
 from .version import VERSION
-from .worker import current_claim
+from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
 
 __all__ = [
     "DEFAULT_TASK_TTL",

@@ -13,14 +13,15 @@ from .errors import CapabilityError, ConfigurationError
 from .events import ControlEvent, EventBridge, make_event
 from .handler import TaskHandler
 from .opening import connect
-from .process import Supervisor, TaskkitProcess
 from .result import Result
-from .runtime import WorkerRuntime
 from .scheduler import Schedule, ScheduleEntry
 from .settings import RuntimeConfig, WorkerSettings
 from .task import DEFAULT_TASK_TTL, Task
 from .url import mask_url
-from .worker import EagerWorker
+from .worker.process import TaskkitProcess
+from .worker.runtime import WorkerRuntime
+from .worker.supervisor import Supervisor
+from .worker.task_run import EagerWorker
 
 
 class InitiateTaskArgs(TypedDict):

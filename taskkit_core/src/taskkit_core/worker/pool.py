@@ -18,13 +18,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .backend import Backend, Claim, Outcome
+from ..backend import Backend, Claim, Outcome
+from ..handler import TaskHandler
+from ..outages import OutageLog
 from .crashpoints import crash_point
-from .handler import TaskHandler
 from .holdings import Holdings
 from .settler import Settler
-from .threads import OutageLog
-from .worker import run_task, running_claim
+from .task_run import run_task, running_claim
 
 logger = logging.getLogger("taskkit.worker")
 

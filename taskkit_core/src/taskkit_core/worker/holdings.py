@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .backend import Claim, Outcome
+from ..backend import Claim, Outcome
 
 ClaimKey = tuple[str, int]
 """(task id, attempt): one claim of one task."""

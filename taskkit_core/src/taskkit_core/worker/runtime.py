@@ -22,23 +22,24 @@ from collections.abc import Callable
 from datetime import tzinfo
 from types import TracebackType
 
-from .backend import Backend, Outcome, Subscription
-from .clock import local_tz
-from .events import ControlEvent, EventBridge
-from .handler import TaskHandler
+from ..backend import Backend, Outcome, Subscription
+from ..clock import local_tz
+from ..events import ControlEvent, EventBridge
+from ..handler import TaskHandler
+from ..outages import OutageLog
+from ..scheduler import Scheduler
+from ..settings import RuntimeConfig
+from ..url import parse_url, scrub_password
+from .forgotten_claims import ReleaseForgottenClaims
+from .heartbeat import RefreshWorkerLifetime
 from .holdings import Holdings
 from .pool import GroupPool
-from .scheduler import Scheduler
 from .services import (
     DiscardDisposableTasks,
     PurgeDeadWorkers,
-    RefreshWorkerLifetime,
-    ReleaseForgottenClaims,
     RestoreAbandonedTasks,
+    ServiceThread,
 )
-from .settings import RuntimeConfig
-from .threads import OutageLog, ServiceThread
-from .url import parse_url, scrub_password
 
 logger = logging.getLogger("taskkit.worker")
 

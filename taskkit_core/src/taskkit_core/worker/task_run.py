@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from traceback import format_exc
 from typing import Any
 
-from .backend import Backend, Claim, Outcome
-from .errors import InvalidTaskError
-from .handler import DiscardTask, TaskHandler
-from .result import Result, ResultGetPrevented, prevent_to_wait_result
-from .task import Task, check_payload
+from ..backend import Backend, Claim, Outcome
+from ..errors import InvalidTaskError
+from ..handler import DiscardTask, TaskHandler
+from ..result import Result, ResultGetPrevented, prevent_to_wait_result
+from ..task import Task, check_payload
 
 logger = logging.getLogger("taskkit.worker")
 
