@@ -11,8 +11,8 @@ from typing import Any, cast
 
 import pytest
 from harness.history import read_history
-from taskkit_core.settings import RuntimeConfig
 from taskkit_core.testing import wait_until
+from taskkit_core.worker.plan import RuntimeConfig
 
 from taskkit_core import Backend, Outcome, TaskkitProcess, WorkerRuntime
 

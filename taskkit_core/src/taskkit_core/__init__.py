@@ -18,6 +18,12 @@ from .backend import (
     Subscription,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
+from .compat import (
+    ScheduleEntriesCompat,
+    ScheduleEntriesCompatMapping,
+    ScheduleEntryCompat,
+    ScheduleEntryDict,
+)
 from .errors import (
     BackendUnavailable,
     CapabilityError,
@@ -35,14 +41,7 @@ from .errors import (
 from .events import ControlEvent, EventBridge
 from .handler import DiscardTask, TaskHandler
 from .hookspecs import hookimpl
-from .kit import (
-    InitiateTaskArgs,
-    Kit,
-    ScheduleEntriesCompat,
-    ScheduleEntriesCompatMapping,
-    ScheduleEntryCompat,
-    ScheduleEntryDict,
-)
+from .kit import InitiateTaskArgs, Kit
 from .opening import connect, migrate
 from .plugins import list_backends
 from .registry import BackendRegistry

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..handler import TaskHandler
 from ..opening import connect
-from ..settings import RuntimeConfig
+from .plan import RuntimeConfig
 from .runtime import WorkerRuntime
 
 logger = logging.getLogger("taskkit.process")

@@ -28,11 +28,11 @@ from ..events import ControlEvent, EventBridge
 from ..handler import TaskHandler
 from ..outages import OutageLog
 from ..scheduler import Scheduler
-from ..settings import RuntimeConfig
 from ..url import parse_url, scrub_password
 from .forgotten_claims import ReleaseForgottenClaims
 from .heartbeat import RefreshWorkerLifetime
 from .holdings import Holdings
+from .plan import RuntimeConfig
 from .pool import GroupPool
 from .services import (
     DiscardDisposableTasks,
