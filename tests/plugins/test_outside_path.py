@@ -52,7 +52,7 @@ def squares(kit, numbers):
 def wait_for_workers(kit, processes):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        live = {worker_id.split(":")[-2] for worker_id, _ in kit.backend.get_workers()}
+        live = {worker_id.split(":")[-2] for worker_id, _ in kit.backend.get_leases()}
         if all(str(p.pid) in live for p in processes):
             return
         time.sleep(0.1)

@@ -16,6 +16,7 @@ from .backend import (
     OutcomeKind,
     StageInfo,
     Subscription,
+    TaskState,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
 from .compat import (
@@ -106,6 +107,7 @@ __all__ = [
     "Subscription",
     "Task",
     "TaskHandler",
+    "TaskState",
     "TaskkitError",
     "TaskkitProcess",
     "UnknownBackendError",

@@ -289,6 +289,13 @@ class RedisBackend:
             listener.close()
         self._client.connection_pool.disconnect()
 
+    # TODO(merge): new protocol names until the arch-redis branch lands
+    claim_tasks = assign_tasks
+    refresh_leases = set_worker_ttl
+    get_leases = get_workers
+    drop_leases = purge_workers
+    purge_expired_leases = purge_dead_workers
+
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
     return [arg for task in tasks for arg in task_args(task)]

@@ -168,7 +168,7 @@ def _wait_for_workers(backend: Backend, count: int) -> None:
     """Wait until the worker processes hold their leases, so latency excludes start-up."""
     deadline = time.monotonic() + STARTUP_LIMIT
     with stderr().status(f"starting {count} worker processes"):
-        while len(backend.get_workers()) < count:
+        while len(backend.get_leases()) < count:
             if time.monotonic() > deadline:
                 raise CommandError(f"the worker processes did not start in {STARTUP_LIMIT:.0f} s")
             time.sleep(POLL)

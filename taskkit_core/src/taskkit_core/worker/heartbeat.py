@@ -18,12 +18,12 @@ from .crashpoints import crash_point
 logger = logging.getLogger("taskkit.services")
 
 
-class RefreshWorkerLifetime:
-    """The heartbeat: keeps this process's worker lease alive.
+class Heartbeat:
+    """Refreshes this process's lease; a service run on a thread of its own.
 
-    ``fresh()`` says whether the last successful heartbeat is recent enough
-    to trust the lease; workers stop claiming when it is not, so a process
-    cut off from the backend stops taking work before its tasks are
+    ``lease_is_fresh()`` says whether the last successful refresh is recent
+    enough to trust the lease; workers stop claiming when it is not, so a
+    process cut off from the backend stops taking work before its tasks are
     restored elsewhere.
     """
 
@@ -39,7 +39,7 @@ class RefreshWorkerLifetime:
     def __call__(self) -> float:
         crash_point("heartbeat")
         started = time.monotonic()
-        self.backend.set_worker_ttl(self.worker_ids, self.ttl)
+        self.backend.refresh_leases(self.worker_ids, self.ttl)
         previous, self.last_success = self.last_success, time.monotonic()
         if previous > float("-inf") and self.last_success - previous > self.ttl / 2:
             # Said out loud, as a lease that lapses gets this process's tasks
@@ -55,5 +55,6 @@ class RefreshWorkerLifetime:
         # threads (the GIL, a slow round trip) must not also delay the next.
         return max(0.0, self.interval - (self.last_success - started))
 
-    def fresh(self) -> bool:
+    def lease_is_fresh(self) -> bool:
+        """True while the lease surely outlasts the next refresh."""
         return time.monotonic() - self.last_success < self.ttl - self.interval

@@ -64,10 +64,10 @@ class RestoreAbandonedTasks:
         return 0 if len(restored) == BATCH else self.interval
 
 
-class PurgeDeadWorkers:
-    """Forgets workers whose lease expired.
+class PurgeExpiredLeases:
+    """Deletes the leases that expired (those of dead workers).
 
-    It takes no lock: ``purge_dead_workers`` is atomic and checks each lease
+    It takes no lock: ``purge_expired_leases`` is atomic and checks each lease
     again as it deletes, so purgers in several processes at once are
     harmless, and an idle process spends no round trips on a lock.
     """
@@ -77,9 +77,11 @@ class PurgeDeadWorkers:
         self.interval = interval
 
     def __call__(self) -> float:
-        purged = self.backend.purge_dead_workers()
+        purged = self.backend.purge_expired_leases()
         if purged:
-            logger.info("purged %d dead worker(s): %s", len(purged), ", ".join(purged))
+            logger.info(
+                "purged the expired leases of %d dead worker(s): %s", len(purged), ", ".join(purged)
+            )
         return self.interval
 
 
