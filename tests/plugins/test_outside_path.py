@@ -101,7 +101,7 @@ def test_taskkit_backends_lists_the_plugin_with_its_distribution(
 def test_list_backends_reports_the_plugin(plugin_venv: Venv, tmp_path: Path) -> None:
     script = (
         "import json, taskkit_core\n"
-        "from taskkit_core.registry import plugin_failures\n"
+        "from taskkit_core.plugins import plugin_failures\n"
         "print(json.dumps({'backends': [vars(b) for b in taskkit_core.list_backends()],\n"
         "                  'failures': [vars(f) for f in plugin_failures()]}))\n"
     )
