@@ -9,29 +9,13 @@ from typing import Any
 
 from ..clock import cur_ts
 from ..errors import ConfigurationError, Failed, NoResult, NotFound
-from ..records import (
-    Capabilities,
-    Claim,
-    GroupStats,
-    Outcome,
-    OutcomeKind,
-    StageInfo,
-    TaskState,
-)
+from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, StageInfo
 from ..task import Task
 from .locks import MemoryLock
-from .store import Entry, MemoryStore, Space
+from .store import FAILED, QUEUED, STAGED, SUCCEEDED, Entry, MemoryStore, Space
 
 CAPABILITIES = Capabilities(
     multi_process=False, push_wakeups=True, transactional_enqueue=False, server_clock=False
-)
-
-# The states as module constants: the claim loop compares them for every task.
-QUEUED, STAGED, SUCCEEDED, FAILED = (
-    TaskState.QUEUED,
-    TaskState.STAGED,
-    TaskState.SUCCEEDED,
-    TaskState.FAILED,
 )
 
 

@@ -15,13 +15,21 @@ from dataclasses import dataclass, field
 from ..records import TaskState
 from ..task import Task
 
+# The states as module constants: the claim loop compares them for every task.
+QUEUED, STAGED, SUCCEEDED, FAILED = (
+    TaskState.QUEUED,
+    TaskState.STAGED,
+    TaskState.SUCCEEDED,
+    TaskState.FAILED,
+)
+
 
 @dataclass(slots=True)
 class Entry:
     """A task and where it is in its life."""
 
     task: Task
-    state: TaskState = TaskState.QUEUED
+    state: TaskState = QUEUED
     attempt: int = 0
     worker_id: str | None = None
     began: float | None = None

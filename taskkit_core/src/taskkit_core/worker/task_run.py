@@ -18,6 +18,15 @@ from ..task import Task, check_payload
 
 logger = logging.getLogger("taskkit.worker")
 
+# Module constants: an enum member looked up on its class costs more than the
+# rest of Verdict's work, and a task's run takes two of them.
+SUCCEEDED, FAILED, RETRIED, DISCARDED = (
+    OutcomeKind.SUCCEEDED,
+    OutcomeKind.FAILED,
+    OutcomeKind.RETRIED,
+    OutcomeKind.DISCARDED,
+)
+
 REASON_TO_PREVENT_WAIT_RESULT = (
     "Waiting for another task's result inside a task can deadlock the worker pool. "
     "If you are sure it is safe, pass avoid_assertion=True to Result.get."
@@ -39,7 +48,7 @@ class Verdict:
 
     def as_outcome(self, claim: Claim) -> Outcome:
         """The outcome to settle for ``claim``."""
-        if self.kind is OutcomeKind.RETRIED:
+        if self.kind is RETRIED:
             return Outcome.retried(claim, self.delay)
         return Outcome(self.kind, claim, result=self.result, message=self.message)
 
@@ -72,16 +81,16 @@ def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdi
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             encoded = check_payload(handler.encode_result(task, handler.handle(task)), "result")
     except DiscardTask:
-        return Verdict(OutcomeKind.DISCARDED)
+        return Verdict(DISCARDED)
     except (ResultGetPrevented, InvalidTaskError):
         logger.exception("task %s (%s) failed", task.id, task.name)
-        return Verdict(OutcomeKind.FAILED, message=format_exc())
+        return Verdict(FAILED, message=format_exc())
     except Exception as exc:
         trace = format_exc()
         if not retries:
-            return Verdict(OutcomeKind.FAILED, message=trace)
+            return Verdict(FAILED, message=trace)
         return _decide_retry(handler, task, exc, trace)
-    return Verdict(OutcomeKind.SUCCEEDED, result=encoded)
+    return Verdict(SUCCEEDED, result=encoded)
 
 
 def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) -> Verdict:
@@ -89,9 +98,9 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             interval = handler.get_retry_interval(task, exc)
     except DiscardTask:
-        return Verdict(OutcomeKind.DISCARDED)
+        return Verdict(DISCARDED)
     except ResultGetPrevented:
-        return Verdict(OutcomeKind.FAILED, message=format_exc())
+        return Verdict(FAILED, message=format_exc())
     except Exception:
         logger.exception(
             "%s.get_retry_interval raised; retrying task %s (%s) anyway",
@@ -99,11 +108,11 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
             task.id,
             task.name,
         )
-        return Verdict(OutcomeKind.RETRIED, delay=task.retry_count + 1)
+        return Verdict(RETRIED, delay=task.retry_count + 1)
     if interval is None:
         logger.info("task %s (%s) failed", task.id, task.name)
-        return Verdict(OutcomeKind.FAILED, message=trace)
-    return Verdict(OutcomeKind.RETRIED, delay=float(interval))
+        return Verdict(FAILED, message=trace)
+    return Verdict(RETRIED, delay=float(interval))
 
 
 class EagerWorker:
@@ -118,8 +127,8 @@ class EagerWorker:
 
     def handle_task(self, task: Task) -> Result[Any]:
         verdict = run_task(self.handler, task, retries=False)
-        if verdict.kind is OutcomeKind.SUCCEEDED:
+        if verdict.kind is SUCCEEDED:
             self.backend.put_done_task(task, result=verdict.result)
-        elif verdict.kind is OutcomeKind.FAILED:
+        elif verdict.kind is FAILED:
             self.backend.put_done_task(task, error=verdict.message)
         return Result(self.backend, self.handler, task.id)
