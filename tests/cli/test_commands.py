@@ -14,7 +14,7 @@ import click
 import pytest
 from taskkit_core.cli import cli
 from taskkit_core.errors import UnknownBackendError
-from taskkit_core.registry import lookup_backend
+from taskkit_core.opening import lookup_backend
 
 from .support import APP, cli_env, taskkit
 

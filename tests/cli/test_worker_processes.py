@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 
 from taskkit_core import Backend, Task
 

@@ -27,7 +27,7 @@ SDIST_EXTRAS = {"README.md", "LICENSE", "pyproject.toml", "PKG-INFO", ".gitignor
 RUN_ONE_TASK = """
 import sys
 from taskkit_core import Kit, migrate
-from taskkit_core.registry import drop
+from taskkit_core.opening import drop
 
 
 class Handler:

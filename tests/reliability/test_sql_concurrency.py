@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import Pool
 from taskkit_core.backend import Backend
 from taskkit_core.errors import ConfigurationError
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 from taskkit_core.testing import OpenConnection, RecordingHandler, make_task, wait_until
 from taskkit_sql.schema import STAGED, build_tables
 
@@ -95,7 +95,7 @@ def test_r3_a_claim_stages_no_more_than_its_batch_under_stale_statistics(
             with plain_engine(taskkit_url) as engine, engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")  # each count sees now
                 for _ in range(CLAIMS[n] // 2):
-                    batch = claimer.assign_tasks("g", worker, n)
+                    batch = claimer.claim_tasks("g", worker, n)
                     returned += len(batch)
                     claimed.extend((c.task.id, c.attempt) for c in batch)
                     on_worker = conn.execute(staged.where(tasks.c.worker_id == worker)).scalar()
@@ -230,8 +230,8 @@ def run_race(
     try:
         ids = workload.enqueue(tasks)
         # A dead worker's tasks, for the restorer; expired leases, for the purger.
-        orphaned = [c.task.id for c in backend.assign_tasks("r", "dead-worker", 40)]
-        backend.set_worker_ttl({f"ghost-{i}" for i in range(20)}, 0.5)
+        orphaned = [c.task.id for c in backend.claim_tasks("r", "dead-worker", 40)]
+        backend.refresh_leases({f"ghost-{i}" for i in range(20)}, 0.5)
         added: list[str] = []
         disposable: list[str] = []
         errors: list[BaseException] = []
@@ -269,10 +269,10 @@ def run_race(
     attempts = {r["task_id"]: r["attempt"] for r in starts}
     assert {attempts[i] for i in orphaned} == {2}, "the restorer gave back the dead worker's tasks"
     assert {attempts[i] for i in every if i not in orphaned} == {1}, "each claimed exactly once"
-    live = {w for w, expires in backend.get_workers() if expires > time.time()}
+    live = {w for w, expires in backend.get_leases() if expires > time.time()}
     assert [i for i in backend.get_stage_info(100) if i.worker_id not in live] == []
     wait_until(lambda: set(backend.lookup_tasks(*disposable).values()) == {None}, 30)
-    wait_until(lambda: "ghost-0" not in {w for w, _ in backend.get_workers()}, 30)
+    wait_until(lambda: "ghost-0" not in {w for w, _ in backend.get_leases()}, 30)
     lock_errors = read_history(workload.history_dir, "lockerr")
     assert [r for r in lock_errors if not r["retried"]] == [], "a lock error was not retried"
     return Race(every, orphaned, disposable, seconds, lock_errors)

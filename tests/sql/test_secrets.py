@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from taskkit_core.errors import TaskkitError
 from taskkit_core.kit import Kit
-from taskkit_core.registry import connect, drop, migrate
+from taskkit_core.opening import connect, drop, migrate
 from taskkit_core.testing import RecordingHandler, make_task
 
 from .support import ON_POSTGRESQL, ON_SERVERS

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.util import find_spec
 
-from .registry import FIRST_PARTY_EXTRAS, BackendEntry, get_plugins
+from .plugins import get_plugins
+from .registry import FIRST_PARTY_EXTRAS, BackendEntry
 
 FIRST_PARTY_DISTRIBUTIONS = {"redis": "taskkit-redis"}
 """The distribution of each extra that is not taskkit-sql's."""

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import Claim, GroupStats, Outcome, OutcomeKind, StageInfo
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
-from taskkit_core.registry import scrub_password
 from taskkit_core.task import Task
-from taskkit_core.url import mask_url, parse_url
+from taskkit_core.url import mask_url, parse_url, scrub_password
 
 from . import stats
 from .capabilities import CAPABILITIES

@@ -332,6 +332,13 @@ class SqlBackend:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
 
+    # TODO(merge): new protocol names until the arch-sql branch lands
+    claim_tasks = assign_tasks
+    refresh_leases = set_worker_ttl
+    get_leases = get_workers
+    drop_leases = purge_workers
+    purge_expired_leases = purge_dead_workers
+
 
 def _array_statements(db: Database, tables: Tables) -> ArrayStatements | None:
     """PostgreSQL's batch statements (see ``arrays``); None elsewhere."""

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
-from taskkit_core.threads import OutageLog
+from taskkit_core.outages import OutageLog
 
 logger = logging.getLogger("taskkit.sql.listener")
 

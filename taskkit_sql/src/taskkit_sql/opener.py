@@ -17,8 +17,7 @@ from typing import Any
 
 from taskkit_core.backend import Connection
 from taskkit_core.errors import BackendUnavailable, StorageNotReady
-from taskkit_core.registry import scrub_password
-from taskkit_core.url import parse_url
+from taskkit_core.url import parse_url, scrub_password
 
 from .backend import SqlBackend
 from .dialects import MINIMUM_VERSIONS

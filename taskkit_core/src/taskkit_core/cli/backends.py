@@ -6,7 +6,8 @@ from itertools import groupby
 
 import click
 
-from ..registry import BackendEntry, PluginFailure, plugin_failures
+from ..plugins import PluginFailure, plugin_failures
+from ..registry import BackendEntry
 from ..usable import MissingBackend, split_backends
 from .options import option, taskkit_command
 from .output import print_json

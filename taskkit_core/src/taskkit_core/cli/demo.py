@@ -21,7 +21,7 @@ from ..backend import Backend
 from ..demo.app import THREADS, ShopHandler, workload
 from ..errors import UnknownBackendError
 from ..kit import Kit
-from ..registry import lookup_backend, migrate
+from ..opening import lookup_backend, migrate
 from ..settings import WorkerSettings
 from ..url import mask_url
 from .demo_report import collect, summary_table
@@ -148,7 +148,7 @@ def _wait_for_workers(backend: Backend, count: int) -> None:
     """Wait until the worker processes hold their leases, so latency excludes start-up."""
     deadline = time.monotonic() + STARTUP_LIMIT
     with spinner(f"starting {count} worker processes"):
-        while len(backend.get_workers()) < count:
+        while len(backend.get_leases()) < count:
             if time.monotonic() > deadline:
                 raise CommandError(f"the worker processes did not start in {STARTUP_LIMIT:.0f} s")
             time.sleep(POLL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..registry import lookup_backend, migrate
+from ..opening import lookup_backend, migrate
 from .options import (
     backend_options,
     namespace_option,

@@ -76,7 +76,7 @@ def take_snapshot(backend: Backend) -> Snapshot:
         for s in backend.group_stats(since=now - WINDOW)
     ]
     workers = [
-        _worker_row(worker_id, expiry, now, ttl) for worker_id, expiry in backend.get_workers()
+        _worker_row(worker_id, expiry, now, ttl) for worker_id, expiry in backend.get_leases()
     ]
     return Snapshot(mask_url(backend.url), backend.namespace, now, groups, workers)
 

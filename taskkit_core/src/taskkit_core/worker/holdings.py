@@ -5,8 +5,8 @@ the two agree unless the backend lost an acknowledged write (a Redis
 failover to a replica that had not received the settle). Then the backend
 still shows a task staged to a live worker that finished with it long ago;
 the worker's lease stays fresh, so the restorer never takes the task back.
-:class:`~taskkit_core.services.ReleaseForgottenClaims` compares the two
-records and hands such tasks back.
+:class:`~taskkit_core.worker.forgotten_claims.ReleaseForgottenClaims`
+compares the two records and hands such tasks back.
 
 A claim is staged on the backend before its answer reaches the worker, and
 under GIL pressure that gap can last seconds, so the claim calls still in
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .backend import Claim, Outcome
+from ..backend import Claim, Outcome
 
 ClaimKey = tuple[str, int]
 """(task id, attempt): one claim of one task."""

@@ -16,9 +16,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from .backend import Backend, Outcome
+from ..backend import Backend, Outcome
+from ..outages import OutageLog
 from .holdings import Holdings
-from .threads import OutageLog
 
 logger = logging.getLogger("taskkit.worker")
 settle_log = logging.getLogger("taskkit.settle")

@@ -1,13 +1,13 @@
 """A worker runtime: the threads of one worker process, or embedded in any process.
 
-It owns the worker's lease (the heartbeat), one GroupPool per group, the
-helper services and schedulers, and the handling of control events. A
-worker process runs one runtime in its main thread; ``Kit.start_threads``
-runs one inside the calling process.
+It owns the worker's lease (and the heartbeat that refreshes it), one
+GroupPool per group, the helper services and schedulers, and the handling
+of control events. A worker process runs one runtime in its main thread;
+``Kit.start_threads`` runs one inside the calling process.
 
 Stopping is graceful: claiming stops at once, claimed tasks that have not
 started go straight back to the queue, running tasks get
-``shutdown_timeout`` seconds to finish, and the worker forgets its lease
+``shutdown_timeout`` seconds to finish, and the worker drops its lease
 when nothing of it is left running.
 """
 
@@ -22,24 +22,24 @@ from collections.abc import Callable
 from datetime import tzinfo
 from types import TracebackType
 
-from .backend import Backend, Outcome, Subscription
-from .clock import local_tz
-from .events import ControlEvent, EventBridge
-from .handler import TaskHandler
+from ..backend import Backend, Outcome, Subscription
+from ..clock import local_tz
+from ..events import ControlEvent, EventBridge
+from ..handler import TaskHandler
+from ..outages import OutageLog
+from ..scheduler import Scheduler
+from ..url import parse_url, scrub_password
+from .forgotten_claims import ReleaseForgottenClaims
+from .heartbeat import Heartbeat
 from .holdings import Holdings
+from .plan import RuntimeConfig
 from .pool import GroupPool
-from .registry import scrub_password
-from .scheduler import Scheduler
 from .services import (
     DiscardDisposableTasks,
-    PurgeDeadWorkers,
-    RefreshWorkerLifetime,
-    ReleaseForgottenClaims,
+    PurgeExpiredLeases,
     RestoreAbandonedTasks,
+    ServiceThread,
 )
-from .settings import RuntimeConfig
-from .threads import OutageLog, ServiceThread
-from .url import parse_url
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -75,7 +75,7 @@ class WorkerRuntime:
         self._event_thread: threading.Thread | None = None
         self._on_stopped: list[Callable[[], None]] = []
         self._watch: Subscription | None = None
-        self.heartbeat = RefreshWorkerLifetime(
+        self.heartbeat = Heartbeat(
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
         self.holdings = Holdings()
@@ -104,7 +104,7 @@ class WorkerRuntime:
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
             claim_batch=self.settings.claim_batch,
             prefetch=self.settings.prefetch,
-            lease_fresh=self.heartbeat.fresh,
+            lease_is_fresh=self.heartbeat.lease_is_fresh,
             max_attempts=self.settings.max_attempts,
             holdings=self.holdings,
             scrub=self._scrub,
@@ -128,7 +128,7 @@ class WorkerRuntime:
         if self.config.helper_services:
             services += [
                 self._service(RestoreAbandonedTasks(self.backend, s.restore_interval), "restorer"),
-                self._service(PurgeDeadWorkers(self.backend, s.purge_interval), "purger"),
+                self._service(PurgeExpiredLeases(self.backend, s.purge_interval), "purger"),
                 self._service(
                     DiscardDisposableTasks(self.backend, s.discard_interval), "discarder"
                 ),
@@ -249,7 +249,7 @@ class WorkerRuntime:
         for service in self._services:
             service.join(timeout=5)
         if self._drained or self._release_running:
-            self._forget_lease()
+            self._drop_lease()
         logger.info("worker %s stopped", self.worker_id)
         for callback in self._on_stopped:
             callback()
@@ -262,7 +262,7 @@ class WorkerRuntime:
         Ctrl-C): the task threads cannot be killed and die with it.
         """
         self._release_abandoned()
-        self._forget_lease()
+        self._drop_lease()
 
     def _release_abandoned(self) -> None:
         claims = [claim for pool in self.pools.values() for claim in pool.abandon()]
@@ -274,11 +274,11 @@ class WorkerRuntime:
         except Exception as exc:
             logger.warning("could not release running tasks: %s", self._scrub(str(exc)))
 
-    def _forget_lease(self) -> None:
+    def _drop_lease(self) -> None:
         try:
-            self.backend.purge_workers([self.worker_id])
+            self.backend.drop_leases([self.worker_id])
         except Exception as exc:
-            logger.warning("could not remove worker record: %s", self._scrub(str(exc)))
+            logger.warning("could not drop the lease: %s", self._scrub(str(exc)))
 
     # -- control events ---------------------------------------------------------------
 

@@ -10,13 +10,22 @@ from dataclasses import dataclass
 from traceback import format_exc
 from typing import Any
 
-from .backend import Backend, Claim, Outcome
-from .errors import InvalidTaskError
-from .handler import DiscardTask, TaskHandler
-from .result import Result, ResultGetPrevented, prevent_to_wait_result
-from .task import Task, check_payload
+from ..backend import Backend, Claim, Outcome, OutcomeKind
+from ..errors import InvalidTaskError
+from ..handler import DiscardTask, TaskHandler
+from ..result import Result, ResultGetPrevented, prevent_to_wait_result
+from ..task import Task, check_payload
 
 logger = logging.getLogger("taskkit.worker")
+
+# Module constants: an enum member looked up on its class costs more than the
+# rest of Verdict's work, and a task's run takes two of them.
+SUCCEEDED, FAILED, RETRIED, DISCARDED = (
+    OutcomeKind.SUCCEEDED,
+    OutcomeKind.FAILED,
+    OutcomeKind.RETRIED,
+    OutcomeKind.DISCARDED,
+)
 
 REASON_TO_PREVENT_WAIT_RESULT = (
     "Waiting for another task's result inside a task can deadlock the worker pool. "
@@ -28,23 +37,20 @@ REASON_TO_PREVENT_WAIT_RESULT = (
 class Verdict:
     """What running a task decided, before it is written anywhere.
 
-    kind is one of "succeeded", "failed", "retried", "discarded".
+    ``kind`` is SUCCEEDED, FAILED, RETRIED or DISCARDED (a run is never
+    RELEASED: that is for claims given back before they ran).
     """
 
-    kind: str
+    kind: OutcomeKind
     result: bytes = b""
     message: str = ""
     delay: float = 0.0
 
     def as_outcome(self, claim: Claim) -> Outcome:
-        match self.kind:
-            case "succeeded":
-                return Outcome.succeeded(claim, self.result)
-            case "failed":
-                return Outcome.failed(claim, self.message)
-            case "retried":
-                return Outcome.retried(claim, self.delay)
-        return Outcome.discarded(claim)
+        """The outcome to settle for ``claim``."""
+        if self.kind is RETRIED:
+            return Outcome.retried(claim, self.delay)
+        return Outcome(self.kind, claim, result=self.result, message=self.message)
 
 
 _current_claim: ContextVar[Claim | None] = ContextVar("taskkit_current_claim", default=None)
@@ -75,16 +81,16 @@ def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdi
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             encoded = check_payload(handler.encode_result(task, handler.handle(task)), "result")
     except DiscardTask:
-        return Verdict("discarded")
+        return Verdict(DISCARDED)
     except (ResultGetPrevented, InvalidTaskError):
         logger.exception("task %s (%s) failed", task.id, task.name)
-        return Verdict("failed", message=format_exc())
+        return Verdict(FAILED, message=format_exc())
     except Exception as exc:
         trace = format_exc()
         if not retries:
-            return Verdict("failed", message=trace)
+            return Verdict(FAILED, message=trace)
         return _decide_retry(handler, task, exc, trace)
-    return Verdict("succeeded", result=encoded)
+    return Verdict(SUCCEEDED, result=encoded)
 
 
 def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) -> Verdict:
@@ -92,9 +98,9 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             interval = handler.get_retry_interval(task, exc)
     except DiscardTask:
-        return Verdict("discarded")
+        return Verdict(DISCARDED)
     except ResultGetPrevented:
-        return Verdict("failed", message=format_exc())
+        return Verdict(FAILED, message=format_exc())
     except Exception:
         logger.exception(
             "%s.get_retry_interval raised; retrying task %s (%s) anyway",
@@ -102,11 +108,11 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
             task.id,
             task.name,
         )
-        return Verdict("retried", delay=task.retry_count + 1)
+        return Verdict(RETRIED, delay=task.retry_count + 1)
     if interval is None:
         logger.info("task %s (%s) failed", task.id, task.name)
-        return Verdict("failed", message=trace)
-    return Verdict("retried", delay=float(interval))
+        return Verdict(FAILED, message=trace)
+    return Verdict(RETRIED, delay=float(interval))
 
 
 class EagerWorker:
@@ -121,8 +127,8 @@ class EagerWorker:
 
     def handle_task(self, task: Task) -> Result[Any]:
         verdict = run_task(self.handler, task, retries=False)
-        if verdict.kind == "succeeded":
+        if verdict.kind is SUCCEEDED:
             self.backend.put_done_task(task, result=verdict.result)
-        elif verdict.kind == "failed":
+        elif verdict.kind is FAILED:
             self.backend.put_done_task(task, error=verdict.message)
         return Result(self.backend, self.handler, task.id)

@@ -1,7 +1,7 @@
 """The worker threads of one group in one process, and the claimer that feeds them.
 
 One claimer thread per group keeps the group's threads supplied: it claims
-as many due tasks as there are free places in one ``assign_tasks`` round
+as many due tasks as there are free places in one ``claim_tasks`` round
 trip, where the places are the threads plus ``prefetch`` tasks claimed
 ahead, so a busy group claims in real batches instead of one task per
 freed thread. Worker threads take claims from the local line, run them,
@@ -18,13 +18,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .backend import Backend, Claim, Outcome
+from ..backend import Backend, Claim, Outcome
+from ..handler import TaskHandler
+from ..outages import OutageLog
 from .crashpoints import crash_point
-from .handler import TaskHandler
 from .holdings import Holdings
 from .settler import Settler
-from .threads import OutageLog
-from .worker import run_task, running_claim
+from .task_run import run_task, running_claim
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -45,7 +45,7 @@ class GroupPool:
         size: int,
         polling_interval: float,
         claim_batch: int | None,
-        lease_fresh: Callable[[], bool],
+        lease_is_fresh: Callable[[], bool],
         prefetch: int | None = None,
         initial_delay: float = 0.0,
         max_attempts: int | None = None,
@@ -60,7 +60,7 @@ class GroupPool:
         self.polling_interval = polling_interval
         self.capacity = size + (size if prefetch is None else prefetch)
         self.claim_batch = min(claim_batch or self.capacity, self.capacity)
-        self.lease_fresh = lease_fresh
+        self.lease_is_fresh = lease_is_fresh
         self.initial_delay = initial_delay
         self.max_attempts = max_attempts
         self.paused = False
@@ -153,7 +153,7 @@ class GroupPool:
                 self._wake.wait(PAUSED_WAIT)
                 self._wake.clear()
                 continue
-            if not self.lease_fresh():
+            if not self.lease_is_fresh():
                 time.sleep(STALE_LEASE_WAIT)
                 continue
             wanted = self._free_places()
@@ -162,7 +162,7 @@ class GroupPool:
             self._wake.clear()
             try:
                 with self.holdings.claiming():
-                    claims = self.backend.assign_tasks(self.group, self.worker_id, wanted)
+                    claims = self.backend.claim_tasks(self.group, self.worker_id, wanted)
                     self.holdings.took(claims)
             except Exception as exc:
                 self._wake.wait(outage.failed(exc))
