@@ -34,10 +34,11 @@ from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
 from .arrays import ArrayStatements
+from .changes import ChangeSource
 from .claims import make_claims
 from .driver import Prepared
 from .engine import Database
-from .listener import ChangeSource, Listener, channel_names
+from .listener import Listener, channel_names
 from .locks import LeaseLock, mysql_lock, postgres_lock
 from .puts import TaskWriter
 from .schema import DONE, WORKER_ID_LENGTH, Tables
@@ -49,7 +50,7 @@ LOOKUP_CHUNK = 500
 
 
 class _Watch:
-    """A ``watch_tasks`` registration on the change source (LISTEN, or the WAL watcher)."""
+    """A ``watch_tasks`` registration on the change source (see ``changes``)."""
 
     def __init__(self, listener: ChangeSource, callback: Callable[[str], None]) -> None:
         self._listener, self._callback = listener, callback

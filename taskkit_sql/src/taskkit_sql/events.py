@@ -28,8 +28,9 @@ from sqlalchemy import bindparam, delete, func, select
 from taskkit_core.clock import cur_ts
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
+from .changes import ChangeSource
 from .engine import Database
-from .listener import ChangeSource, Listener
+from .listener import Listener
 from .schema import Tables
 from .statements import now_expression
 

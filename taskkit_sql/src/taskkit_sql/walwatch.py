@@ -23,11 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 
 from sqlalchemy import Integer, bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.engine import Dialect
 
+from .changes import WatchedSource, tell_watchers
 from .driver import Prepared, fetch
 from .engine import Database
 from .schema import Tables
@@ -80,16 +80,14 @@ def new_groups_query(tables: Tables, dialect: Dialect) -> Prepared:
     return Prepared.of(union_all(newest, new_groups), dialect)
 
 
-class WalWatcher:
+class WalWatcher(WatchedSource):
     """Calls task watchers with the groups of new tasks; wakes event waiters on any commit."""
 
     def __init__(self, db: Database, tables: Tables, path: str) -> None:
+        super().__init__()
         self._query = new_groups_query(tables, db.dialect)
         self._db = db
         self._path = path
-        self._watchers: list[Callable[[str], None]] = []
-        self._waiters: list[threading.Event] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last: int | None = None
@@ -99,26 +97,6 @@ class WalWatcher:
         """True while the thread watches (event bridges then read only on a change)."""
         thread = self._thread
         return thread is not None and thread.is_alive() and not self._stop.is_set()
-
-    def add_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            self._watchers.append(callback)
-        self._start()
-
-    def remove_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-    def add_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            self._waiters.append(waiter)
-        self._start()
-
-    def remove_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
 
     def close(self) -> None:
         """Stop the thread (within CHECK_EVERY seconds)."""
@@ -148,10 +126,8 @@ class WalWatcher:
             changed_before = changed
 
     def _changed(self) -> None:
-        with self._lock:
-            waiters, watchers = list(self._waiters), list(self._watchers)
-        for waiter in waiters:
-            waiter.set()
+        self._wake_waiters()
+        watchers = self._current_watchers()
         if not watchers:
             return
         try:
@@ -160,11 +136,7 @@ class WalWatcher:
             logger.debug("could not read the groups of new tasks", exc_info=True)
             return
         for group in groups:
-            for callback in watchers:
-                try:
-                    callback(group)
-                except Exception:
-                    logger.exception("a watch_tasks callback failed")
+            tell_watchers(watchers, group)
 
     def _new_groups(self) -> list[str]:
         """Groups of the rows put since the last call; advances the rowid mark."""
