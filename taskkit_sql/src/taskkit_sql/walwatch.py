@@ -77,7 +77,8 @@ def new_groups_query(tables: Tables, dialect: Dialect) -> Prepared:
         .where(row_id > bindparam("b_last", type_=Integer()))
         .group_by(literal_column(f"+{t.c.group_name.name}"))
     )
-    return Prepared.of(union_all(newest, new_groups), dialect)
+    query = union_all(newest, new_groups)
+    return Prepared.of(query, dialect, query.selected_columns)
 
 
 class WalWatcher(WatchedSource):
@@ -143,9 +144,9 @@ class WalWatcher(WatchedSource):
         # The first look only learns the newest rowid: no row is past the largest one.
         last = self._last if self._last is not None else MAX_ROWID
         rows = self._db.call(lambda cursor: fetch(cursor, self._query, {"b_last": last}))
-        top = max((int(r[1]) for r in rows if r[1] is not None), default=-1)
+        top = max((int(r.top) for r in rows if r.top is not None), default=-1)
         first = self._last is None
         self._last = top  # also lower than before if the newest rows were deleted
         if first:
             return []
-        return sorted({r[0] for r in rows if r[0] is not None})
+        return sorted({r.group_name for r in rows if r.group_name is not None})
