@@ -33,13 +33,9 @@ from taskkit_core.clock import cur_ts
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
-from .arrays import ArrayStatements
 from .changes import ChangeSource
-from .claims import make_claims
 from .driver import Prepared
 from .engine import Database
-from .listener import Listener, channel_names
-from .locks import LeaseLock, mysql_lock, postgres_lock
 from .puts import TaskWriter
 from .schema import DONE, WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
@@ -69,8 +65,7 @@ class SqlBackend:
         masked_url: str,
         db: Database,
         tables: Tables,
-        listener: Listener | None,
-        changes: ChangeSource | None = None,
+        changes: ChangeSource | None,
     ) -> None:
         self.url = url
         self.namespace = tables.namespace
@@ -78,12 +73,12 @@ class SqlBackend:
         self._masked = masked_url
         self._db = db
         self._tables = tables
-        self._changes = changes if changes is not None else listener
+        self._changes = changes
         self._sql = Statements(tables, db.family)
         self._heartbeat = Prepared.of(self._sql.upsert_workers, db.dialect)
-        self._claims = make_claims(db, tables, self._sql)
-        arrays = _array_statements(db, tables)
-        self._writer = TaskWriter(db, tables, self._sql, listener, arrays)
+        self._claims = db.family.claims(db, tables, self._sql)
+        arrays = db.family.array_statements(db, tables)
+        self._writer = TaskWriter(db, tables, self._sql, arrays)
         self._outcomes: OutcomeWriter = (
             RowOutcomeWriter(db, self._sql.settle)
             if arrays is None
@@ -296,12 +291,7 @@ class SqlBackend:
     # -- coordination -----------------------------------------------------------
 
     def get_lock(self, target: str) -> Lock:
-        family = self._db.family.name
-        if family == "postgresql":
-            return postgres_lock(self._db.engine, self.namespace, target)
-        if family == "mysql":
-            return mysql_lock(self._db.engine, self.namespace, target)
-        return LeaseLock(self._db, self._tables, target)
+        return self._db.family.lock(self._db, self._tables, target)
 
     def watch_tasks(self, callback: Callable[[str], None]) -> Subscription:
         if self._changes is None:
@@ -332,14 +322,6 @@ class SqlBackend:
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
-
-
-def _array_statements(db: Database, tables: Tables) -> ArrayStatements | None:
-    """PostgreSQL's batch statements (see ``arrays``); None elsewhere."""
-    if db.family.name != "postgresql" or db.family.now_sql is None:
-        return None
-    tasks_channel, _ = channel_names(tables.namespace)
-    return ArrayStatements(tables.tasks, db.dialect, db.family.now_sql, tasks_channel)
 
 
 def check_worker_id(worker_id: object) -> str:

@@ -11,25 +11,44 @@
   so LONGBLOB there; BYTEA on PostgreSQL, BLOB on SQLite.
 - :class:`Message`: text kept as UTF-8 in a Payload column, so any string
   (NUL characters included, which PostgreSQL text refuses) round-trips.
+- :class:`EventId`: the events table's autoincrement key (BIGINT; SQLite's
+  INTEGER, the rowid).
 - :data:`Timestamp`: float seconds since the epoch in a DOUBLE (microsecond
   exact for present-day times on every database).
+
+What a family stores each as is its hook (``Family.name_type``,
+``payload_type``, ``event_id_type``, ``names_as_bytes``); a dialect
+taskkit-sql does not serve gets the generic type.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Double, LargeBinary, String
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy import BigInteger, Double, LargeBinary, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-MYSQL_DIALECTS = ("mysql", "mariadb")
+from .databases import family_of_dialect
+
+if TYPE_CHECKING:
+    from .databases.base import Family
 
 
-def is_mysql(dialect: Dialect) -> bool:
-    """True for the MySQL and MariaDB dialects."""
-    return dialect.name in MYSQL_DIALECTS
+def _family(dialect: Dialect) -> Family | None:
+    try:
+        return family_of_dialect(dialect.name)
+    except KeyError:  # a dialect taskkit-sql does not serve: the generic types
+        return None
+
+
+@functools.cache
+def _names_as_bytes(dialect_name: str) -> bool:
+    try:
+        return family_of_dialect(dialect_name).names_as_bytes
+    except KeyError:
+        return False
 
 
 class Name(TypeDecorator[str]):
@@ -43,14 +62,12 @@ class Name(TypeDecorator[str]):
         self.length = length
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if is_mysql(dialect):
-            return dialect.type_descriptor(mysql.VARBINARY(4 * self.length))
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.VARCHAR(self.length, collation="C"))
-        return dialect.type_descriptor(String(self.length))
+        family = _family(dialect)
+        kind = String(self.length) if family is None else family.name_type(self.length)
+        return dialect.type_descriptor(kind)
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        if value is not None and is_mysql(dialect):
+        if value is not None and _names_as_bytes(dialect.name):
             return value.encode("utf-8")
         return value
 
@@ -67,9 +84,8 @@ class Payload(TypeDecorator[bytes]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if is_mysql(dialect):
-            return dialect.type_descriptor(mysql.LONGBLOB())
-        return dialect.type_descriptor(LargeBinary())
+        family = _family(dialect)
+        return dialect.type_descriptor(LargeBinary() if family is None else family.payload_type())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
         return None if value is None else bytes(value)
@@ -89,6 +105,17 @@ class Message(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else bytes(value).decode("utf-8", "surrogatepass")
+
+
+class EventId(TypeDecorator[int]):
+    """The increasing number of a control event: an autoincrement primary key."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        family = _family(dialect)
+        return dialect.type_descriptor(BigInteger() if family is None else family.event_id_type())
 
 
 def Timestamp() -> Double[float]:

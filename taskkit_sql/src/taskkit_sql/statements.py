@@ -1,7 +1,7 @@
 """The SQL of the backend, built once per backend as SQLAlchemy Core statements.
 
 Values always travel as bound parameters (named ``b_*``); the only SQL
-text is fixed (the server clock of ``dialects``). The state constants are
+text is fixed (the server clock of the family, ``Family.now_sql``). The state constants are
 rendered as literals so PostgreSQL can match its partial indexes even with
 prepared (generic) plans.
 
@@ -12,7 +12,6 @@ passes ``now=cur_ts()`` and the server-clock databases ignore it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -32,12 +31,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Row
 from taskkit_core.task import Task
 
 from .blobs import Appender
-from .dialects import Family
+from .databases.base import Family
 from .schema import DONE, QUEUED, STAGED, Tables
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -69,35 +67,22 @@ def now_expression(family: Family) -> ColumnElement[float]:
     return literal_column(family.now_sql, Double())
 
 
-def task_from_row(row: AnyRow) -> Task:
-    """A Task from a row holding the TASK_FIELDS columns."""
-    m = row._mapping
-    return Task(
-        id=m["id"],
-        group=m["group_name"],
-        name=m["name"],
-        data=m["data"],
-        due=float(m["due"]),
-        created=float(m["created"]),
-        scheduled=None if m["scheduled"] is None else float(m["scheduled"]),
-        retry_count=int(m["retry_count"]),
-        ttl=float(m["ttl"]),
-    )
+def task_from_row(row: Any) -> Task:
+    """A Task from a row holding the TASK_FIELDS columns, read by name.
 
-
-def task_from_values(values: Sequence[Any]) -> Task:
-    """A Task from the TASK_FIELDS values in order (a driver row, see ``driver``)."""
-    task_id, group, name, data, due, created, scheduled, retry_count, ttl = values[:9]
+    ``row``: a SQLAlchemy Row, or a named driver row (see ``driver``).
+    """
+    scheduled = row.scheduled
     return Task(
-        id=task_id,
-        group=group,
-        name=name,
-        data=bytes(data),
-        due=float(due),
-        created=float(created),
+        id=row.id,
+        group=row.group_name,
+        name=row.name,
+        data=bytes(row.data),
+        due=float(row.due),
+        created=float(row.created),
         scheduled=None if scheduled is None else float(scheduled),
-        retry_count=int(retry_count),
-        ttl=float(ttl),
+        retry_count=int(row.retry_count),
+        ttl=float(row.ttl),
     )
 
 
@@ -118,34 +103,11 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def insert_ignoring_duplicates(tables: Tables, family: Family) -> Insert:
-    """INSERT of task rows that leaves an existing id alone (puts are idempotent)."""
-    t = tables.tasks
-    if family.name == "postgresql":
-        return postgresql.insert(t).on_conflict_do_nothing(index_elements=[t.c.id])
-    if family.name == "sqlite":
-        return sqlite.insert(t).on_conflict_do_nothing(index_elements=[t.c.id])
-    # Not INSERT IGNORE: that would also turn real errors into warnings.
-    stmt = mysql.insert(t)
-    return stmt.on_duplicate_key_update(id=stmt.inserted.id)
-
-
-def upsert_workers(tables: Tables, family: Family, now: ColumnElement[float]) -> Insert:
+def upsert_leases(tables: Tables, family: Family, now: ColumnElement[float]) -> Insert:
     """Create or refresh worker leases: ``expires = now + b_ttl``."""
     w = tables.workers
     values = {"id": bindparam("b_id", type_=w.c.id.type), "expires": now + bindparam("b_ttl")}
-    if family.name == "postgresql":
-        pg = postgresql.insert(w).values(values)
-        return pg.on_conflict_do_update(
-            index_elements=[w.c.id], set_={"expires": pg.excluded.expires}
-        )
-    if family.name == "sqlite":
-        lite = sqlite.insert(w).values(values)
-        return lite.on_conflict_do_update(
-            index_elements=[w.c.id], set_={"expires": lite.excluded.expires}
-        )
-    my = mysql.insert(w).values(values)
-    return my.on_duplicate_key_update(expires=my.inserted.expires)
+    return family.upsert(w, values, ["expires"])
 
 
 class Statements:
@@ -156,8 +118,8 @@ class Statements:
         self.tables = tables
         self.now = now = now_expression(family)
         self.task_columns = [t.c[name] for name in TASK_FIELDS]
-        self.insert_tasks = insert_ignoring_duplicates(tables, family)
-        self.upsert_workers = upsert_workers(tables, family, now)
+        self.insert_tasks = family.insert_ignoring_duplicates(t)
+        self.upsert_workers = upsert_leases(tables, family, now)
         ids = bindparam("b_ids", expanding=True, type_=t.c.id.type)
         limit = bindparam("b_limit", type_=Integer())
         self.lookup = select(*self.task_columns).where(t.c.id.in_(ids))
