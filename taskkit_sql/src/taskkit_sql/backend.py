@@ -4,17 +4,13 @@ Every method runs its statements in one short transaction (or one
 autocommit statement) and returns; none keeps a transaction open.
 Statements are built once per backend (``statements``, ``claims``).
 
-A claim whose outcome is unknown (the connection broke while it
-committed) would leave tasks staged to a worker that never got them, and
-that worker stays alive. So after a failed ``assign_tasks`` the next one
-for that group and worker first adopts such tasks: staged to this worker
-but never handed out by this backend object.
+A claim whose answer was lost leaves a forgotten claim; the next claim of
+the same worker and group adopts it (see ``forgotten``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -36,6 +32,7 @@ from taskkit_core.task import Task
 from .changes import ChangeSource
 from .driver import Prepared
 from .engine import Database
+from .forgotten import ForgottenClaims
 from .puts import TaskWriter
 from .schema import DONE, WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
@@ -75,7 +72,7 @@ class SqlBackend:
         self._tables = tables
         self._changes = changes
         self._sql = Statements(tables, db.family)
-        self._heartbeat = Prepared.of(self._sql.upsert_workers, db.dialect)
+        self._heartbeat = Prepared.of(self._sql.upsert_leases, db.dialect)
         self._claims = db.family.claims(db, tables, self._sql)
         arrays = db.family.array_statements(db, tables)
         self._writer = TaskWriter(db, tables, self._sql, arrays)
@@ -84,9 +81,7 @@ class SqlBackend:
             if arrays is None
             else ArrayOutcomeWriter(db, arrays)
         )
-        self._handed_out: dict[str, set[str]] = {}  # group -> ids claimed and not settled
-        self._uncertain: set[tuple[str, str]] = set()  # (group, worker) after a failed claim
-        self._holdings = threading.Lock()
+        self._forgotten = ForgottenClaims()
 
     def __repr__(self) -> str:
         return f"SqlBackend({self._masked!r}, namespace={self.namespace!r})"
@@ -94,9 +89,9 @@ class SqlBackend:
     def _now(self) -> dict[str, float]:
         return {"now": cur_ts()}
 
-    # -- workers -----------------------------------------------------------
+    # -- leases -------------------------------------------------------------
 
-    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
         for worker_id in worker_ids:
             check_worker_id(worker_id)
         # The heartbeat: one autocommit statement, as each round trip may wait for
@@ -116,31 +111,31 @@ class SqlBackend:
         if rows:
             self._db.call(work, idempotent=True)  # an upsert: safe to repeat
 
-    def get_workers(self) -> list[tuple[str, float]]:
+    def get_leases(self) -> list[tuple[str, float]]:
         return self._db.run(
-            lambda conn: [(r.id, float(r.expires)) for r in conn.execute(self._sql.workers)]
+            lambda conn: [(r.id, float(r.expires)) for r in conn.execute(self._sql.leases)]
         )
 
-    def purge_workers(self, worker_ids: Collection[str]) -> None:
+    def drop_leases(self, worker_ids: Collection[str]) -> None:
         if worker_ids:
             params = {"b_ids": sorted(worker_ids)}
-            self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
+            self._db.run(lambda conn: conn.execute(self._sql.delete_leases, params))
 
-    def purge_dead_workers(self) -> list[str]:
-        if not self._any_dead_worker():
+    def purge_expired_leases(self) -> list[str]:
+        if not self._any_expired_lease():
             return []
 
         def work(conn: Connection) -> list[str]:
-            dead = list(conn.execute(self._sql.dead_workers, self._now()).scalars())
+            dead = list(conn.execute(self._sql.expired_leases, self._now()).scalars())
             if dead:
-                conn.execute(self._sql.delete_dead_workers, {"b_ids": dead, **self._now()})
+                conn.execute(self._sql.delete_expired_leases, {"b_ids": dead, **self._now()})
             return dead
 
         return sorted(self._db.run(work, transaction=True))
 
-    def _any_dead_worker(self) -> bool:
+    def _any_expired_lease(self) -> bool:
         """One plain read, so that the usual round finds nothing without locking rows."""
-        statement = self._sql.any_dead_worker
+        statement = self._sql.any_expired_lease
         return self._db.run(lambda conn: conn.execute(statement, self._now()).first()) is not None
 
     # -- putting tasks in --------------------------------------------------
@@ -153,47 +148,33 @@ class SqlBackend:
     ) -> None:
         self._writer.put_done(task, result, error)
 
-    # -- assignment ----------------------------------------------------------
+    # -- claims ----------------------------------------------------------------
 
-    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+    def claim_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         if limit < 1:
             return []
         check_worker_id(worker_id)
         try:
-            claims = self._adopt_orphans(group, worker_id, limit)
+            claims = self._forgotten.adopt(
+                group, worker_id, limit, lambda: self._staged_to(group, worker_id)
+            )
             if len(claims) < limit:
                 claims += self._claims.claim(group, worker_id, limit - len(claims))
         except BaseException:
-            with self._holdings:
-                self._uncertain.add((group, worker_id))
+            self._forgotten.claim_failed(group, worker_id)
             raise
-        with self._holdings:
-            self._handed_out.setdefault(group, set()).update(c.task.id for c in claims)
+        self._forgotten.handed_out(group, claims)
         return claims
 
-    def _adopt_orphans(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        with self._holdings:
-            if (group, worker_id) not in self._uncertain:
-                return []
-            known = set(self._handed_out.get(group, ()))
+    def _staged_to(self, group: str, worker_id: str) -> Sequence[Any]:
         params = {"b_worker": worker_id, "b_group": group}
-        rows = self._db.run(lambda conn: conn.execute(self._sql.staged_to_worker, params).all())
-        with self._holdings:
-            self._uncertain.discard((group, worker_id))
-        orphans = [
-            Claim(task_from_row(r), worker_id, int(r.attempt), float(r.began))
-            for r in rows
-            if r.id not in known
-        ]
-        return sorted(orphans, key=lambda c: (c.task.due, c.task.id))[:limit]
+        return self._db.run(lambda conn: conn.execute(self._sql.staged_to_worker, params).all())
 
     def settle(self, *outcomes: Outcome) -> list[bool]:
         if not outcomes:
             return []
         answers = self._outcomes.settle(outcomes)
-        with self._holdings:
-            for outcome in outcomes:
-                self._handed_out.get(outcome.claim.task.group, set()).discard(outcome.claim.task.id)
+        self._forgotten.settled(outcomes)
         return answers
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
@@ -255,7 +236,7 @@ class SqlBackend:
                 group=r.group_name,
                 queued=int(r.queued),
                 due=int(r.due),
-                in_flight=int(r.in_flight),
+                in_flight=int(r.staged),
                 done=int(r.done),
                 failed=int(r.failed),
                 oldest_due=None if r.oldest_due is None else float(r.oldest_due),
@@ -317,6 +298,13 @@ class SqlBackend:
         statement = select(func.count()).select_from(self._tables.tasks)
         count = self._db.run(lambda conn: conn.execute(statement).scalar())
         return int(count or 0)
+
+    # TODO(merge): remove once core renames land (taskkit 0.3 names of the protocol).
+    assign_tasks = claim_tasks
+    set_worker_ttl = refresh_leases
+    get_workers = get_leases
+    purge_workers = drop_leases
+    purge_dead_workers = purge_expired_leases
 
     @property
     def database(self) -> Database:

@@ -119,7 +119,7 @@ class Statements:
         self.now = now = now_expression(family)
         self.task_columns = [t.c[name] for name in TASK_FIELDS]
         self.insert_tasks = family.insert_ignoring_duplicates(t)
-        self.upsert_workers = upsert_leases(tables, family, now)
+        self.upsert_leases = upsert_leases(tables, family, now)
         ids = bindparam("b_ids", expanding=True, type_=t.c.id.type)
         limit = bindparam("b_limit", type_=Integer())
         self.lookup = select(*self.task_columns).where(t.c.id.in_(ids))
@@ -172,12 +172,12 @@ class Statements:
         self.delete_tasks = delete(t).where(t.c.id.in_(ids))
         self.delete_done_task = delete(t).where(t.c.id == bindparam("b_id"))
         self.insert_done_task = t.insert()
-        self.workers = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
+        self.leases = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
         worker_ids = bindparam("b_ids", expanding=True, type_=w.c.id.type)
-        self.delete_workers = delete(w).where(w.c.id.in_(worker_ids))
-        self.any_dead_worker = select(w.c.id).where(w.c.expires < now).limit(1)
-        self.dead_workers = select(w.c.id).where(w.c.expires < now).with_for_update()
-        self.delete_dead_workers = delete(w).where(w.c.id.in_(worker_ids), w.c.expires < now)
+        self.delete_leases = delete(w).where(w.c.id.in_(worker_ids))
+        self.any_expired_lease = select(w.c.id).where(w.c.expires < now).limit(1)
+        self.expired_leases = select(w.c.id).where(w.c.expires < now).with_for_update()
+        self.delete_expired_leases = delete(w).where(w.c.id.in_(worker_ids), w.c.expires < now)
         self.scheduler_state = select(s.c.data).where(s.c.name == bindparam("b_name"))
         self.insert_scheduler_state = s.insert()
         self.replace_scheduler_state = (
@@ -207,7 +207,7 @@ class Statements:
             t.c.group_name,
             count(queued).label("queued"),
             count(due).label("due"),
-            count(state_is(t.c.state, STAGED)).label("in_flight"),
+            count(state_is(t.c.state, STAGED)).label("staged"),
             count(finished & t.c.result.is_not(None)).label("done"),
             count(finished & t.c.result.is_(None)).label("failed"),
             func.min(func_case(due, t.c.due)).label("oldest_due"),
