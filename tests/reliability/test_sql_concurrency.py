@@ -23,7 +23,8 @@ from taskkit_core.backend import Backend
 from taskkit_core.errors import ConfigurationError
 from taskkit_core.registry import migrate
 from taskkit_core.testing import OpenConnection, RecordingHandler, make_task, wait_until
-from taskkit_sql.schema import STAGED, build_tables
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import STAGED
 
 from taskkit_core import Kit, Task
 

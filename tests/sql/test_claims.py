@@ -12,7 +12,8 @@ from sqlalchemy import func, select, text
 from taskkit_core.backend import Claim, Outcome
 from taskkit_core.testing import OpenConnection, make_task
 from taskkit_sql.backend import SqlBackend
-from taskkit_sql.schema import STAGED, build_tables
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import STAGED
 
 from .support import ON_EVERY_DATABASE, ON_SERVERS, as_sql, plain_engine
 

@@ -34,9 +34,10 @@ from .driver import Prepared
 from .engine import Database
 from .forgotten import ForgottenClaims
 from .puts import TaskWriter
-from .schema import DONE, WORKER_ID_LENGTH, Tables
+from .schema import WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
 from .statements import Statements, task_from_row
+from .states import FINISHED, TaskState, task_state
 
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` list when looking up or deleting many tasks."""
@@ -205,9 +206,10 @@ class SqlBackend:
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
         task = task_from_row(row)
-        if row.state != DONE:
+        state = task_state(row.state, row.result is not None)
+        if state not in FINISHED:
             raise NoResult(task)
-        if row.result is None:
+        if state is TaskState.FAILED:
             raise Failed(task, row.error or "")
         return task, bytes(row.result)
 

@@ -40,8 +40,9 @@ from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
 from .engine import Database
-from .schema import QUEUED, STAGED, Tables
+from .schema import Tables
 from .statements import AnyRow, Statements, state_is, task_from_row
+from .states import QUEUED, STAGED
 
 
 class Claims(Protocol):

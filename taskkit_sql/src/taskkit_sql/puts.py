@@ -34,8 +34,9 @@ from .blobs import PIECE, head, in_pieces
 from .driver import Prepared
 from .engine import Database
 from .listener import channel_names
-from .schema import DONE, ID_LENGTH, Tables
+from .schema import ID_LENGTH, Tables
 from .statements import TASK_FIELDS, Statements, task_values
+from .states import DONE
 
 logger = logging.getLogger("taskkit.sql")
 

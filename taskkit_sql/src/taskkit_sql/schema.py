@@ -7,7 +7,7 @@ Tables are named ``<namespace>_<table>`` (namespace ``taskkit`` by default:
 ``taskkit migrate`` (see ``migrations``), never when a backend is opened.
 
 A task lives in one row of ``tasks`` for its whole life; ``state`` says
-where it is::
+where it is (``states`` converts it to and from the core's TaskState)::
 
     QUEUED (0) --claim--> STAGED (1) --settle--> DONE (2) --ttl--> deleted
        ^                     |
@@ -27,9 +27,7 @@ from sqlalchemy import Column, Index, Integer, MetaData, SmallInteger, String, T
 
 from .columns import EventId, Message, Name, Payload, Timestamp
 from .databases import options_of_every_family
-
-QUEUED, STAGED, DONE = 0, 1, 2
-"""The values of ``tasks.state``."""
+from .states import DONE, STAGED
 
 ID_LENGTH = 64
 """The longest task id (taskkit makes 32 hex digits)."""

@@ -36,7 +36,8 @@ from taskkit_core.task import Task
 
 from .blobs import Appender
 from .databases.base import Family
-from .schema import DONE, QUEUED, STAGED, Tables
+from .schema import Tables
+from .states import DONE, QUEUED, STAGED
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any shape."""

@@ -33,8 +33,9 @@ from ..driver import Prepared, execute, fetch
 from ..engine import Database
 from ..locks import SessionLock, digest
 from ..options import SqlOptions
-from ..schema import QUEUED, Tables
+from ..schema import Tables
 from ..statements import Statements, state_is, task_from_row
+from ..states import QUEUED
 from ..urls import SqlURL
 from .base import Family, Index, Versions, connect_timeout
 

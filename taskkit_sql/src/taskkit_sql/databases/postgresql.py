@@ -34,8 +34,9 @@ from ..engine import Database
 from ..listener import Listener, channel_names
 from ..locks import SessionLock, digest
 from ..options import SqlOptions
-from ..schema import STAGED, Tables
+from ..schema import Tables
 from ..statements import Statements, state_is
+from ..states import STAGED
 from ..urls import SqlURL
 from .base import Family, Versions, connect_timeout
 
