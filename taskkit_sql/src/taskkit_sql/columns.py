@@ -24,6 +24,7 @@ taskkit-sql does not serve gets the generic type.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Double, LargeBinary, String
@@ -36,19 +37,27 @@ if TYPE_CHECKING:
     from .databases.base import Family
 
 
-def _family(dialect: Dialect) -> Family | None:
+@functools.cache
+def _family(dialect_name: str) -> Family | None:
+    """The family of a dialect; None for one taskkit-sql does not serve (generic types)."""
     try:
-        return family_of_dialect(dialect.name)
-    except KeyError:  # a dialect taskkit-sql does not serve: the generic types
+        return family_of_dialect(dialect_name)
+    except KeyError:
         return None
 
 
 @functools.cache
 def _names_as_bytes(dialect_name: str) -> bool:
-    try:
-        return family_of_dialect(dialect_name).names_as_bytes
-    except KeyError:
-        return False
+    family = _family(dialect_name)
+    return family is not None and family.names_as_bytes
+
+
+def _type_of(
+    dialect: Dialect, chosen: Callable[[Family], TypeEngine[Any]], generic: TypeEngine[Any]
+) -> TypeEngine[Any]:
+    """The family's choice of column type (``generic`` for a dialect not served here)."""
+    family = _family(dialect.name)
+    return dialect.type_descriptor(generic if family is None else chosen(family))
 
 
 class Name(TypeDecorator[str]):
@@ -62,9 +71,7 @@ class Name(TypeDecorator[str]):
         self.length = length
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        family = _family(dialect)
-        kind = String(self.length) if family is None else family.name_type(self.length)
-        return dialect.type_descriptor(kind)
+        return _type_of(dialect, lambda family: family.name_type(self.length), String(self.length))
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
         if value is not None and _names_as_bytes(dialect.name):
@@ -84,8 +91,7 @@ class Payload(TypeDecorator[bytes]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        family = _family(dialect)
-        return dialect.type_descriptor(LargeBinary() if family is None else family.payload_type())
+        return _type_of(dialect, lambda family: family.payload_type(), LargeBinary())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
         return None if value is None else bytes(value)
@@ -114,8 +120,7 @@ class EventId(TypeDecorator[int]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        family = _family(dialect)
-        return dialect.type_descriptor(BigInteger() if family is None else family.event_id_type())
+        return _type_of(dialect, lambda family: family.event_id_type(), BigInteger())
 
 
 def Timestamp() -> Double[float]:

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 Versions = Mapping[str, tuple[int, ...]]
 """The oldest version of each kind of server (by its title) that taskkit-sql supports."""
 
+Condition = Callable[[Any], ColumnElement[bool]]
+"""A condition on an existing row, given the columns of the row that was to be inserted."""
+
 Index = tuple[str, list[str], int | None]
 """An index of a migration: its name, its columns, and the state it is partial on (or None)."""
 
@@ -144,32 +147,40 @@ class Family(ABC):
 
     @abstractmethod
     def insert(self, table: Table) -> Insert:
-        """An INSERT of this database's dialect; the upserts below use its ``ON CONFLICT``."""
+        """An INSERT of this database's dialect, which the conflict clauses below extend."""
 
-    def insert_ignoring_duplicates(self, table: Table) -> Insert:
-        """INSERT that leaves a row with an existing primary key alone (puts are idempotent)."""
-        statement: Any = self.insert(table)
+    def on_conflict_ignore(self, statement: Any, table: Table) -> Insert:
+        """``statement`` leaving a row whose primary key exists alone (``ON CONFLICT``)."""
         return statement.on_conflict_do_nothing(index_elements=list(table.primary_key))  # type: ignore[no-any-return]
 
-    def upsert(
-        self,
-        table: Table,
-        values: Mapping[str, Any],
-        replace: Sequence[str],
-        where: Callable[[Any], ColumnElement[bool]] | None = None,
+    def on_conflict_update(
+        self, statement: Any, table: Table, replace: Sequence[str], where: Condition | None
     ) -> Insert:
-        """INSERT ``values``; on a primary key conflict set the ``replace`` columns instead.
+        """``statement`` setting the ``replace`` columns of a row whose primary key exists.
 
-        With ``where``, only a conflicting row that matches ``where(new)`` is
-        changed (``new``: the columns of the row that was to be inserted).
+        With ``where``, only such a row that matches ``where(new)`` is changed
+        (``new``: the columns of the row that was to be inserted).
         """
-        statement: Any = self.insert(table).values(values)
         new = statement.excluded
         return statement.on_conflict_do_update(  # type: ignore[no-any-return]
             index_elements=list(table.primary_key),
             set_={name: new[name] for name in replace},
             where=None if where is None else where(new),
         )
+
+    def insert_ignoring_duplicates(self, table: Table) -> Insert:
+        """INSERT that leaves a row with an existing primary key alone (puts are idempotent)."""
+        return self.on_conflict_ignore(self.insert(table), table)
+
+    def upsert(
+        self,
+        table: Table,
+        values: Mapping[str, Any],
+        replace: Sequence[str],
+        where: Condition | None = None,
+    ) -> Insert:
+        """INSERT ``values``, or update an existing row instead (see ``on_conflict_update``)."""
+        return self.on_conflict_update(self.insert(table).values(values), table, replace, where)
 
     def wake_statement(self, channel: str, payload: Any) -> Select[Any] | None:
         """A statement that wakes the listeners of ``channel`` (None: nothing listens)."""

@@ -17,11 +17,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Insert, Table, bindparam, func, select, update
+from sqlalchemy import Insert, Table, bindparam, func, select, update
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
@@ -37,7 +37,7 @@ from ..schema import Tables
 from ..statements import Statements, state_is, task_from_row
 from ..states import QUEUED
 from ..urls import SqlURL
-from .base import Family, Index, Versions, connect_timeout
+from .base import Condition, Family, Index, Versions, connect_timeout
 
 MYSQL_IO_TIMEOUT = 60
 """Seconds a MySQL read or write may block before the driver gives up."""
@@ -94,24 +94,18 @@ class MysqlFamily(Family):
     def insert(self, table: Table) -> Insert:
         return mysql.insert(table)
 
-    def insert_ignoring_duplicates(self, table: Table) -> Insert:
+    def on_conflict_ignore(self, statement: Any, table: Table) -> Insert:
         # Not INSERT IGNORE: that would also turn real errors into warnings.
-        statement = mysql.insert(table)
         key = {column.name: statement.inserted[column.name] for column in table.primary_key}
-        return statement.on_duplicate_key_update(**key)
+        return statement.on_duplicate_key_update(**key)  # type: ignore[no-any-return]
 
-    def upsert(
-        self,
-        table: Table,
-        values: Mapping[str, Any],
-        replace: Sequence[str],
-        where: Callable[[Any], ColumnElement[bool]] | None = None,
+    def on_conflict_update(
+        self, statement: Any, table: Table, replace: Sequence[str], where: Condition | None
     ) -> Insert:
         if where is not None:
             raise NotImplementedError("ON DUPLICATE KEY UPDATE takes no condition")
-        statement = mysql.insert(table).values(values)
         new = statement.inserted
-        return statement.on_duplicate_key_update(**{name: new[name] for name in replace})
+        return statement.on_duplicate_key_update(**{name: new[name] for name in replace})  # type: ignore[no-any-return]
 
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
         return MysqlClaims(db, tables, statements)
