@@ -46,12 +46,12 @@ LOOKUP_CHUNK = 500
 class _Watch:
     """A ``watch_tasks`` registration on the change source (see ``changes``)."""
 
-    def __init__(self, listener: ChangeSource, callback: Callable[[str], None]) -> None:
-        self._listener, self._callback = listener, callback
-        listener.add_watcher(callback)
+    def __init__(self, source: ChangeSource, callback: Callable[[str], None]) -> None:
+        self._source, self._callback = source, callback
+        source.add_watcher(callback)
 
     def close(self) -> None:
-        self._listener.remove_watcher(self._callback)
+        self._source.remove_watcher(self._callback)
 
 
 class SqlBackend:

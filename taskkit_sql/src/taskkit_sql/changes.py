@@ -21,6 +21,11 @@ Watcher = Callable[[str], None]
 """A ``watch_tasks`` callback: called with the group of tasks that were put."""
 
 
+def channel_names(namespace: str) -> tuple[str, str]:
+    """The task and event channels of a namespace (where the family has channels)."""
+    return f"{namespace}_tasks", f"{namespace}_events"
+
+
 class ChangeSource(Protocol):
     """What pushes changes to a backend and its event bridge."""
 

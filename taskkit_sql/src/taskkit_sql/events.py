@@ -28,9 +28,8 @@ from sqlalchemy import bindparam, delete, func, select
 from taskkit_core.clock import cur_ts
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
-from .changes import ChangeSource
+from .changes import ChangeSource, channel_names
 from .engine import Database
-from .listener import channel_names
 from .schema import Tables
 from .statements import now_expression
 

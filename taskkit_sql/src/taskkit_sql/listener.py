@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from taskkit_core.threads import OutageLog
 
-from .changes import WatchedSource, tell_watchers
+from .changes import WatchedSource, channel_names, tell_watchers
 
 logger = logging.getLogger("taskkit.sql.listener")
 
@@ -36,11 +36,6 @@ backstop for anything between that swallows them.
 
 READY_WAIT = 2.0
 """How long the first ``start`` waits for LISTEN to be in place."""
-
-
-def channel_names(namespace: str) -> tuple[str, str]:
-    """The task and event channels of a namespace."""
-    return f"{namespace}_tasks", f"{namespace}_events"
 
 
 class Listener(WatchedSource):

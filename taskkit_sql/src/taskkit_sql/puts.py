@@ -31,9 +31,9 @@ from taskkit_core.task import Task, check_name, check_payload, check_ttl
 
 from .arrays import ArrayStatements
 from .blobs import PIECE, head, in_pieces
+from .changes import channel_names
 from .driver import Prepared
 from .engine import Database
-from .listener import channel_names
 from .schema import ID_LENGTH, Tables
 from .statements import TASK_FIELDS, Statements, task_values
 from .states import DONE

@@ -27,11 +27,11 @@ from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
 
 from ..arrays import ArrayStatements
-from ..changes import ChangeSource
+from ..changes import ChangeSource, channel_names
 from ..claims import Claims, ClaimStatements, Restored, claims_from, restored_from
 from ..driver import Prepared, fetch
 from ..engine import Database
-from ..listener import Listener, channel_names
+from ..listener import Listener
 from ..locks import SessionLock, digest
 from ..options import SqlOptions
 from ..schema import Tables
