@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from harness.app import ReliabilityHandler
 from harness.history import HistoryWriter, read_history
-from sql.support import ON_EVERY_DATABASE, ON_MARIADB, ON_SQLITE, plain_engine
+from sql.support import ON_EVERY_DATABASE, ON_MARIADB, ON_SQLITE, as_sql, plain_engine
 from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import Pool
 from taskkit_core.backend import Backend
 from taskkit_core.errors import ConfigurationError
 from taskkit_core.opening import migrate
 from taskkit_core.testing import OpenConnection, RecordingHandler, make_task, wait_until
-from taskkit_sql.schema import STAGED, build_tables
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import STAGED
 
 from taskkit_core import Kit, Task
 
@@ -81,7 +82,7 @@ def test_r3_a_claim_stages_no_more_than_its_batch_under_stale_statistics(
     backend.put_tasks(*(make_task(data=i) for i in range(10, ROWS)))
     if taskkit_url.startswith("postgresql"):
         assert postgres_row_estimate(taskkit_url, tasks.name) < 100, "statistics are stale"
-    claimers = [(n, taskkit_open().backend) for n in CLAIMS for _ in range(2)]
+    claimers = [(n, as_sql(taskkit_open().backend)) for n in CLAIMS for _ in range(2)]
     staged = select(func.count()).where(tasks.c.state == STAGED)
     problems: list[str] = []
     claimed: list[tuple[str, int]] = []
@@ -222,7 +223,7 @@ def run_race(
     kit.settings = replace(
         kit.settings, discard_interval=0.5, purge_interval=1.0, claim_batch=1, prefetch=0
     )
-    backend = kit.backend
+    backend = as_sql(kit.backend)
     recorder = watch_lock_errors(workload.history_dir)
     hook = force_repeatable_read(workload.history_dir)
     if repeatable_read:

@@ -19,6 +19,8 @@ from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 from taskkit_core.url import mask_url, parse_url, scrub_password
 
+from taskkit_core import TaskState
+
 from . import stats
 from .capabilities import CAPABILITIES
 from .keys import TASK_FIELDS, Field, Keys
@@ -34,7 +36,7 @@ from .records import (
     text,
 )
 from .scripts import Scripts
-from .states import TaskState, read_state
+from .states import read_state
 
 if TYPE_CHECKING:
     from redis import Redis
