@@ -184,13 +184,13 @@ Start = Any
 
 
 def claim_one(backend: Backend, group: str = "g", worker: str = "w1") -> Claim:
-    claims = backend.assign_tasks(group, worker, 1)
+    claims = backend.claim_tasks(group, worker, 1)
     assert len(claims) == 1, f"expected one due task in {group!r}, got {claims}"
     return claims[0]
 
 
 def alive(backend: Backend, *workers: str, ttl: float = 60) -> None:
-    backend.set_worker_ttl(set(workers), ttl)
+    backend.refresh_leases(set(workers), ttl)
 
 
 def gone(backend: Backend, task_id: str) -> bool:

@@ -172,7 +172,7 @@ class TaskRunContract:
         wait_until(lambda: handler.ran(result.task_id))
         assert runtime.stop(timeout=10) is True
         assert result.get(timeout=1) == 1.0
-        assert runtime.worker_id not in dict(kit.backend.get_workers())
+        assert runtime.worker_id not in dict(kit.backend.get_leases())
 
     # -- bad input -------------------------------------------------------------
 

@@ -44,7 +44,7 @@ class NamespaceContract:
         tasks = {group: make_task(group=group, data=group) for group in ODD_GROUPS}
         backend.put_tasks(*tasks.values())
         for group, task in tasks.items():
-            claims = backend.assign_tasks(group, "w1", 10)
+            claims = backend.claim_tasks(group, "w1", 10)
             assert [c.task.id for c in claims] == [task.id], group
             assert claims[0].task.group == group
         stats = backend.group_stats(0)
@@ -61,11 +61,11 @@ class NamespaceContract:
         other = taskkit_open(namespace=f"{backend.namespace}_b").backend
         task = make_task()
         backend.put_tasks(task)
-        backend.set_worker_ttl({"w"}, 60)
+        backend.refresh_leases({"w"}, 60)
         backend.persist_scheduler_state_and_put_tasks("s", b"mine", expected=None)
-        assert other.assign_tasks("g", "w2", 10) == []
+        assert other.claim_tasks("g", "w2", 10) == []
         assert other.lookup_tasks(task.id) == {task.id: None}
-        assert other.get_workers() == []
+        assert other.get_leases() == []
         assert other.get_scheduler_state("s") is None
         assert other.get_lock("job").acquire()
         assert backend.get_lock("job").acquire()
@@ -76,10 +76,10 @@ class NamespaceContract:
 
     def test_destroy_all_empties_the_namespace(self, backend: Backend) -> None:
         backend.put_tasks(make_task(), make_task(group="h"))
-        backend.set_worker_ttl({"w"}, 60)
+        backend.refresh_leases({"w"}, 60)
         backend.persist_scheduler_state_and_put_tasks("s", b"x", expected=None)
         backend.destroy_all()
-        assert backend.assign_tasks("g", "w", 10) == []
-        assert backend.get_workers() == []
+        assert backend.claim_tasks("g", "w", 10) == []
+        assert backend.get_leases() == []
         assert backend.get_scheduler_state("s") is None
         assert backend.group_stats(0) == []

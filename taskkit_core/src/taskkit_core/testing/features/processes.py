@@ -58,7 +58,7 @@ class ProcessContract:
     ) -> None:
         processes += kit.start_processes(2, {"g": 1}, polling_interval=0.1)
         # a worker holds its lease only after its event bridge started listening
-        wait_until(lambda: len(kit.backend.get_workers()) == 2, timeout=60)
+        wait_until(lambda: len(kit.backend.get_leases()) == 2, timeout=60)
         kit.send_shutdown_event()
         for process in processes:
             process.join(30)

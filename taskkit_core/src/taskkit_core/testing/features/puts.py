@@ -26,7 +26,7 @@ class PutContract:
         task = make_task()
         backend.put_tasks(task)
         backend.put_tasks(task)
-        assert len(backend.assign_tasks("g", "w1", 10)) == 1
+        assert len(backend.claim_tasks("g", "w1", 10)) == 1
 
     def test_put_many_then_queued_in_due_order(self, backend: Backend) -> None:
         now = time.time()

@@ -35,7 +35,7 @@ class RestoreContract:
         assert backend.restore_abandoned(10) == []
         assert len(backend.get_stage_info(10)) == 1
 
-    def test_tasks_of_expired_workers_are_restored(self, backend: Backend) -> None:
+    def test_tasks_of_workers_whose_lease_expired_are_restored(self, backend: Backend) -> None:
         task = make_task()
         backend.put_tasks(task)
         alive(backend, "short", ttl=0.5)
@@ -46,7 +46,7 @@ class RestoreContract:
 
     def test_restore_respects_its_limit(self, backend: Backend) -> None:
         backend.put_tasks(*(make_task(data=i) for i in range(5)))
-        backend.assign_tasks("g", "gone", 5)
+        backend.claim_tasks("g", "gone", 5)
         assert len(backend.restore_abandoned(2)) == 2
         assert len(backend.restore_abandoned(10)) == 3
 
@@ -58,7 +58,7 @@ class RecoveryContract:
         self, kit: Kit, start_threads: Start
     ) -> None:
         result = kit.initiate_task("g", "echo", "rescued")
-        (claim,) = kit.backend.assign_tasks("g", "dead-worker", 1)  # a worker that then died
+        (claim,) = kit.backend.claim_tasks("g", "dead-worker", 1)  # a worker that then died
         start_threads({"g": 1})
         assert result.get(timeout=20) == "rescued"
         assert kit.backend.settle(Outcome.succeeded(claim, b'"late"')) == [False]
@@ -66,8 +66,8 @@ class RecoveryContract:
 
     def test_a_stale_workers_late_write_is_refused(self, kit: Kit, start_threads: Start) -> None:
         result = kit.initiate_task("g", "echo", "fresh")
-        kit.backend.set_worker_ttl({"paused-worker"}, 0.5)
-        (stale,) = kit.backend.assign_tasks("g", "paused-worker", 1)
+        kit.backend.refresh_leases({"paused-worker"}, 0.5)
+        (stale,) = kit.backend.claim_tasks("g", "paused-worker", 1)
         start_threads({"g": 1})
         assert result.get(timeout=20) == "fresh"
         assert kit.backend.settle(Outcome.succeeded(stale, b'"stale"')) == [False]
@@ -78,7 +78,7 @@ class RecoveryContract:
         self, kit: Kit, handler: RecordingHandler, start_threads: Start
     ) -> None:
         result = kit.initiate_task("g", "echo", 1)
-        kit.backend.assign_tasks("g", "dead-worker", 1)
+        kit.backend.claim_tasks("g", "dead-worker", 1)
         start_threads({"g": 1}, helper_services=False)
         time.sleep(2.0)
         assert handler.ran(result.task_id) == []

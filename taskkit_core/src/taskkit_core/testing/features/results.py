@@ -51,7 +51,7 @@ class ResultContract:
     def test_finished_tasks_become_disposable_after_their_ttl(self, backend: Backend) -> None:
         short, long = make_task(ttl=0.5), make_task(ttl=3600)
         backend.put_tasks(short, long)
-        for claim in backend.assign_tasks("g", "w1", 2):
+        for claim in backend.claim_tasks("g", "w1", 2):
             backend.settle(Outcome.succeeded(claim, b"r"))
         assert backend.get_disposable_task_ids(10) == []
         assert wait_until(lambda: backend.get_disposable_task_ids(10), timeout=10) == [short.id]
@@ -75,14 +75,14 @@ class ResultContract:
         assert backend.get_result(good.id) == (good, b"ok")
         with pytest.raises(Failed, match="it broke"):
             backend.get_result(bad.id)
-        assert backend.assign_tasks("g", "w1", 10) == []
+        assert backend.claim_tasks("g", "w1", 10) == []
 
     def test_group_stats_count_each_state(self, backend: Backend) -> None:
         since = time.time() - 60
         backend.put_tasks(*(make_task(group="a", data=i) for i in range(5)))
         backend.put_tasks(make_task(group="a", due=time.time() + 3600))
         backend.put_tasks(make_task(group="b"))
-        claims = backend.assign_tasks("a", "w1", 4)
+        claims = backend.claim_tasks("a", "w1", 4)
         backend.settle(Outcome.succeeded(claims[0], b""), Outcome.failed(claims[1], "x"))
         stats = {s.group: s for s in backend.group_stats(since)}
         a = stats["a"]

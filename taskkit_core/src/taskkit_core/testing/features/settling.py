@@ -45,13 +45,13 @@ class SettleContract:
         (queued,) = backend.get_queued_tasks("g", 10)
         assert queued.retry_count == 1
         assert queued.due >= before + 3600 - 5
-        assert backend.assign_tasks("g", "w1") == []
+        assert backend.claim_tasks("g", "w1") == []
 
     def test_retried_task_with_no_delay_is_claimable_again(self, backend: Backend) -> None:
         task = make_task()
         backend.put_tasks(task)
         backend.settle(Outcome.retried(claim_one(backend), 0))
-        claim = wait_until(lambda: backend.assign_tasks("g", "w2"), timeout=5)[0]
+        claim = wait_until(lambda: backend.claim_tasks("g", "w2"), timeout=5)[0]
         assert (claim.task.id, claim.task.retry_count, claim.attempt) == (task.id, 1, 2)
 
     def test_released_task_is_claimable_again_unchanged(self, backend: Backend) -> None:
@@ -75,7 +75,7 @@ class SettleContract:
     def test_settle_applies_many_outcomes_in_order(self, backend: Backend) -> None:
         tasks = [make_task(data=i) for i in range(3)]
         backend.put_tasks(*tasks)
-        claims = {c.task.id: c for c in backend.assign_tasks("g", "w1", 3)}
+        claims = {c.task.id: c for c in backend.claim_tasks("g", "w1", 3)}
         ok, failed, discarded = (claims[t.id] for t in tasks)
         stale = Claim(tasks[0], "w1", 99, 0.0)
         answers = backend.settle(
