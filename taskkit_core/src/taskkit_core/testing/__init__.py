@@ -11,7 +11,9 @@ contract classes, where one test can be overridden or switched off.
 
 The tests live one module per area in ``features/`` (leases, puts, claims,
 settling, restores, results, scheduler, coordination, namespaces, events,
-processes, kit); ``contracts`` gathers them into the four classes above.
+processes, kit); ``contracts`` gathers them into the four classes a plugin
+subclasses: BackendContract, EventBridgeContract, KitContract and
+ProcessContract.
 Each test gets a namespace of its own, created through the backend's
 migrator and dropped afterwards. A test that needs a capability declares it
 (``@requires("push_wakeups")``) and skips, under its own name, where the

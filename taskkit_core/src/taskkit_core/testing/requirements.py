@@ -63,11 +63,13 @@ class CapabilityMissing(pytest.skip.Exception):  # type: ignore[name-defined,mis
 
 
 def _checked(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` if each is a field of Capabilities; a typo fails when the tests are collected."""
+    given = tuple(names)
     known = {field.name for field in dataclasses.fields(Capabilities)}
-    unknown = sorted(set(names) - known)
+    unknown = sorted(set(given) - known)
     if unknown:
         raise ValueError(f"unknown capability {unknown}; known: {', '.join(sorted(known))}")
-    return tuple(names)
+    return given
 
 
 def requires(*capabilities: str) -> pytest.MarkDecorator:
