@@ -294,14 +294,6 @@ class RedisBackend:
             listener.close()
         self._client.connection_pool.disconnect()
 
-    # -- taskkit 0.3 names -------------------------------------------------------
-    # TODO(merge): remove once core renames land
-    assign_tasks = claim_tasks
-    set_worker_ttl = refresh_leases
-    get_workers = get_leases
-    purge_workers = drop_leases
-    purge_dead_workers = purge_expired_leases
-
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
     return [arg for task in tasks for arg in task_args(task)]

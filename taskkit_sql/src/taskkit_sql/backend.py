@@ -303,13 +303,6 @@ class SqlBackend:
         count = self._db.run(lambda conn: conn.execute(statement).scalar())
         return int(count or 0)
 
-    # TODO(merge): remove once core renames land (taskkit 0.3 names of the protocol).
-    assign_tasks = claim_tasks
-    set_worker_ttl = refresh_leases
-    get_workers = get_leases
-    purge_workers = drop_leases
-    purge_dead_workers = purge_expired_leases
-
     @property
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""

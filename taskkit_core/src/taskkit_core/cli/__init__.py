@@ -21,6 +21,7 @@ from .enqueue import enqueue_command
 from .envhelp import TaskkitGroup
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, report
 from .migrate import migrate_command
+from .new_backend import new_backend_command
 from .options import State, common_options
 from .output import error_line
 from .status import status_command
@@ -53,6 +54,7 @@ for _command in (
     backends_command,
     migrate_command,
     demo_command,
+    new_backend_command,
 ):
     cli.add_command(_command)
 
