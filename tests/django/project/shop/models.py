@@ -1,0 +1,7 @@
+"""The application's own data, written in the same transactions as its tasks."""
+
+from django.db import models
+
+
+class Order(models.Model):
+    note = models.CharField(max_length=100)
