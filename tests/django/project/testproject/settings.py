@@ -34,3 +34,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+ROOT_URLCONF = "testproject.urls"
+ALLOWED_HOSTS = ["testserver"]
