@@ -146,10 +146,10 @@ def url_of(alias: str, family: str, entry: Mapping[str, Any]) -> str:
         return f"sqlite:///{_sqlite_path(alias, entry)}"
     host = str(entry.get("HOST") or "")
     query = _query(family, entry.get("OPTIONS") or {})
+    port = str(entry.get("PORT") or "")
     if host.startswith("/"):  # a Unix socket directory (PostgreSQL) or file (MySQL)
         query["host" if family == "postgresql" else "unix_socket"] = host
-        host = ""
-    port = str(entry.get("PORT") or "")
+        host = port = ""
     url = URL.create(
         DRIVERS[family],
         username=str(entry.get("USER") or "") or None,
