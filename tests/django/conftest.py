@@ -15,7 +15,6 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +37,9 @@ def _server_admin(kind: str) -> Any:
 
 
 def _create_database(kind: str, name: str) -> dict[str, Any] | None:
-    if not os.environ.get({"postgresql": "TASKKIT_TEST_POSTGRES_URL"}.get(kind, "TASKKIT_TEST_MYSQL_URL")):
+    if not os.environ.get(
+        {"postgresql": "TASKKIT_TEST_POSTGRES_URL"}.get(kind, "TASKKIT_TEST_MYSQL_URL")
+    ):
         return None
     url, engine = _server_admin(kind)
     with engine.connect() as conn:
@@ -101,6 +102,10 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 def alias(request: pytest.FixtureRequest, django_project: dict[str, Any]) -> str:
     """Each database alias in turn: SQLite (default), PostgreSQL, MariaDB."""
     if request.param not in django_project:
-        variable = "TASKKIT_TEST_POSTGRES_URL" if request.param == "postgresql" else "TASKKIT_TEST_MYSQL_URL"
+        variable = (
+            "TASKKIT_TEST_POSTGRES_URL"
+            if request.param == "postgresql"
+            else "TASKKIT_TEST_MYSQL_URL"
+        )
         unavailable(f"{variable} is not set: the Django tests on {request.param} need it")
     return str(request.param)

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from taskkit_core import MAX_PAYLOAD_BYTES, Kit
 from taskkit_core.testing.support import RecordingHandler
+
+from taskkit_core import MAX_PAYLOAD_BYTES, Kit
 
 pytestmark = pytest.mark.usefixtures("django_project")
 

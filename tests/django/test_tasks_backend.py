@@ -28,8 +28,15 @@ pytestmark = pytest.mark.usefixtures("django_project")
 @pytest.fixture(scope="module")
 def worker(django_project: dict[str, Any]) -> Iterator[subprocess.Popen[bytes]]:
     command = manage(
-        "taskkit_worker", "--processes", "1", "--threads", "default=2", "--threads",
-        "reports=1", "--polling-interval", "0.2",
+        "taskkit_worker",
+        "--processes",
+        "1",
+        "--threads",
+        "default=2",
+        "--threads",
+        "reports=1",
+        "--polling-interval",
+        "0.2",
     )
     process = subprocess.Popen(command, env=project_env(), stderr=subprocess.PIPE)
     try:
@@ -163,7 +170,7 @@ def test_bad_tasks_and_arguments_are_refused_before_anything_is_queued() -> None
     with pytest.raises(InvalidTask, match="Queue"):
         add.using(queue_name="nowhere")
     with pytest.raises(InvalidTask, match="aware"):
-        add.using(run_after=datetime.now())  # noqa: DTZ005 - naive on purpose
+        add.using(run_after=datetime.now())
     with pytest.raises(InvalidTask, match="module level"):
         task(lambda: None)
     with pytest.raises(TypeError, match="JSON"):

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from taskkit_core import Kit
 from taskkit_core.testing import wait_until
 from taskkit_core.testing.support import RecordingHandler
 
+from taskkit_core import Kit
 from tests.harness.availability import unavailable
 from tests.harness.django_project import manage, project_env
 
@@ -58,14 +58,28 @@ def v02_python(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def v02(python: str, entry: dict[str, Any], *args: str) -> dict[str, Any]:
     env = {**os.environ, "V02_DATABASE": json.dumps(entry)}
-    done = subprocess.run([python, str(PROGRAM), *args], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [python, str(PROGRAM), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def move(alias: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     command = manage("taskkit_move_v02", "--database", alias, *args)
-    return subprocess.run(command, env=project_env(**env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        command,
+        env=project_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(params=["default", "mysql"])

@@ -27,6 +27,7 @@ settings.configure(
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+
 from taskkit.impl.django import make_kit  # noqa: E402
 from taskkit.task import Task  # noqa: E402
 

@@ -30,8 +30,10 @@ class TaskkitConfig(AppConfig):
         post_migrate.connect(migrate_taskkit_tables, sender=self)
 
 
-def migrate_taskkit_tables(sender: AppConfig, using: str, verbosity: int = 1, **kwargs: Any) -> None:
-    """After ``manage.py migrate`` of taskkit's database, bring its tables to the current revision."""
+def migrate_taskkit_tables(
+    sender: AppConfig, using: str, verbosity: int = 1, **kwargs: Any
+) -> None:
+    """After ``manage.py migrate`` of taskkit's database, bring its tables up to date."""
     from taskkit_core.opening import migrate
 
     from .config import taskkit_settings

@@ -2,10 +2,11 @@
 
 SQLAlchemy is handed the DB-API connection Django is using in this thread,
 through an engine whose dialect never commits, rolls back or closes a
-connection (those three are no-ops on it): the transaction stays Django's. taskkit's inserts therefore run inside
-whatever Django has open, savepoints of nested ``atomic`` blocks included
-(taskkit's own savepoints, for large payloads, nest inside Django's), and a
-task exists if and only if Django commits.
+connection (those three are no-ops on it): the transaction stays Django's.
+taskkit's inserts therefore run inside whatever Django has open, savepoints
+of nested ``atomic`` blocks included (taskkit's own savepoints, for large
+payloads, nest inside Django's), and a task exists if and only if Django
+commits.
 
 The SQLAlchemy dialect follows the driver module Django loaded (psycopg or
 psycopg2, mysqlclient or PyMySQL installed as MySQLdb, sqlite3), so the
@@ -102,7 +103,7 @@ def _nothing(dbapi_connection: Any) -> None:
 
 
 class DjangoBackend:
-    """The SQL backend of a Django database; inside ``atomic()`` it puts through Django's connection.
+    """The SQL backend of a Django database; in ``atomic()`` it puts through Django's connection.
 
     Everything but ``put_tasks`` (and the URL, which names the alias so that
     worker processes reopen it through Django's settings) is the SQL backend's.

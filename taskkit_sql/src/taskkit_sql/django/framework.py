@@ -44,9 +44,9 @@ __all__ = [
     "TaskResultDoesNotExist",
     "TaskResultMismatch",
     "TaskResultStatus",
-    "task_enqueued",
-    "task_finished",
     "task",
     "task_backends",
+    "task_enqueued",
+    "task_finished",
     "task_started",
 ]

@@ -101,7 +101,9 @@ class DjangoHandler:
 def _call(function: Task[Any, Any], task: TaskkitTask) -> Any:
     args, kwargs = decode_call(task.data)
     if function.takes_context:
-        return function.call(TaskContext(task_result=_running(function, task, args, kwargs)), *args, **kwargs)
+        return function.call(
+            TaskContext(task_result=_running(function, task, args, kwargs)), *args, **kwargs
+        )
     return function.call(*args, **kwargs)
 
 
@@ -136,7 +138,9 @@ def load_app(spec: str) -> ProjectApp:
         else:
             app = import_string(spec)
     except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(f"settings.TASKKIT['APP'] = {spec!r} cannot be loaded: {exc}") from None
+        raise ConfigurationError(
+            f"settings.TASKKIT['APP'] = {spec!r} cannot be loaded: {exc}"
+        ) from None
     return app
 
 

@@ -51,7 +51,8 @@ def open_django(url: str, options: Mapping[str, Any]) -> Connection:
         connection = open_sql(sql_url, sql_options)
     except StorageNotReady as exc:
         raise StorageNotReady(
-            f"{str(exc).split('; ')[0]} (database {alias!r}); create or upgrade them with: {MIGRATE_HINT}"
+            f"{str(exc).split('; ')[0]} (database {alias!r}); "
+            f"create or upgrade them with: {MIGRATE_HINT}"
         ) from None
     backend = DjangoBackend(connection.backend, alias, url)
     return Connection(backend=cast(Backend, backend), bridge=connection.bridge)

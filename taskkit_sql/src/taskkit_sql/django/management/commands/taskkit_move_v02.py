@@ -30,7 +30,7 @@ class Command(BaseCommand):
         alias = options["database"] or taskkit_settings().database
         try:
             mover = Mover(alias, options["batch"], options["namespace"])
-            moved = mover.run(progress=lambda line: self.stdout.write(line))
+            moved = mover.run(progress=self.stdout.write)
         except TaskkitError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
