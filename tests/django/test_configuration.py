@@ -11,7 +11,7 @@ from taskkit_core.errors import ConfigurationError
 from taskkit_sql.django.config import url_of
 
 from taskkit_core import StorageNotReady, connect, migrate
-from tests.harness.django_project import manage, project_env
+from harness.django_project import manage, project_env
 
 pytestmark = pytest.mark.usefixtures("django_project")
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import Client
 from taskkit_core.testing import wait_until
 
-from tests.harness.django_project import manage, project_env
+from harness.django_project import manage, project_env
 
 pytestmark = pytest.mark.usefixtures("django_project")
 
@@ -69,10 +69,10 @@ def test_an_enqueued_task_runs_in_a_taskkit_worker(worker: object) -> None:
     from shop.tasks import add
     from taskkit_sql.django.framework import TaskResultStatus, task_backends
 
-    result = add.enqueue(2, 3)
-    assert result.status == TaskResultStatus.READY
-    assert (result.args, result.kwargs, result.backend) == ([2, 3], {}, "default")
-    finished(result)
+    enqueued = add.enqueue(2, 3)
+    assert enqueued.status == TaskResultStatus.READY
+    assert (enqueued.args, enqueued.kwargs, enqueued.backend) == ([2, 3], {}, "default")
+    result = finished(enqueued)
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value == 5
     assert result.attempts == 1 and result.errors == []
@@ -99,11 +99,11 @@ def test_a_deferred_task_waits_for_run_after(worker: object) -> None:
     from taskkit_sql.django.framework import TaskResultStatus
 
     run_after = datetime.now(UTC) + timedelta(seconds=2)
-    result = add.using(run_after=run_after).enqueue(1, 1)
+    deferred = add.using(run_after=run_after).enqueue(1, 1)
     time.sleep(0.8)
-    result.refresh()
-    assert result.status == TaskResultStatus.READY
-    finished(result)
+    deferred.refresh()
+    assert deferred.status == TaskResultStatus.READY
+    result = finished(deferred)
     assert result.started_at >= run_after - timedelta(milliseconds=1)
 
 
@@ -133,7 +133,7 @@ def test_a_view_enqueues_and_reads_the_result_back(worker: object) -> None:
 
     def done() -> bool:
         shown.update(client.get(f"/results/{enqueued['id']}").json())
-        return shown["status"] == "SUCCESSFUL"
+        return bool(shown["status"] == "SUCCESSFUL")
 
     wait_until(done, timeout=30)
     assert shown["value"] == 42

@@ -4,4 +4,4 @@ from django.db import models
 
 
 class Order(models.Model):
-    note = models.CharField(max_length=100)
+    note: models.CharField[str, str] = models.CharField(max_length=100)
