@@ -1,5 +1,7 @@
 """The application's own data, written in the same transactions as its tasks."""
 
+from __future__ import annotations
+
 from django.db import models
 
 
