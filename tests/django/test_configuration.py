@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from harness.django_project import manage, project_env
 from taskkit_core.errors import ConfigurationError
 from taskkit_sql.django.config import url_of
 
 from taskkit_core import StorageNotReady, connect, migrate
-from harness.django_project import manage, project_env
 
 pytestmark = pytest.mark.usefixtures("django_project")
 

@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
-from taskkit_core.testing import wait_until
-
 from harness.django_project import manage, project_env
+from taskkit_core.testing import wait_until
 
 pytestmark = pytest.mark.usefixtures("django_project")
 

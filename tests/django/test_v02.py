@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.availability import unavailable
+from harness.django_project import manage, project_env
 from taskkit_core.testing import wait_until
 from taskkit_core.testing.support import RecordingHandler
 
 from taskkit_core import Kit
-from harness.availability import unavailable
-from harness.django_project import manage, project_env
 
 PROGRAM = Path(__file__).parent / "v02" / "program.py"
 V02_TABLES = (

@@ -1,4 +1,5 @@
-"""Fixtures of tests/django (re-exported by its conftest): a real Django project (tests/django/project) on fresh databases of every kind.
+"""Fixtures of tests/django (its conftest re-exports them): a real Django project on
+fresh databases of every kind.
 
 One session makes a SQLite file and, on the PostgreSQL and MariaDB test
 servers, a database of its own (dropped at the end), writes them into
