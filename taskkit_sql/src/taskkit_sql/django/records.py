@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..schema import DONE, STAGED, build_tables
+from ..schema import build_tables
+from ..states import DONE, STAGED
 from .atomic import DjangoBackend
 
 
