@@ -64,6 +64,8 @@ FIRST_PARTY_EXTRAS = {
     "redis": "redis",
     "rediss": "redis",
     "unix": "redis",
+    "redis+sentinel": "redis",
+    "redis+cluster": "redis",
 }
 
 _NAMESPACE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
