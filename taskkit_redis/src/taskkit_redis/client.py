@@ -39,11 +39,11 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import redis
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import BlockingConnectionPool
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 from taskkit_core.errors import ConfigurationError
 
 from .hosts import CLUSTER, SENTINEL
@@ -117,11 +117,32 @@ class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """
 
 
+class Sentinels(Sentinel):
+    """redis-py's Sentinel client, whose "no primary found" error is one short line.
+
+    redis-py's own message holds the repr of every Sentinel's client (no
+    password, but kilobytes of connection arguments per Sentinel).
+    """
+
+    def discover_master(self, service_name: str) -> tuple[str, int]:
+        try:
+            address: tuple[str, int] = super().discover_master(service_name)  # type: ignore[no-untyped-call]
+        except MasterNotFoundError:
+            pools = (sentinel.connection_pool for sentinel in self.sentinels)
+            where = ", ".join("{host}:{port}".format_map(p.connection_kwargs) for p in pools)
+            message = f"no Sentinel at {where} names a primary for {service_name!r}"
+            raise MasterNotFoundError(message) from None
+        return address
+
+
 def _sentinel_client(target: RedisTarget) -> redis.Redis:
     kwargs = dict(target.connection_kwargs)
     sentinels = list(target.nodes)
     # Sentinel, ClusterNode and their methods have no annotations in redis-py.
-    sentinel = Sentinel(sentinels, sentinel_kwargs=target.sentinel_kwargs)  # type: ignore[no-untyped-call]
+    # No retries on a Sentinel: the next one is asked instead (redis-py's default
+    # would retry each unreachable Sentinel for seconds).
+    once = {**target.sentinel_kwargs, "retry": Retry(NoBackoff(), 0)}
+    sentinel = Sentinels(sentinels, sentinel_kwargs=once)  # type: ignore[no-untyped-call]
     client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         target.service,
         connection_pool_class=BlockingSentinelPool,
