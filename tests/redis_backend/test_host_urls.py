@@ -1,4 +1,4 @@
-"""redis+sentinel:// and redis+cluster:// URLs: parsed, and refused in one line without the password."""
+"""redis+sentinel:// and redis+cluster:// URLs: parsed, or refused in one line, password unseen."""
 
 from __future__ import annotations
 

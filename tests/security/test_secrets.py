@@ -8,10 +8,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from taskkit_core.testing import RecordingHandler
+from taskkit_core.url import mask_url
 
 import taskkit_core
 from taskkit_core import Kit, TaskkitError, connect
-from taskkit_core.url import mask_url
 
 CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%"]
 
