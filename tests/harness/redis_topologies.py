@@ -85,6 +85,7 @@ class SentinelGroup:
     ) -> None:
         self.password = password
         durable = ["--appendonly", "yes", "--appendfsync", "always"]
+        durable += ["--repl-diskless-sync-delay", "0"]  # a replica resyncs at once, not after 5 s
         auth = ["--masterauth", password] if password else []
         self.primary = RedisServer(_subdir(directory, "a"), [*durable, *auth], password=password)
         follow = ["--replicaof", "127.0.0.1", str(self.primary.port)]
@@ -149,7 +150,8 @@ class SentinelGroup:
         """Fail over to the other data node; return the new primary once it serves writes.
 
         ``kill``: SIGKILL the primary and let the Sentinels agree that it is
-        down; otherwise ask them with ``SENTINEL FAILOVER``.
+        down; otherwise ask them with ``SENTINEL FAILOVER``. The old primary,
+        if alive, is still a primary for a while: see ``wait_replicated``.
         """
         old_port = self.primary_port()
         assert old_port is not None, "no Sentinel knows the primary"
@@ -166,16 +168,15 @@ class SentinelGroup:
         _wait("the failover", lambda: self._serves_as_primary(new), timeout)
         return new
 
+    def wait_replicated(self, timeout: float = 60.0) -> None:
+        """Wait until every live data node but the primary is its replica, in sync."""
+        port = self.primary_port()
+        for server in (self.primary, self.replica):
+            if server.port != port and server.pids():
+                _wait("a replica in sync", lambda s=server: _in_sync(s), timeout)
+
     def _serves_as_primary(self, server: RedisServer) -> bool:
-        if self.primary_port() != server.port:
-            return False
-        client = server.client(socket_timeout=2)
-        try:
-            return client.info("replication").get("role") == "master"
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
+        return self.primary_port() == server.port and _role(server) == "master"
 
     def destroy(self) -> None:
         for server in [*self.sentinels, self.primary, self.replica]:
@@ -254,6 +255,29 @@ class ClusterNodes:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.destroy()
+
+
+def _replication(server: RedisServer) -> dict[str, Any]:
+    """INFO replication of ``server``; empty when it does not answer."""
+    client = server.client(socket_timeout=2)
+    try:
+        info: Any = client.info("replication")
+        return dict(info)
+    except redis.RedisError:
+        return {}
+    finally:
+        client.close()
+
+
+def _role(server: RedisServer) -> str | None:
+    """``master`` or ``slave`` as the server says, None when it does not answer."""
+    role = _replication(server).get("role")
+    return None if role is None else str(role)
+
+
+def _in_sync(server: RedisServer) -> bool:
+    info = _replication(server)
+    return info.get("role") == "slave" and info.get("master_link_status") == "up"
 
 
 def _subdir(parent: Path, name: str) -> Path:

@@ -4,13 +4,8 @@ Each opened URL gets its own client, with its own pool of connections:
 
 - one server (``redis://``, ``rediss://``, ``unix://``): ``redis.Redis``
   over a blocking pool;
-- ``redis+sentinel://``: the same client, whose pool asks the Sentinels
-  for the primary's address each time it opens a connection (redis-py's
-  ``SentinelConnectionPool``), so after a failover every new connection
-  goes to the new primary. Connections to the old one break (it was killed,
-  or the Sentinels disconnect its clients when they turn it into a
-  replica) or answer READONLY, which redis-py turns into a broken
-  connection; either way the command is retried on a fresh one;
+- ``redis+sentinel://``: the same client over a pool that asks the
+  Sentinels where the primary is (see ``sentinels``);
 - ``redis+cluster://``: ``redis.cluster.RedisCluster``, which learns the
   slot map from the startup nodes and follows MOVED replies. A namespace
   lives in one slot (see ``keys``), so every script runs on one node.
@@ -39,11 +34,9 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import redis
-from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.connection import BlockingConnectionPool
 from redis.retry import Retry
-from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 from taskkit_core.errors import ConfigurationError
 
 from .hosts import CLUSTER, SENTINEL
@@ -67,7 +60,9 @@ _checked_lock = threading.Lock()
 def make_client(target: RedisTarget) -> RedisClient:
     """A client with a bounded pool, timeouts and retries on broken connections."""
     if target.scheme == SENTINEL:
-        return _sentinel_client(target)
+        from .sentinels import sentinel_client
+
+        return _closing_its_pool(sentinel_client(target, _retry()))
     if target.scheme == CLUSTER:
         return _cluster_client(target)
     kwargs = dict(target.connection_kwargs)
@@ -105,52 +100,6 @@ def _closing_its_pool(client: redis.Redis) -> redis.Redis:
     """``client`` whose ``close`` disconnects its pool (what ``Redis.from_pool`` sets)."""
     client.auto_close_connection_pool = True
     return client
-
-
-class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
-    """redis-py's Sentinel pool, with the waiting of the blocking pool.
-
-    Callers beyond ``max_connections`` wait for a free connection (up to
-    ``socket_timeout``) as on one server, instead of failing at once; the
-    Sentinel half picks the address of each new connection and drops
-    connections to a primary that is no longer the primary.
-    """
-
-
-class Sentinels(Sentinel):
-    """redis-py's Sentinel client, whose "no primary found" error is one short line.
-
-    redis-py's own message holds the repr of every Sentinel's client (no
-    password, but kilobytes of connection arguments per Sentinel).
-    """
-
-    def discover_master(self, service_name: str) -> tuple[str, int]:
-        try:
-            address: tuple[str, int] = super().discover_master(service_name)  # type: ignore[no-untyped-call]
-        except MasterNotFoundError:
-            pools = (sentinel.connection_pool for sentinel in self.sentinels)
-            where = ", ".join("{host}:{port}".format_map(p.connection_kwargs) for p in pools)
-            message = f"no Sentinel at {where} names a primary for {service_name!r}"
-            raise MasterNotFoundError(message) from None
-        return address
-
-
-def _sentinel_client(target: RedisTarget) -> redis.Redis:
-    kwargs = dict(target.connection_kwargs)
-    sentinels = list(target.nodes)
-    # Sentinel, ClusterNode and their methods have no annotations in redis-py.
-    # No retries on a Sentinel: the next one is asked instead (redis-py's default
-    # would retry each unreachable Sentinel for seconds).
-    once = {**target.sentinel_kwargs, "retry": Retry(NoBackoff(), 0)}
-    sentinel = Sentinels(sentinels, sentinel_kwargs=once)  # type: ignore[no-untyped-call]
-    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
-        target.service,
-        connection_pool_class=BlockingSentinelPool,
-        timeout=kwargs["socket_timeout"],
-        retry=_retry(),
-        **kwargs,
-    )
-    return _closing_its_pool(client)
 
 
 def _cluster_client(target: RedisTarget) -> RedisCluster:
