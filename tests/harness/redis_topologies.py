@@ -13,9 +13,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import redis
@@ -72,7 +73,27 @@ class SentinelServer(RedisServer):
         self._signal(signal.SIGKILL if crash else signal.SIGTERM)
 
 
-class SentinelGroup:
+class Deployment(ABC):
+    """Several server processes started together; ``destroy`` kills every one."""
+
+    @abstractmethod
+    def servers(self) -> list[RedisServer]:
+        """Every process of the deployment."""
+
+    def destroy(self) -> None:
+        for server in self.servers():
+            server.destroy()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.destroy()
+
+
+class SentinelGroup(Deployment):
     """A primary, a replica and three Sentinels for the service ``mymaster``.
 
     ``url`` is the ``redis+sentinel://`` URL of the group; with a password,
@@ -178,25 +199,16 @@ class SentinelGroup:
     def _serves_as_primary(self, server: RedisServer) -> bool:
         return self.primary_port() == server.port and _role(server) == "master"
 
-    def destroy(self) -> None:
-        for server in [*self.sentinels, self.primary, self.replica]:
-            server.destroy()
-
-    def __enter__(self) -> SentinelGroup:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.destroy()
+    def servers(self) -> list[RedisServer]:
+        return [*self.sentinels, self.primary, self.replica]
 
 
-class ClusterNodes:
+class ClusterNodes(Deployment):
     """Three cluster-enabled redis-server nodes holding all 16384 slots, no replicas."""
 
     def __init__(self, directory: Path, password: str | None = None) -> None:
         self.password = password
-        self.nodes = []
+        self.nodes: list[RedisServer] = []
         for index in range(3):
             node_dir = _subdir(directory, f"n{index}")
             settings = [
@@ -244,17 +256,8 @@ class ClusterNodes:
                 client.close()
         return True
 
-    def destroy(self) -> None:
-        for node in self.nodes:
-            node.destroy()
-
-    def __enter__(self) -> ClusterNodes:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.destroy()
+    def servers(self) -> list[RedisServer]:
+        return list(self.nodes)
 
 
 def _replication(server: RedisServer) -> dict[str, Any]:
