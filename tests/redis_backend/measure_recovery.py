@@ -29,10 +29,10 @@ import time
 from typing import cast
 
 from taskkit_core.kit import Kit
-from taskkit_core.process import TaskkitProcess
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.settings import WorkerSettings
 from taskkit_core.testing import RecordingHandler, wait_until
+from taskkit_core.worker.process import TaskkitProcess
 from taskkit_redis.backend import RedisBackend
 
 TASK_SECONDS = 4.0

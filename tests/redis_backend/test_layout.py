@@ -13,7 +13,9 @@ from taskkit_core.testing import make_task
 from taskkit_redis.keys import TASK_FIELDS, Family, Field, Fixed, Keys, constants
 from taskkit_redis.lua_layout import LAYOUT, NAME, expand
 from taskkit_redis.scripts import SCRIPT_NAMES, lua_source
-from taskkit_redis.states import STORED, TaskState
+from taskkit_redis.states import STORED
+
+from taskkit_core import TaskState
 
 OpenConnection = Callable[..., Any]
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from taskkit_core.registry import list_backends, lookup_backend
+from taskkit_core.opening import lookup_backend
+from taskkit_core.plugins import list_backends
 
 import taskkit_redis
 from taskkit_redis import backend, opener
@@ -14,7 +15,7 @@ from taskkit_redis import backend, opener
 CHECK_IMPORTS = """
 import sys
 import taskkit_redis.plugin
-from taskkit_core.registry import list_backends
+from taskkit_core.plugins import list_backends
 list_backends()
 print(",".join(m for m in ("redis", "hiredis") if m in sys.modules))
 """

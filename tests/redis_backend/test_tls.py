@@ -14,7 +14,7 @@ import pytest
 from taskkit_core.backend import Outcome
 from taskkit_core.errors import BackendUnavailable
 from taskkit_core.events import make_event
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import make_task, wait_until
 
 OpenConnection = Callable[..., Any]

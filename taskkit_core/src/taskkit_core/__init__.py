@@ -16,8 +16,15 @@ from .backend import (
     OutcomeKind,
     StageInfo,
     Subscription,
+    TaskState,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
+from .compat import (
+    ScheduleEntriesCompat,
+    ScheduleEntriesCompatMapping,
+    ScheduleEntryCompat,
+    ScheduleEntryDict,
+)
 from .errors import (
     BackendUnavailable,
     CapabilityError,
@@ -35,18 +42,11 @@ from .errors import (
 from .events import ControlEvent, EventBridge
 from .handler import DiscardTask, TaskHandler
 from .hookspecs import hookimpl
-from .kit import (
-    InitiateTaskArgs,
-    Kit,
-    ScheduleEntriesCompat,
-    ScheduleEntriesCompatMapping,
-    ScheduleEntryCompat,
-    ScheduleEntryDict,
-)
-from .process import TaskkitProcess
-from .registry import BackendRegistry, connect, list_backends, migrate
+from .kit import InitiateTaskArgs, Kit
+from .opening import connect, migrate
+from .plugins import list_backends
+from .registry import BackendRegistry
 from .result import Result, ResultGetPrevented, ResultGetTimedOut
-from .runtime import WorkerRuntime
 from .scheduler import (
     DuplicationPolicy,
     OnlyEarliest,
@@ -55,11 +55,10 @@ from .scheduler import (
     Schedule,
     ScheduleEntry,
 )
-from .services import Service
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
 from .version import VERSION
-from .worker import current_claim
+from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
 
 __all__ = [
     "DEFAULT_TASK_TTL",
@@ -108,6 +107,7 @@ __all__ = [
     "Subscription",
     "Task",
     "TaskHandler",
+    "TaskState",
     "TaskkitError",
     "TaskkitProcess",
     "UnknownBackendError",

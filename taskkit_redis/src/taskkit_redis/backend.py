@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import Claim, GroupStats, Outcome, OutcomeKind, StageInfo
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
-from taskkit_core.registry import scrub_password
 from taskkit_core.task import Task
-from taskkit_core.url import mask_url, parse_url
+from taskkit_core.url import mask_url, parse_url, scrub_password
+
+from taskkit_core import TaskState
 
 from . import stats
 from .capabilities import CAPABILITIES
@@ -35,7 +36,7 @@ from .records import (
     text,
 )
 from .scripts import Scripts
-from .states import TaskState, read_state
+from .states import read_state
 
 if TYPE_CHECKING:
     from .client import RedisClient
@@ -294,14 +295,6 @@ class RedisBackend:
         from .client import close_client  # imports redis-py, which opening a URL did already
 
         close_client(self._client)
-
-    # -- taskkit 0.3 names -------------------------------------------------------
-    # TODO(merge): remove once core renames land
-    assign_tasks = claim_tasks
-    set_worker_ttl = refresh_leases
-    get_workers = get_leases
-    purge_workers = drop_leases
-    purge_dead_workers = purge_expired_leases
 
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:

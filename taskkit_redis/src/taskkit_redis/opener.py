@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from taskkit_core.backend import Connection
-from taskkit_core.registry import check_namespace
+from taskkit_core.names import check_namespace
 
 from .backend import RedisBackend
 from .events import RedisEventBridge

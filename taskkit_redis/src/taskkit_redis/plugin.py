@@ -26,5 +26,10 @@ def taskkit_register_backends(registry: BackendRegistry) -> None:
     """Serve the Redis URL schemes."""
     for scheme, description in SCHEMES.items():
         registry.add(
-            scheme, open_redis, capabilities=CAPABILITIES, drop=drop_redis, description=description
+            scheme,
+            open_redis,
+            capabilities=CAPABILITIES,
+            drop=drop_redis,
+            description=description,
+            drivers={"redis": "taskkit[redis]"},
         )

@@ -7,18 +7,7 @@ scripts get the same strings for their ``STATE_*`` names (see ``lua_layout``).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-# TODO(merge): use taskkit_core.TaskState once core defines it; only STORED stays here.
-class TaskState(StrEnum):
-    """Where a task is: queued (due or not), staged to a worker, or finished."""
-
-    QUEUED = "queued"
-    STAGED = "staged"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
+from taskkit_core import TaskState
 
 STORED: dict[TaskState, str] = {
     TaskState.QUEUED: "queued",

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import GroupStats
 
+from taskkit_core import TaskState
+
 from .keys import Field, Keys
 from .records import number, text
-from .states import TaskState, read_state
+from .states import read_state
 
 if TYPE_CHECKING:
     from .client import RedisClient

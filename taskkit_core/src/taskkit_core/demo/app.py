@@ -30,7 +30,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..kit import InitiateTaskArgs, ScheduleEntryDict
+from ..compat import ScheduleEntryDict
+from ..kit import InitiateTaskArgs
 from ..scheduler import RegularSchedule
 from ..task import Task
 
