@@ -15,7 +15,7 @@ import redis
 from harness.redis_topologies import ClusterNodes
 from taskkit_core.errors import ConfigurationError
 from taskkit_core.kit import InitiateTaskArgs
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import (
     BackendContract,
     EventBridgeContract,

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from taskkit_core.errors import ConfigurationError
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.url import mask_url
 from taskkit_redis.hosts import parse_target
 
