@@ -2,7 +2,7 @@
 
 Status is a report, not a decision, so it reads without blocking the
 server: queue sizes straight from each group's queue, staged (core's
-``GroupStats.in_flight``) and finished counts by looking up the group of
+``GroupStats.staged``) and finished counts by looking up the group of
 each staged task and of each task finished since ``since``, a page at a
 time. Counts taken while tasks move may be off by the tasks that moved.
 """
