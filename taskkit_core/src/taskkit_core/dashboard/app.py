@@ -50,15 +50,15 @@ def create_app(
 
     ``settings`` default to read-only, credentials from the environment.
     ``schedules`` names the application's schedule entries (as ``Kit.start``
-    takes them), for the schedules page. A connection given is closed with
-    the app, like one it opened.
+    takes them), for the schedules page. The app closes the connection it
+    opened when the server stops; a connection given stays the caller's.
     """
     if (url is None) == (connection is None):
         raise ConfigurationError("create_app needs a backend URL or a connection (one of them)")
     resolved = (settings or DashboardSettings()).resolved()
-    if connection is None:
-        assert url is not None
-        connection = connect(url, **backend_options)
+    owned = connect(url, **backend_options) if url is not None else None
+    connection = owned or connection
+    assert connection is not None
     board = Dashboard(connection, resolved, schedules)
 
     @contextlib.asynccontextmanager
@@ -68,7 +68,8 @@ def create_app(
             yield
         finally:
             board.controls.stop()
-            connection.close()
+            if owned is not None:
+                owned.close()
 
     app = Starlette(routes=routes(), middleware=middleware(resolved), lifespan=lifespan)
     app.state.dashboard = board

@@ -47,10 +47,9 @@ class ControlTracker:
                 self._thread.start()
 
     def stop(self) -> None:
+        """Stop reading. Returns at once; the thread ends after the read in progress."""
         with self._lock:
             self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def note(self, event: ControlEvent) -> None:
         """Remember ``event`` for the groups it names (all of them when None)."""
@@ -78,6 +77,8 @@ class ControlTracker:
             try:
                 events = self._bridge.receive_events(timeout=1.0)
             except Exception as exc:  # the store is unreachable: the next call goes on
+                if self._stop.is_set():
+                    return  # the connection was closed under a read in progress
                 if not failing:  # the type only: a driver's message may hold the URL
                     logger.warning("dashboard: reading control events failed (%s)", type(exc))
                 failing = True
