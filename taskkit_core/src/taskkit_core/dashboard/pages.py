@@ -143,6 +143,7 @@ def group(request: Request, board: Dashboard) -> Response:
         "name": task_name,
         "control": board.controls.of(name),
         "finished": FINISHED,
+        "every_task": [("task", info.task.id) for info in page.rows],
     }
     return board.render(request, "_tasks.html" if is_part(request) else "group.html", context)
 
