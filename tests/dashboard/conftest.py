@@ -9,6 +9,7 @@ it lands on main (see that module).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +33,21 @@ def client(connection: Connection) -> Iterator[TestClient]:
     """A client of a dashboard that allows actions (not signed in yet)."""
     with TestClient(app_over(connection, ACTING)) as test_client:
         yield test_client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a browser test fails, save what the browser showed and name the file in the failure."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    directory = Path(tempfile.mkdtemp(prefix="taskkit-dashboard-failure-"))
+    shot = directory / f"{item.name.replace('/', '_')}.png"
+    browser.driver.save_screenshot(str(shot))
+    (directory / "page.html").write_text(browser.driver.page_source)
+    note = f"screenshot {shot} (page source beside it) of {browser.driver.current_url}"
+    if hasattr(report.longrepr, "addsection"):
+        report.longrepr.addsection("browser", note)
+    report.sections.append(("browser", note))
