@@ -94,7 +94,9 @@ class Browser:
 
     def find(self, css: str) -> WebElement:
         wait = WebDriverWait(self.driver, WAIT)
-        found: WebElement = wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css)))
+        found: WebElement = wait.until(
+            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css))
+        )
         return found
 
     def text(self, css: str) -> str:
@@ -107,7 +109,9 @@ class Browser:
         """Click an action link, then the confirmation page's button; the one-line summary."""
         self.find(link_css).click()
         self.find("#confirm").click()
-        return self.until(lambda: self.present(".flash") and self.text(".flash"), "the summary")
+        return str(
+            self.until(lambda: self.present(".flash") and self.text(".flash"), "the summary")
+        )
 
     def until(self, predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
         """Poll ``predicate`` (a page or backend check) until truthy; fail after ``timeout``."""

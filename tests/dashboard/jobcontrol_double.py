@@ -21,7 +21,6 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import Any, cast
 
-from taskkit_core import Backend, Connection, Failed, NoResult, StageInfo, Task, cur_ts
 from taskkit_core.dashboard.jobcontrol import (
     FINISHED,
     METHODS,
@@ -30,6 +29,8 @@ from taskkit_core.dashboard.jobcontrol import (
     TaskInfo,
     TaskState,
 )
+
+from taskkit_core import Backend, Connection, Failed, NoResult, StageInfo, Task, cur_ts
 
 CANCEL_MESSAGE = "Cancelled: cancelled from the dashboard (test double)"
 EVERYTHING = 100_000
@@ -89,7 +90,9 @@ class JobControlDouble:
             cancel_requested=task.id in self.cancel_requested,
         )
 
-    def _state(self, task: Task, stage: StageInfo | None) -> tuple[TaskState, str | None, int | None]:
+    def _state(
+        self, task: Task, stage: StageInfo | None
+    ) -> tuple[TaskState, str | None, int | None]:
         if stage is not None:
             return TaskState.STAGED, None, None
         try:

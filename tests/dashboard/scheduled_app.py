@@ -11,5 +11,9 @@ from taskkit_core import Kit, RegularSchedule, ScheduleEntry
 kit = Kit.from_url(os.environ["TASKKIT_URL"], RecordingHandler())
 
 SCHEDULE = {
-    "nightly": [ScheduleEntry("cleanup", RegularSchedule(seconds=0, minutes=0, hours=3), "jobs", "echo", b"{}")],
+    "nightly": [
+        ScheduleEntry(
+            "cleanup", RegularSchedule(seconds=0, minutes=0, hours=3), "jobs", "echo", b"{}"
+        )
+    ],
 }

@@ -54,7 +54,9 @@ def fresh_namespace(url: str) -> Iterator[Connection]:
         drop(url, namespace=namespace)
 
 
-def app_over(connection: Connection, settings: DashboardSettings = ACTING, **kw: object) -> Starlette:
+def app_over(
+    connection: Connection, settings: DashboardSettings = ACTING, **kw: object
+) -> Starlette:
     return create_app(connection=connection, settings=settings, **kw)  # type: ignore[arg-type]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,7 +14,7 @@ from taskkit_core import Connection, NotFound, connect
 from .support import csrf_of, failed, queued, queued_ids, sign_in
 
 
-def confirm_and_act(client: TestClient, action: str, **params: object) -> str:
+def confirm_and_act(client: TestClient, action: str, **params: str) -> str:
     """Open the confirmation page of ``action``, press its button; the next page's text."""
     page = client.get(f"/confirm/{action}", params={**params, "next": "/"})
     assert page.status_code == 200, page.text
@@ -38,10 +39,10 @@ def received(connection: Connection) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def listener(connection: Connection) -> Connection:
+def listener(connection: Connection) -> Iterator[Connection]:
     """A second connection to the same store, whose bridge sees the events sent from now on."""
     other = connect(connection.backend.url, namespace=connection.backend.namespace)
-    yield other  # type: ignore[misc]
+    yield other
     other.close()
 
 

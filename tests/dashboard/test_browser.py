@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from harness.availability import unavailable
 from selenium.webdriver.chrome.webdriver import WebDriver
+from taskkit_core.testing import FAST_SETTINGS, RecordingHandler
 
 from taskkit_core import Connection, Kit, connect, cur_ts
-from taskkit_core.testing import FAST_SETTINGS, RecordingHandler
 
 from .browser import CHROMEDRIVER, CHROMIUM, Browser, Server, start_chromium
 from .support import ACTING, app_over, failed, fresh_namespace, queued, queued_ids, url_of
@@ -144,7 +144,10 @@ def test_readme_screenshot(sqlite_site: Site, chromium: WebDriver, tmp_path: Pat
     for n in range(12):
         kit.initiate_task("reports", "echo", {"report": n})
     with kit.start_threads({"emails": 4, "reports": 2}, polling_interval=0.1):
-        browser.until(lambda: not queued_ids(backend, "emails") and not queued_ids(backend, "reports"), "drained")
+        browser.until(
+            lambda: not queued_ids(backend, "emails") and not queued_ids(backend, "reports"),
+            "drained",
+        )
     for n in range(6):
         kit.initiate_task("reports", "echo", {"report": n}, due=cur_ts() + 3600)
     kit.initiate_task("billing", "echo", {"invoice": 7})
@@ -157,4 +160,3 @@ def test_readme_screenshot(sqlite_site: Site, chromium: WebDriver, tmp_path: Pat
     target.parent.mkdir(parents=True, exist_ok=True)
     assert browser.driver.save_screenshot(str(target))
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-

@@ -50,8 +50,16 @@ def test_it_serves_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     migrate(url)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "taskkit_core", "dashboard", "--port", str(port),
-         "--app", "scheduled_app:kit"],
+        [
+            sys.executable,
+            "-m",
+            "taskkit_core",
+            "dashboard",
+            "--port",
+            str(port),
+            "--app",
+            "scheduled_app:kit",
+        ],
         env=env(TASKKIT_URL=url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

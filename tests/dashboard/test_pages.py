@@ -45,7 +45,9 @@ def test_the_group_list_is_paged_and_filtered(connection: Connection) -> None:
         assert rows(client.get("/", params={"match": "P-04"}).text, "group") == ["group-04"]
 
 
-def test_a_fragment_is_only_the_table_htmx_refreshes(client: TestClient, connection: Connection) -> None:
+def test_a_fragment_is_only_the_table_htmx_refreshes(
+    client: TestClient, connection: Connection
+) -> None:
     queued(connection.backend, "mail")
     sign_in(client)
     part = client.get("/", params={"part": "1"}).text
@@ -59,7 +61,9 @@ def test_the_group_page_pages_tasks_newest_first_and_filters_by_name(
     sends = [queued(connection.backend, "mail", name=f"send-{n}").id for n in range(5)]
     other = queued(connection.backend, "mail", name="other").id
     newest = sorted([*sends, other], reverse=True)  # ids sort by creation time
-    with TestClient(create_app(connection=connection, settings=DashboardSettings(page_size=2))) as c:
+    with TestClient(
+        create_app(connection=connection, settings=DashboardSettings(page_size=2))
+    ) as c:
         page = c.get("/group", params={"g": "mail", "state": "queued"}).text
         assert rows(page, "task") == newest[:2]
         older = c.get("/group", params={"g": "mail", "before": newest[1]}).text
@@ -72,7 +76,9 @@ def test_the_group_page_pages_tasks_newest_first_and_filters_by_name(
 def test_the_task_page_shows_fields_error_timeline_and_a_capped_payload(
     connection: Connection,
 ) -> None:
-    task = failed(connection.backend, "mail", "Traceback (most recent call last):\n  boom\nValueError: x")
+    task = failed(
+        connection.backend, "mail", "Traceback (most recent call last):\n  boom\nValueError: x"
+    )
     settings = DashboardSettings(preview_bytes=10)
     with TestClient(create_app(connection=connection, settings=settings)) as client:
         page = client.get("/task", params={"id": task.id}).text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 from taskkit_core.cli.dashboard import dashboard_command
 from taskkit_core.dashboard import Credentials, DashboardSettings, create_app
+from taskkit_core.registry import drop, migrate
 
 from taskkit_core import (
     BackendUnavailable,
@@ -23,7 +23,6 @@ from taskkit_core import (
     Task,
     connect,
 )
-from taskkit_core.registry import drop, migrate
 
 from .jobcontrol_double import with_job_control
 from .support import (
@@ -156,7 +155,9 @@ def test_stored_text_is_shown_escaped_everywhere(connection: Connection) -> None
     backend = connection.backend
     group, name = evil.text("g"), evil.text("n")
     plain = Task.init(group, name, evil.text("payload").encode())
-    task = HeaderedTask(**plain.to_dict(), headers=MappingProxyType({evil.text("k"): evil.text("v")}))
+    task = HeaderedTask(
+        **plain.to_dict(), headers=MappingProxyType({evil.text("k"): evil.text("v")})
+    )
     backend.put_tasks(task)
     broken = failed(backend, group, evil.text("Traceback\nError: "), name=name)
     refresh_lease(backend, evil.text("host") + ":1:x")

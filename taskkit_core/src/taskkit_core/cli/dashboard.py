@@ -23,7 +23,8 @@ def _server() -> Any:
         from ..dashboard import DashboardSettings, create_app
     except ImportError as exc:
         raise ConfigurationError(
-            f'the dashboard needs its extra (no module {exc.name!r}): pip install "taskkit[dashboard]"'
+            f"the dashboard needs its extra (no module {exc.name!r}): "
+            'pip install "taskkit[dashboard]"'
         ) from None
     return uvicorn, create_app, DashboardSettings
 
@@ -101,8 +102,15 @@ def dashboard_command(
         )
         mode = "actions allowed" if allow_actions else "read-only"
         click.echo(f"taskkit dashboard on http://{_netloc(host, port)}{root_path}/ ({mode})")
-        uvicorn.run(web, host=host, port=port, root_path=root_path, log_config=None,
-                    access_log=False, server_header=False)
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            root_path=root_path,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
     return 0
 
 

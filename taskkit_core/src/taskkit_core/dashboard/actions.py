@@ -9,7 +9,7 @@ session's CSRF token. What was done, by whom and from where, goes to the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -93,18 +93,51 @@ def _tally(results: object) -> str:
 ACTIONS = {
     a.name: a
     for a in (
-        Action("pause", "Pause group", "group", "Its workers take no new tasks until resumed; "
-               "running tasks finish.", _control("pause")),
-        Action("resume", "Resume group", "group", "Paused workers of the group take tasks "
-               "again.", _control("resume")),
-        Action("shutdown", "Shut down group", "group", "Workers serving the group finish their "
-               "running tasks and stop; they do not come back by themselves.", _control("shutdown")),
-        Action("retry", "Retry tasks", "tasks", "Failed or cancelled tasks are queued again, "
-               "due now, with their attempts reset.", _retry),
-        Action("cancel", "Cancel tasks", "tasks", "Queued tasks are cancelled at once; running "
-               "ones are asked to stop at their worker's next heartbeat.", _cancel),
-        Action("purge", "Purge finished tasks", "purge", "The group's finished tasks in these "
-               "states are deleted with their results. This cannot be undone.", _purge),
+        Action(
+            "pause",
+            "Pause group",
+            "group",
+            "Its workers take no new tasks until resumed; running tasks finish.",
+            _control("pause"),
+        ),
+        Action(
+            "resume",
+            "Resume group",
+            "group",
+            "Paused workers of the group take tasks again.",
+            _control("resume"),
+        ),
+        Action(
+            "shutdown",
+            "Shut down group",
+            "group",
+            "Workers serving the group finish their "
+            "running tasks and stop; they do not come back by themselves.",
+            _control("shutdown"),
+        ),
+        Action(
+            "retry",
+            "Retry tasks",
+            "tasks",
+            "Failed or cancelled tasks are queued again, due now, with their attempts reset.",
+            _retry,
+        ),
+        Action(
+            "cancel",
+            "Cancel tasks",
+            "tasks",
+            "Queued tasks are cancelled at once; running "
+            "ones are asked to stop at their worker's next heartbeat.",
+            _cancel,
+        ),
+        Action(
+            "purge",
+            "Purge finished tasks",
+            "purge",
+            "The group's finished tasks in these "
+            "states are deleted with their results. This cannot be undone.",
+            _purge,
+        ),
     )
 }
 
@@ -117,7 +150,12 @@ def action_of(request: Request) -> Action:
 
 
 def _task_id(value: str) -> str:
-    if not value or len(value) > MAX_ID_LENGTH or visible(value) != value or not value.isprintable():
+    if (
+        not value
+        or len(value) > MAX_ID_LENGTH
+        or visible(value) != value
+        or not value.isprintable()
+    ):
         raise InvalidTaskError(f"not a task id: {value[:MAX_ID_LENGTH]!r}")
     return value
 
@@ -135,7 +173,7 @@ def targets_of(action: Action, values: FormData | ImmutableMultiDict[str, str]) 
     return Targets(group=group, states=_finished_states(values.getlist("state")))
 
 
-def _finished_states(values: list[object]) -> list[TaskState]:
+def _finished_states(values: Sequence[object]) -> list[TaskState]:
     chosen = [str(v) for v in values] or [s.value for s in FINISHED]
     wrong = [v for v in chosen if v not in {s.value for s in FINISHED}]
     if wrong:
@@ -162,8 +200,12 @@ def confirm(request: Request, board: Dashboard) -> Response:
         return refused
     action = action_of(request)
     targets = targets_of(action, request.query_params)
-    context = {"action": action, "targets": targets, "finished": FINISHED,
-               "back": safe_next(request.query_params.get("next"), request.url_for("overview").path)}
+    context = {
+        "action": action,
+        "targets": targets,
+        "finished": FINISHED,
+        "back": safe_next(request.query_params.get("next"), request.url_for("overview").path),
+    }
     return board.render(request, "confirm.html", context)
 
 

@@ -28,7 +28,9 @@ async def login(request: Request) -> Response:
     if not check_csrf(request, form):
         message = "the sign-in form is out of date: reload the page and try again"
         return board.render(request, "error.html", {"message": message}, status=403)
-    name = sign_in(request, board.credentials, str(form.get("user", "")), str(form.get("secret", "")))
+    name = sign_in(
+        request, board.credentials, str(form.get("user", "")), str(form.get("secret", ""))
+    )
     client = request.client.host if request.client else "?"
     if name is None:
         logger.warning("dashboard: a sign-in from %s failed", client)
@@ -39,7 +41,6 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     """Sign out (POST, with the CSRF token)."""
-    board = dashboard(request)
     form = await request.form()
     if check_csrf(request, form):
         sign_out(request)
