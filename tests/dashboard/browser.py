@@ -37,7 +37,7 @@ FLAGS = [
     "--disable-sync",
     "--window-size=1280,860",
 ]
-WAIT = 15.0
+WAIT = 30.0  # generous: the machine may be busy with other test runs
 
 
 def start_chromium(profile: Path) -> WebDriver:

@@ -10,6 +10,7 @@ test_readme_screenshot write the README's picture there.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from taskkit_core.testing import FAST_SETTINGS, RecordingHandler
 
 from taskkit_core import Connection, Kit, connect, cur_ts
 
-from .browser import CHROMEDRIVER, CHROMIUM, Browser, Server, start_chromium
+from .browser import CHROMEDRIVER, CHROMIUM, WAIT, Browser, Server, start_chromium
 from .support import ACTING, app_over, failed, fresh_namespace, queued, queued_ids, url_of
 
 
@@ -75,7 +76,12 @@ def sqlite_site(tmp_path: Path) -> Iterator[Site]:
 
 
 def events(site: Site) -> list[dict[str, object]]:
-    return [dict(e) for e in site.listener.bridge.receive_events(timeout=2.0)]
+    """The control events the backend delivers next (waiting for the first, up to WAIT s)."""
+    deadline = time.monotonic() + WAIT
+    found: list[dict[str, object]] = []
+    while not found and time.monotonic() < deadline:
+        found = [dict(e) for e in site.listener.bridge.receive_events(timeout=1.0)]
+    return found
 
 
 def test_pause_and_resume_a_group(site: Site, browser: Browser) -> None:

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from starlette.testclient import TestClient
 from taskkit_core.dashboard import DashboardSettings, create_app
 
 from taskkit_core import Connection, RegularSchedule, ScheduleEntry, connect
 
-from .support import READ_ONLY, app_over, failed, queued, refresh_lease, sign_in
+from .support import (
+    READ_ONLY,
+    TOKEN,
+    app_over,
+    csrf_of,
+    failed,
+    queued,
+    refresh_lease,
+    sign_in,
+)
 
 
 def rows(html: str, attribute: str) -> list[str]:
@@ -147,3 +158,29 @@ def test_without_job_control_task_pages_say_so_in_one_line() -> None:
         plain.close()
     assert reply.status_code == 501
     assert "need a backend with job control" in reply.text
+
+
+def test_mounted_in_another_app_its_links_follow_the_mount_path(connection: Connection) -> None:
+    task = failed(connection.backend, "mail", "x")
+    dashboard = app_over(connection)
+    host = Starlette(routes=[Mount("/ops/taskkit", app=dashboard)])
+    with TestClient(host) as client:
+        assert (
+            client.get("/ops/taskkit/", follow_redirects=False)
+            .headers["location"]
+            .startswith("http://testserver/ops/taskkit/login?next=%2Fops%2Ftaskkit%2F")
+        )
+        sign_in_at(client, "/ops/taskkit")
+        page = client.get("/ops/taskkit/group", params={"g": "mail", "state": "failed"}).text
+        assert "http://testserver/ops/taskkit/static/htmx.min.js" in page
+        assert (
+            f"/ops/taskkit/confirm/retry?task={task.id}&amp;next=%2Fops%2Ftaskkit%2Fgroup" in page
+        )
+        assert client.get("/ops/taskkit/static/htmx.min.js").status_code == 200
+
+
+def sign_in_at(client: TestClient, prefix: str) -> None:
+    page = client.get(f"{prefix}/login")
+    form = {"csrf": csrf_of(page.text), "secret": TOKEN, "next": f"{prefix}/"}
+    reply = client.post(f"{prefix}/login", data=form, follow_redirects=False)
+    assert reply.status_code == 303 and reply.headers["location"] == f"{prefix}/"

@@ -69,7 +69,7 @@ class Dashboard:
         self.schedules = schedules
         self.controls = ControlTracker(connection.bridge)
         self.stats: Shared[Stats] = Shared(
-            lambda: read_stats(self.backend), settings.refresh_seconds / 2
+            lambda: read_stats(self.backend), settings.refresh_seconds
         )
         self.chart: Shared[list[Bucket]] = Shared(
             lambda: hour_buckets(self.backend, self.jobs_or_none()), CHART_MAX_AGE
