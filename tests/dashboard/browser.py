@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from selenium import webdriver
@@ -21,6 +18,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from starlette.applications import Starlette
+from taskkit_core.testing import wait_until
 
 from .support import TOKEN
 
@@ -65,10 +63,7 @@ class Server:
 
     def __enter__(self) -> Server:
         self._thread.start()
-        deadline = time.monotonic() + WAIT
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
+        wait_until(lambda: self._server.started, WAIT)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,7 +85,7 @@ class Browser:
         self.open("/login")
         self.find("input[name=secret]").send_keys(secret)
         self.find("#sign-in").click()
-        self.until(lambda: "/login" not in self.driver.current_url, "signed in")
+        wait_until(lambda: "/login" not in self.driver.current_url, WAIT)
 
     def find(self, css: str) -> WebElement:
         wait = WebDriverWait(self.driver, WAIT)
@@ -109,15 +104,4 @@ class Browser:
         """Click an action link, then the confirmation page's button; the one-line summary."""
         self.find(link_css).click()
         self.find("#confirm").click()
-        return str(
-            self.until(lambda: self.present(".flash") and self.text(".flash"), "the summary")
-        )
-
-    def until(self, predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-        """Poll ``predicate`` (a page or backend check) until truthy; fail after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while not (value := predicate()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {timeout} s: {what}")
-            time.sleep(0.05)
-        return value
+        return str(wait_until(lambda: self.present(".flash") and self.text(".flash"), WAIT))

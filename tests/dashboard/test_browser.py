@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from harness.availability import unavailable
 from selenium.webdriver.chrome.webdriver import WebDriver
-from taskkit_core.testing import FAST_SETTINGS, RecordingHandler
+from taskkit_core.testing import FAST_SETTINGS, RecordingHandler, wait_until
 
 from taskkit_core import Connection, Kit, connect, cur_ts
 
@@ -127,7 +127,7 @@ def test_the_overview_refreshes_without_reloading(site: Site, browser: Browser) 
     browser.open("/")
     browser.driver.execute_script("window.stillTheSamePage = true")
     queued(site.listener.backend, "arrived-later")
-    browser.until(lambda: browser.present('tr[data-group="arrived-later"]'), "the new group")
+    wait_until(lambda: browser.present('tr[data-group="arrived-later"]'), WAIT)
     assert browser.driver.execute_script("return window.stillTheSamePage") is True
 
 
@@ -150,10 +150,7 @@ def test_readme_screenshot(sqlite_site: Site, chromium: WebDriver, tmp_path: Pat
     for n in range(12):
         kit.initiate_task("reports", "echo", {"report": n})
     with kit.start_threads({"emails": 4, "reports": 2}, polling_interval=0.1):
-        browser.until(
-            lambda: not queued_ids(backend, "emails") and not queued_ids(backend, "reports"),
-            "drained",
-        )
+        wait_until(lambda: not queued_ids(backend, "emails") | queued_ids(backend, "reports"), WAIT)
     for n in range(6):
         kit.initiate_task("reports", "echo", {"report": n}, due=cur_ts() + 3600)
     kit.initiate_task("billing", "echo", {"invoice": 7})
@@ -161,7 +158,7 @@ def test_readme_screenshot(sqlite_site: Site, chromium: WebDriver, tmp_path: Pat
     browser.open("/")
     browser.confirm('tr[data-group="billing"] a[data-action="pause"]')
     browser.open("/")
-    browser.until(lambda: browser.present(".chart svg rect"), "the chart")
+    wait_until(lambda: browser.present(".chart svg rect"), WAIT)
     target = Path(os.environ.get("TASKKIT_README_SCREENSHOT") or tmp_path / "dashboard.png")
     target.parent.mkdir(parents=True, exist_ok=True)
     assert browser.driver.save_screenshot(str(target))

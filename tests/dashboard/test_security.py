@@ -12,7 +12,6 @@ import pytest
 from starlette.testclient import TestClient
 from taskkit_core.cli.dashboard import dashboard_command
 from taskkit_core.dashboard import Credentials, DashboardSettings, create_app
-from taskkit_core.registry import drop, migrate
 
 from taskkit_core import (
     BackendUnavailable,
@@ -21,10 +20,8 @@ from taskkit_core import (
     RegularSchedule,
     ScheduleEntry,
     Task,
-    connect,
 )
 
-from .jobcontrol_double import with_job_control
 from .support import (
     ACTING,
     CREDENTIALS,
@@ -34,6 +31,7 @@ from .support import (
     app_over,
     csrf_of,
     failed,
+    fresh_namespace,
     queued,
     queued_ids,
     refresh_lease,
@@ -191,15 +189,8 @@ PASSWORD = "Dash-CANARY-5e1b"
 def postgres_with_password(tmp_path: Path) -> Iterator[Connection]:
     url = url_of("postgresql", tmp_path).replace("postgres@", f"postgres:{PASSWORD}@", 1)
     assert PASSWORD in url, "TASKKIT_TEST_POSTGRES_URL must name the user postgres"
-    namespace = "tkd_password"
-    migrate(url, namespace=namespace)
-    opened = connect(url, namespace=namespace)
-    try:
-        yield with_job_control(opened)
-    finally:
-        opened.backend.destroy_all()
-        opened.close()
-        drop(url, namespace=namespace)
+    with fresh_namespace(url) as opened:
+        yield opened
 
 
 class Unreachable:

@@ -9,7 +9,8 @@ session's CSRF token. What was done, by whom and from where, goes to the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -83,10 +84,9 @@ def _purge(board: Dashboard, targets: Targets) -> str:
     return f"purged {count} {states} task(s) of group {targets.group!r}"
 
 
-def _tally(results: object) -> str:
-    counts: dict[str, int] = {}
-    for result in results:  # type: ignore[attr-defined]
-        counts[str(result)] = counts.get(str(result), 0) + 1
+def _tally(results: Iterable[str]) -> str:
+    """How many of each result, e.g. "2 queued, 1 not_found"."""
+    counts = Counter(str(result) for result in results)
     return ", ".join(f"{n} {result}" for result, n in sorted(counts.items())) or "nothing"
 
 
