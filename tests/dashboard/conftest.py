@@ -50,4 +50,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     note = f"screenshot {shot} (page source beside it) of {browser.driver.current_url}"
     if hasattr(report.longrepr, "addsection"):
         report.longrepr.addsection("browser", note)
-    report.sections.append(("browser", note))
+    else:
+        report.sections.append(("browser", note))
