@@ -101,7 +101,7 @@ def queued_ids(backend: Backend, group: str) -> set[str]:
 
 def refresh_lease(backend: Backend, worker_id: str, ttl: float = 10.0) -> None:
     """Give ``worker_id`` a lease (refresh_leases; set_worker_ttl before the 0.4 renames)."""
-    refresh = getattr(backend, "refresh_leases", None) or backend.set_worker_ttl
+    refresh = getattr(backend, "refresh_leases", None) or getattr(backend, "set_worker_ttl")  # noqa: B009
     refresh([worker_id], ttl)
 
 

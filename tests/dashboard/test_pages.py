@@ -119,7 +119,8 @@ def test_the_workers_page_shows_each_lease_and_what_runs_there(
 ) -> None:
     refresh_lease(connection.backend, "host-a:4242:beef", ttl=30.0)
     task = queued(connection.backend, "mail")
-    claim = getattr(connection.backend, "claim_tasks", None) or connection.backend.assign_tasks
+    backend = connection.backend
+    claim = getattr(backend, "claim_tasks", None) or getattr(backend, "assign_tasks")  # noqa: B009
     assert [c.task.id for c in claim("mail", "host-a:4242:beef", 1)] == [task.id]
     sign_in(client)
     page = client.get("/workers").text

@@ -106,6 +106,6 @@ def job_control(backend: Backend) -> JobControl:
 
 def leases(backend: Backend) -> list[tuple[str, float]]:
     """Every worker lease as (worker id, expiry), soonest expiry first."""
-    get_leases = getattr(backend, "get_leases", None)
-    found = get_leases() if callable(get_leases) else backend.get_workers()
-    return list(cast(list[tuple[str, float]], found))
+    # Both names by getattr, so this type-checks before and after the 0.4 renames.
+    read = getattr(backend, "get_leases", None) or getattr(backend, "get_workers")  # noqa: B009
+    return list(cast(list[tuple[str, float]], read()))
