@@ -87,9 +87,14 @@ class JsonCodec:
     def encode_call(self, arguments: Mapping[str, Any]) -> bytes:
         try:
             data = self._encoder.encode(arguments)
-            self._call_decoder().decode(data)  # what a worker will do: fails here, not there
         except (TypeError, ValueError, msgspec.MsgspecError) as exc:
-            raise TypeError(self._argument_error(arguments, exc)) from None
+            name = _failing_argument(self._encoder, arguments)
+            raise TypeError(f"{_argument(name)} cannot be encoded as JSON: {exc}") from None
+        try:
+            self._call_decoder().decode(data)  # what a worker will do: fail here, not there
+        except msgspec.ValidationError as exc:
+            name = _path_argument(str(exc))
+            raise TypeError(f"{_argument(name)} does not match its annotation: {exc}") from None
         return data
 
     def decode_call(self, data: bytes) -> dict[str, Any]:
@@ -123,13 +128,6 @@ class JsonCodec:
             msgspec.json.Decoder(hints.get("return", Any), dec_hook=_dec_hook),
         )
         return self._decoders
-
-    def _argument_error(self, arguments: Mapping[str, Any], exc: Exception) -> str:
-        where = f"task function {_qualname(self.function)}"
-        name = _failing_argument(self._encoder, arguments, exc)
-        if name is None:
-            return f"the arguments of {where} cannot be encoded: {exc}"
-        return f"argument {name!r} of {where} cannot be encoded: {exc}"
 
 
 def _qualname(function: Callable[..., Any]) -> str:
@@ -169,13 +167,18 @@ def _fields(function: Callable[..., Any], hints: Mapping[str, Any]) -> dict[str,
 _PATH = re.compile(r"at `\$\.([A-Za-z_]\w*)")
 
 
-def _failing_argument(
-    encoder: msgspec.json.Encoder, arguments: Mapping[str, Any], exc: Exception
-) -> str | None:
-    """The parameter an encoding or validation error is about, when one can be named."""
-    match = _PATH.search(str(exc))
-    if match is not None:
-        return match.group(1)
+def _argument(name: str | None) -> str:
+    return "the arguments" if name is None else f"argument {name!r}"
+
+
+def _path_argument(message: str) -> str | None:
+    """The parameter a validation error's path (``at `$.name```) starts with."""
+    match = _PATH.search(message)
+    return None if match is None else match.group(1)
+
+
+def _failing_argument(encoder: msgspec.json.Encoder, arguments: Mapping[str, Any]) -> str | None:
+    """The first argument that cannot be encoded on its own."""
     for name, value in arguments.items():
         try:
             encoder.encode(value)

@@ -111,9 +111,9 @@ class BaseTaskFunction(Generic[P, R]):
         """The call's arguments as bytes; TypeError when they do not fit or cannot be encoded."""
         try:
             bound = self.signature.bind(*args, **kwargs)
+            return self.codec.encode_call(bound.arguments)
         except TypeError as exc:
             raise TypeError(f"task {self.name}: {exc}") from None
-        return self.codec.encode_call(bound.arguments)
 
     # -- running (worker side) --------------------------------------------------------
 
