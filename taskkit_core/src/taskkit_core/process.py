@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -77,6 +78,7 @@ class TaskkitProcess(BaseProcess):
         self._start_method = self.start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
         self.log_format = _root_log_format()
+        self.log_formatter = _portable_root_formatter()
         self._terminate_event = multiprocessing.get_context(self.start_method).Event()
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
@@ -94,6 +96,8 @@ class TaskkitProcess(BaseProcess):
     def run(self) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=self.log_level, format=self.log_format)
+            for handler in logging.getLogger().handlers:
+                handler.setFormatter(self.log_formatter or handler.formatter)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         connection = connect(self.url, **self.backend_options)
         runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, self.config)
@@ -112,6 +116,17 @@ def _root_log_format() -> str:
         if handler.formatter is not None and handler.formatter._fmt:
             return handler.formatter._fmt
     return logging.BASIC_FORMAT
+
+
+def _portable_root_formatter() -> logging.Formatter | None:
+    """The formatter of this process's first root handler, if it can travel to a child."""
+    for handler in logging.getLogger().handlers:
+        try:
+            pickle.dumps(handler.formatter)
+        except Exception:
+            return None
+        return handler.formatter
+    return None
 
 
 def _install_stop_signals(runtime: WorkerRuntime) -> None:

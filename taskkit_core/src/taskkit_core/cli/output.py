@@ -91,11 +91,11 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, formatter: logging.Formatter | None = None) -> None:
     """Send log records at ``level`` and above to stderr, once per process.
 
-    Worker processes inherit this set-up (the level, and under fork the
-    handler too).
+    Worker processes inherit this set-up (the level and the formatter, and
+    under fork the handler too). ``formatter`` defaults to text lines.
     """
     root = logging.getLogger()
     for handler in root.handlers:
@@ -103,7 +103,7 @@ def configure_logging(level: str) -> None:
             root.setLevel(level)
             return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ScrubbingFormatter(LOG_FORMAT))
+    handler.setFormatter(formatter or ScrubbingFormatter(LOG_FORMAT))
     handler.taskkit_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
