@@ -6,7 +6,6 @@ import click
 
 from ..registry import lookup_backend, migrate
 from .connection import app_option, load_optional_app
-from .output import remember_url
 from .options import (
     backend_options,
     namespace_option,
@@ -15,6 +14,7 @@ from .options import (
     taskkit_command,
     url_option,
 )
+from .output import remember_url
 
 
 @click.command("migrate")
