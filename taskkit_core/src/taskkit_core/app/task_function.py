@@ -56,6 +56,9 @@ class TaskSpec:
 class BaseTaskFunction(Generic[P, R]):
     """What sync and async task functions share: enqueueing, and running on a worker."""
 
+    __name__: str  # the function's, as functools.wraps copies them
+    __qualname__: str
+
     def __init__(self, app: Enqueuer, function: Callable[P, Any], spec: TaskSpec) -> None:
         functools.update_wrapper(cast(Any, self), function)
         self.app = app
