@@ -65,11 +65,13 @@ def _enc_hook(value: Any) -> Any:
 
 
 def _dec_hook(kind: type, value: Any) -> Any:
-    """Types msgspec does not know: pydantic models (duck-typed), else an error."""
+    """Types msgspec does not know: ``object`` (anything), pydantic models (duck-typed)."""
+    if kind is object:
+        return value
     validate = getattr(kind, "model_validate", None)
     if callable(validate):
         return validate(value)
-    raise NotImplementedError(f"{kind!r} cannot be decoded from JSON")
+    raise TypeError(f"{kind.__qualname__} cannot be decoded from JSON")
 
 
 class JsonCodec:
