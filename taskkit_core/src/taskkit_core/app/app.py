@@ -123,9 +123,15 @@ class App(AppWorkers):
     def kit_opened(self) -> bool:
         return self._lazy.opened
 
-    def configure(self, url: str | None = None, **backend_options: Any) -> None:
-        """Another URL or backend options, before the first use (as ``taskkit --url`` does)."""
-        self._lazy.configure(url, **backend_options)
+    def configure(
+        self,
+        url: str | None = None,
+        *,
+        settings: WorkerSettings | None = None,
+        **backend_options: Any,
+    ) -> None:
+        """Another URL, settings or backend options, before the first use (``taskkit --url``)."""
+        self._lazy.configure(url, settings, **backend_options)
 
     def overrides(self) -> tuple[str | None, dict[str, Any]]:
         """The URL and options given in code, which worker processes apply too."""

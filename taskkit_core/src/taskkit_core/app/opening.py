@@ -107,14 +107,17 @@ class LazyKit:
     def opened(self) -> bool:
         return self._kit is not None and self._pid == os.getpid()
 
-    def configure(self, url: str | None = None, **options: Any) -> None:
-        """Use another URL or options; only before the backend is opened."""
+    def configure(
+        self, url: str | None = None, settings: WorkerSettings | None = None, **options: Any
+    ) -> None:
+        """Use another URL, settings or options; only before the backend is opened."""
         with self._lock:
             if self.opened:
                 raise ConfigurationError(
                     "the app's backend is already open; configure it before its first use"
                 )
             self._url = url or self._url
+            self._settings = settings or self._settings
             self._options.update(options)
 
     def overrides(self) -> tuple[str | None, dict[str, Any]]:

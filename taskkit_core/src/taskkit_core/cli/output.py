@@ -14,6 +14,7 @@ import sys
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from rich.console import Console
 
 from ..url import BackendURL, parse_url, url_password
@@ -79,9 +80,17 @@ def warning_line(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """Write ``value`` as JSON on stdout (values JSON cannot hold as their repr)."""
-    sys.stdout.write(json.dumps(value, default=repr, ensure_ascii=False) + "\n")
+    """Write ``value`` as JSON on stdout (dataclasses, datetimes... as msgspec writes them;
+    values JSON cannot hold as their repr)."""
+    sys.stdout.write(json.dumps(value, default=_plain, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return msgspec.to_builtins(value)
+    except TypeError:
+        return repr(value)
 
 
 class ScrubbingFormatter(logging.Formatter):
