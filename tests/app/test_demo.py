@@ -18,9 +18,7 @@ def test_the_printed_next_steps_run_as_typed(tmp_path: Path) -> None:
     steps = [line.strip() for line in demo.stdout.split("Next,", 1)[1].splitlines()[1:]]
     export, start_worker, enqueue, status = steps
     assert start_worker == f"{command} worker taskkit_core.demo.app:app"
-    script = "\n".join(
-        [export, f"{start_worker} &", enqueue, status, "kill -TERM $!", "wait $!"]
-    )
+    script = "\n".join([export, f"{start_worker} &", enqueue, status, "kill -TERM $!", "wait $!"])
     done = subprocess.run(
         ["sh", "-c", script],
         cwd=tmp_path,
