@@ -45,3 +45,11 @@ def test_on_sqlite_with_a_worker_process(tmp_path: Path) -> None:
         done = python(["-c", code], tmp_path, TASKKIT_URL=env["TASKKIT_URL"])
         running.kill()
     assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr + running.log
+
+
+def test_the_readme_low_level_example_runs(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### The low-level protocol", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    done = python(["-c", code], tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr
