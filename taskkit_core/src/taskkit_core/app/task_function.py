@@ -71,7 +71,10 @@ class BaseTaskFunction(Generic[P, R]):
         self.codec: Codec = spec.codec(function)
         self.is_async = inspect.iscoroutinefunction(function)
         self.signature = inspect.signature(function)
-        self._by_keyword = all(p.kind in _BY_KEYWORD for p in self.signature.parameters.values())
+        parameters = self.signature.parameters.values()
+        self._by_keyword = all(p.kind in _BY_KEYWORD for p in parameters)
+        simple = all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
+        self._positional = tuple(p.name for p in parameters) if simple else ()
         self._caller = TaskCaller(self, TaskOptions())
 
     def __repr__(self) -> str:
@@ -113,10 +116,15 @@ class BaseTaskFunction(Generic[P, R]):
     def encode(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
         """The call's arguments as bytes; TypeError when they do not fit or cannot be encoded."""
         try:
-            bound = self.signature.bind(*args, **kwargs)
-            return self.codec.encode_call(bound.arguments)
+            return self.codec.encode_call(self._arguments(args, kwargs))
         except TypeError as exc:
             raise TypeError(f"task {self.name}: {exc}") from None
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Parameter name to value; every parameter given by position is the common case."""
+        if not kwargs and args and len(args) == len(self._positional):
+            return dict(zip(self._positional, args, strict=True))
+        return self.signature.bind(*args, **kwargs).arguments
 
     # -- running (worker side) --------------------------------------------------------
 
