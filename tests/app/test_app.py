@@ -101,18 +101,22 @@ def test_a_lambda_needs_a_name() -> None:
     assert app.task(name="noop")(lambda: None).name == "noop"
 
 
-def test_nested_functions_are_refused_for_spawned_worker_processes(tmp_path: Path) -> None:
-    app = App(f"sqlite:///{tmp_path}/t.db")
+spawned = App("sqlite:///never-opened.db")
 
-    @app.task
+
+def test_nested_functions_are_refused_for_spawned_worker_processes() -> None:
+    @spawned.task
     def nested() -> None: ...
 
-    with pytest.raises(ConfigurationError, match="module-level variable"):
-        app.start_processes(1)
-    assert app.registry.not_importable() == [
-        f"{nested.name} (defined inside a function: {nested.__module__}.{nested.__qualname__} "
-        f"({__file__}:{nested.function.__code__.co_firstlineno}))"
-    ]
+    with pytest.raises(ConfigurationError) as info:
+        spawned.start_processes(1)
+    message = str(info.value)
+    assert message.startswith("worker processes started with spawn import the app's modules")
+    assert f"{nested.name} (defined inside a function: " in message
+    assert "Define these tasks at the top level of a module" in message
+    assert not spawned.kit_opened
+    with pytest.raises(ConfigurationError, match="not a module-level variable"):
+        App("memory://").start_processes(1, {"g": 1})
 
 
 def test_a_task_name_the_worker_does_not_know_fails_without_retry(

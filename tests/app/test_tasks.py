@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sql.support import plain_engine
 from taskkit_core.testing import wait_until
 
 from app.shop import Order, Receipt, Size, add, async_add, checkout, collect, fail, wait_for_other
 from app.shop_reports import render
-from taskkit_core import App, Failed, TaskResult
+from taskkit_core import MAX_PAYLOAD_BYTES, App, Failed, PayloadTooLarge, TaskResult
 
 from .conftest import StartWorkers
 
@@ -143,3 +144,21 @@ def test_waiting_for_a_result_inside_a_task_is_prevented(
         result.get(timeout=10)
     with pytest.raises(Failed, match="ResultGetPrevented"):
         wait_for_other.options(eager=True).delay().get(timeout=1)
+
+
+@pytest.mark.parametrize("taskkit_url", ["sqlite", "postgresql", "mysql"], indirect=True)
+def test_delay_joins_the_applications_transaction(shop: App) -> None:
+    with plain_engine(shop.url) as engine:
+        with engine.connect() as conn:
+            rolled_back = add.options(connection=conn).delay(1, 1)
+            conn.rollback()
+        with engine.begin() as conn:
+            committed = add.options(connection=conn).delay(2, 2)
+    found = shop.kit.backend.lookup_tasks(rolled_back.id, committed.id)
+    assert found[rolled_back.id] is None and found[committed.id] is not None
+
+
+def test_payload_limits_apply_before_anything_is_queued(memory_shop: App) -> None:
+    with pytest.raises(PayloadTooLarge, match="10 MiB"):
+        memory_shop.delay_many([render.call(1), collect.call(1, big="x" * MAX_PAYLOAD_BYTES)])
+    assert memory_shop.kit.backend.group_stats(0) == []
