@@ -53,17 +53,17 @@ def fill(
     for size in _batches(queued, batch):
         backend.put_tasks(*[Task.init(DEEP_GROUP, TASK, data) for _ in range(size)])
     queued_s = time.perf_counter() - t0
-    backend.set_worker_ttl([FILLER], 24 * 3600)
+    backend.refresh_leases([FILLER], 24 * 3600)
     made = 0
     t1 = time.perf_counter()
     for size in _batches(done, batch):
         backend.put_tasks(*[Task.init(GROUP, TASK, data) for _ in range(size)])
-        claims = backend.assign_tasks(GROUP, FILLER, size)
+        claims = backend.claim_tasks(GROUP, FILLER, size)
         accepted = backend.settle(*[Outcome.succeeded(c, b"null") for c in claims])
         made += sum(accepted)
         if made % 100_000 < batch:
             progress(f"W5 fill: {made:,} of {done:,} finished tasks")
-    backend.purge_workers([FILLER])
+    backend.drop_leases([FILLER])
     return {
         "queued": queued,
         "done": made,

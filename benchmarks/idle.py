@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from taskkit_core.registry import drop, lookup_backend
+from taskkit_core.opening import drop, lookup_backend
 from taskkit_core.url import parse_url
 
 from taskkit_core import migrate as migrate_storage

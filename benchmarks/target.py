@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from taskkit_core.registry import drop, lookup_backend
+from taskkit_core.opening import drop, lookup_backend
 from taskkit_core.url import mask_url
 
 from taskkit_core import InitiateTaskArgs, Kit, TaskkitProcess, WorkerRuntime, WorkerSettings

@@ -5,7 +5,7 @@
 Runs a W3-like loop in one process (worker threads from
 ``kit.start_threads``, tasks put one at a time 20 ms apart) and stamps
 each step: the enqueue call, the backend's wake-up reaching the group's
-pool (``GroupPool.wake``), the claim round trip (``assign_tasks``), and
+pool (``GroupPool.wake``), the claim round trip (``claim_tasks``), and
 the handler starting. Prints the median of each segment. The stamps come
 from wrapping those two methods for the run; nothing else changes.
 
@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from taskkit_core.pool import GroupPool
+from taskkit_core.worker.pool import GroupPool
 
 from taskkit_core import Task
 
@@ -69,7 +69,7 @@ def trace(url: str, tasks: int, interval: float) -> dict[str, float]:
     try:
         with session(url, handler) as s:
             backend_class: Any = type(s.kit.backend)
-            original_assign = backend_class.assign_tasks
+            original_assign = backend_class.claim_tasks
 
             def assign(backend: Any, *args: Any, **kwargs: Any) -> Any:
                 began = time.perf_counter()
@@ -79,7 +79,7 @@ def trace(url: str, tasks: int, interval: float) -> dict[str, float]:
                     stamps.setdefault("claimed", time.perf_counter())
                 return claims
 
-            backend_class.assign_tasks = assign
+            backend_class.claim_tasks = assign
             try:
                 runtime = s.kit.start_threads({GROUP: 8})
                 s.enqueue([-1], bulk=False)  # warm-up
@@ -93,7 +93,7 @@ def trace(url: str, tasks: int, interval: float) -> dict[str, float]:
                 time.sleep(0.5)
                 runtime.stop(timeout=10)
             finally:
-                backend_class.assign_tasks = original_assign
+                backend_class.claim_tasks = original_assign
     finally:
         GroupPool.wake = original_wake  # type: ignore[method-assign]
     medians: dict[str, float] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from harness.availability import unavailable
 from taskkit_core.errors import UnknownBackendError
-from taskkit_core.registry import lookup_backend
+from taskkit_core.opening import lookup_backend
 
 pytest_plugins = ["taskkit_core.testing"]
 

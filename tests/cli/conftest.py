@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from harness.availability import unavailable
 from taskkit_core.errors import TaskkitError, UnknownBackendError
-from taskkit_core.registry import connect, drop, lookup_backend, migrate
+from taskkit_core.opening import connect, drop, lookup_backend, migrate
 
 from .support import SERVER_ENV, Markers, cli_env, new_namespace, taskkit
 

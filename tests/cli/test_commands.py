@@ -14,7 +14,7 @@ import click
 import pytest
 from taskkit_core.cli import cli
 from taskkit_core.errors import UnknownBackendError
-from taskkit_core.registry import lookup_backend
+from taskkit_core.opening import lookup_backend
 
 from .support import APP, cli_env, taskkit
 
@@ -106,8 +106,8 @@ def summary_rows(table: str) -> dict[str, list[str]]:
     """Cells of the summary table by task kind: tasks done failed retried retries p50 p99."""
     rows = {}
     for line in table.splitlines():
-        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
-        if line.startswith("│") and len(cells) == 8:
+        cells = re.split(r" {2,}", line.strip())  # plain columns: two spaces or more apart
+        if len(cells) == 8 and cells[1].isdigit():
             rows[cells[0]] = cells[1:]
     return rows
 

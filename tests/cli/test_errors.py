@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from taskkit_core.errors import UnknownBackendError
-from taskkit_core.registry import lookup_backend
+from taskkit_core.opening import lookup_backend
 
 from .support import APP, cli_env, taskkit
 

@@ -9,6 +9,7 @@ and `taskkit status` talk to the same backend from other processes.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 
 from taskkit_core import Backend, Task
 
@@ -62,7 +63,7 @@ def stored_result(shared: Shared, task_id: str) -> Any:
 
 def test_worker_runs_tasks_shows_in_status_and_drains_on_sigterm(shared: Shared) -> None:
     with worker(ARGS, shared.env()) as w:
-        w.wait_for_log("worker process 1 started")
+        w.wait_ready(processes=2)  # both leases are written before status is read
         running = enqueue(shared, "sleep", {"key": "t1", "seconds": 30, "gate": True})
         with backend_of(shared) as backend:  # and one that is not due yet
             backend.put_tasks(Task.init("default", "echo", b"1", due=time.time() + 3600))
@@ -156,8 +157,8 @@ def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
     assert "failed: ValueError: failing on purpose: boom" in failed.stderr
     assert late.returncode == 1 and "did not finish within 0.5 s" in late.stderr
     # status: a row per group (default: echo and sleep; other: one failure) and the workers
-    rows = [line.split("│")[1:-1] for line in table.splitlines() if line.startswith("│")]
-    cells = {row[0].strip(): [c.strip() for c in row[1:]] for row in rows}
+    rows = [re.split(r" {2,}", line.strip()) for line in table.splitlines()]  # plain columns
+    cells = {row[0]: row[1:] for row in rows if len(row) == 7}  # the Groups table
     assert cells["other"][4] == "1"  # failed in the last hour
     assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep in flight
     assert table.count(socket.gethostname()) >= 2  # two worker processes

@@ -6,9 +6,9 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from taskkit_core.holdings import Holdings
-from taskkit_core.registry import connect
-from taskkit_core.services import ReleaseForgottenClaims
+from taskkit_core.opening import connect
+from taskkit_core.worker.forgotten_claims import ReleaseForgottenClaims
+from taskkit_core.worker.holdings import Holdings
 
 from taskkit_core import Backend, Task
 
@@ -18,7 +18,7 @@ WORKER = "worker-1"
 @pytest.fixture
 def backend() -> Iterator[Backend]:
     connection = connect("memory://", namespace=f"forgotten_{secrets.token_hex(4)}")
-    connection.backend.set_worker_ttl([WORKER], 60)
+    connection.backend.refresh_leases([WORKER], 60)
     yield connection.backend
     connection.close()
 
@@ -30,7 +30,7 @@ def _queued(backend: Backend) -> list[str]:
 def test_a_stage_the_worker_never_held_goes_back_on_the_second_look(backend: Backend) -> None:
     task = Task.init("g", "n", b"{}")
     backend.put_tasks(task)
-    backend.assign_tasks("g", WORKER, 1)  # staged, but no pool of this process took it
+    backend.claim_tasks("g", WORKER, 1)  # staged, but no pool of this process took it
     service = ReleaseForgottenClaims(backend, WORKER, Holdings(), interval=1)
     service()
     assert _queued(backend) == [], "one look is not enough: a claim may be in flight"
@@ -41,7 +41,7 @@ def test_a_stage_the_worker_never_held_goes_back_on_the_second_look(backend: Bac
 def test_a_claim_that_arrives_between_looks_is_kept(backend: Backend) -> None:
     holdings = Holdings()
     backend.put_tasks(Task.init("g", "n", b"{}"))
-    claims = backend.assign_tasks("g", WORKER, 1)
+    claims = backend.claim_tasks("g", WORKER, 1)
     service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
     service()  # the claim's answer has not reached the pool yet
     holdings.took(claims)
@@ -56,7 +56,7 @@ def test_a_claim_call_that_returns_only_after_several_looks_is_kept(backend: Bac
     backend.put_tasks(Task.init("g", "n", b"{}"))
     service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
     with holdings.claiming():
-        claims = backend.assign_tasks("g", WORKER, 1)
+        claims = backend.claim_tasks("g", WORKER, 1)
         for _ in range(4):
             service()
         holdings.took(claims)
@@ -70,7 +70,7 @@ def test_a_claim_held_for_many_looks_is_kept(backend: Backend) -> None:
     """A long task, or an outcome the settler could not write yet."""
     holdings = Holdings()
     backend.put_tasks(Task.init("g", "n", b"{}"))
-    holdings.took(backend.assign_tasks("g", WORKER, 1))
+    holdings.took(backend.claim_tasks("g", WORKER, 1))
     service = ReleaseForgottenClaims(backend, WORKER, holdings, interval=1)
     for _ in range(5):
         service()
@@ -79,9 +79,9 @@ def test_a_claim_held_for_many_looks_is_kept(backend: Backend) -> None:
 
 
 def test_stages_of_other_workers_are_left_alone(backend: Backend) -> None:
-    backend.set_worker_ttl(["worker-2"], 60)
+    backend.refresh_leases(["worker-2"], 60)
     backend.put_tasks(Task.init("g", "n", b"{}"))
-    backend.assign_tasks("g", "worker-2", 1)
+    backend.claim_tasks("g", "worker-2", 1)
     service = ReleaseForgottenClaims(backend, WORKER, Holdings(), interval=1)
     service()
     service()

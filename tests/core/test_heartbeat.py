@@ -1,4 +1,4 @@
-"""RefreshWorkerLifetime: the lease is kept, and a late refresh is said out loud."""
+"""Heartbeat: the lease is kept, and a late refresh is said out loud."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from taskkit_core.registry import connect
-from taskkit_core.services import RefreshWorkerLifetime
+from taskkit_core.opening import connect
+from taskkit_core.worker.heartbeat import Heartbeat
 
 from taskkit_core import Backend
 
@@ -24,12 +24,12 @@ def backend() -> Iterator[Backend]:
 
 
 def test_a_refresh_keeps_the_lease_and_says_when_to_come_back(backend: Backend) -> None:
-    heartbeat = RefreshWorkerLifetime(backend, [WORKER], ttl=30, interval=10)
-    assert not heartbeat.fresh()
+    heartbeat = Heartbeat(backend, [WORKER], ttl=30, interval=10)
+    assert not heartbeat.lease_is_fresh()
     wait = heartbeat()
     assert 9 < wait <= 10
-    assert heartbeat.fresh()
-    [(worker, expires)] = backend.get_workers()
+    assert heartbeat.lease_is_fresh()
+    [(worker, expires)] = backend.get_leases()
     assert worker == WORKER
     assert time.time() + 29 < expires <= time.time() + 30
 
@@ -37,7 +37,7 @@ def test_a_refresh_keeps_the_lease_and_says_when_to_come_back(backend: Backend) 
 def test_a_refresh_later_than_half_the_ttl_is_logged(
     backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
-    heartbeat = RefreshWorkerLifetime(backend, [WORKER], ttl=0.4, interval=0.1)
+    heartbeat = Heartbeat(backend, [WORKER], ttl=0.4, interval=0.1)
     with caplog.at_level(logging.WARNING, logger="taskkit.services"):
         heartbeat()
         heartbeat()

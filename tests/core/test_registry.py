@@ -11,13 +11,10 @@ from typing import Any
 import pytest
 from taskkit_core.backend import Capabilities, Connection
 from taskkit_core.errors import BackendUnavailable, ConfigurationError, UnknownBackendError
-from taskkit_core.registry import (
-    BackendRegistry,
-    check_namespace,
-    list_backends,
-    load_plugins,
-    lookup_backend,
-)
+from taskkit_core.names import check_namespace
+from taskkit_core.opening import lookup_backend
+from taskkit_core.plugins import list_backends, load_plugins
+from taskkit_core.registry import BackendRegistry
 from taskkit_core.testing import RecordingHandler
 
 import taskkit_core
@@ -44,7 +41,7 @@ def test_a_missing_first_party_backend_names_the_install_command(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setattr(taskkit_core.registry, "get_plugins", lambda: load_plugins(only_memory()))
+    monkeypatch.setattr(taskkit_core.plugins, "get_plugins", lambda: load_plugins(only_memory()))
     with pytest.raises(UnknownBackendError) as info:
         Kit.from_url(f"postgresql://u:{SECRET}@127.0.0.1/db", RecordingHandler())
     message = str(info.value)
@@ -63,7 +60,7 @@ def test_a_missing_first_party_backend_names_the_install_command(
 def test_every_first_party_scheme_has_its_hint(
     monkeypatch: pytest.MonkeyPatch, scheme: str, extra: str
 ) -> None:
-    monkeypatch.setattr(taskkit_core.registry, "get_plugins", lambda: load_plugins(only_memory()))
+    monkeypatch.setattr(taskkit_core.plugins, "get_plugins", lambda: load_plugins(only_memory()))
     with pytest.raises(UnknownBackendError, match=rf'pip install "taskkit\[{extra}\]"'):
         taskkit_core.connect(f"{scheme}://host/x")
 
@@ -87,7 +84,7 @@ def test_opener_errors_are_one_line_without_password_or_chained_cause(
 ) -> None:
     plugins = load_plugins(only_memory())
     plugins.registry.add("leaky", _failing_opener, capabilities=Capabilities())
-    monkeypatch.setattr(taskkit_core.registry, "get_plugins", lambda: plugins)
+    monkeypatch.setattr(taskkit_core.plugins, "get_plugins", lambda: plugins)
     with pytest.raises(BackendUnavailable) as info:
         taskkit_core.connect(f"leaky://user:{SECRET}@host/db")
     error = info.value
@@ -125,3 +122,9 @@ def test_a_scheme_can_be_added_once() -> None:
     registry.add("one", _failing_opener, capabilities=Capabilities())
     with pytest.raises(taskkit_core.PluginError, match="claimed by two"):
         registry.add("one", _failing_opener, capabilities=Capabilities())
+
+
+def test_a_plugin_written_for_0_3_still_imports_the_moved_helpers() -> None:
+    with pytest.warns(DeprecationWarning, match=r"moved to taskkit_core\.names\.check_namespace"):
+        from taskkit_core.registry import check_namespace as moved
+    assert moved is check_namespace

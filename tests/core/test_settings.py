@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from taskkit_core.errors import CapabilityError, ConfigurationError
-from taskkit_core.settings import RuntimeConfig, default_polling_interval
 from taskkit_core.testing import RecordingHandler
+from taskkit_core.worker.plan import RuntimeConfig, WorkerPlan, default_polling_interval
 
 from taskkit_core import Kit, WorkerSettings
 
@@ -69,3 +69,17 @@ def test_memory_refuses_worker_processes_with_a_clear_error() -> None:
         kit.start_processes(2, {"g": 1})
     with pytest.raises(CapabilityError, match="multi_process"):
         kit.start(1, {"g": 1})
+
+
+def test_a_plan_gives_each_worker_process_its_helper_services_and_stagger() -> None:
+    plan = WorkerPlan(RuntimeConfig.build({"g": 1}), processes=4, helper_services=lambda i: i == 0)
+    configs = [plan.runtime_for(index) for index in range(4)]
+    assert [c.helper_services for c in configs] == [True, False, False, False]
+    assert [c.stagger for c in configs] == [0.0, 0.25, 0.5, 0.75]
+    assert {c.threads_per_group["g"] for c in configs} == {1}
+
+
+@pytest.mark.parametrize("processes", [-1, 1.5, True])
+def test_a_bad_process_count_is_refused(processes: Any) -> None:
+    with pytest.raises(ConfigurationError, match="num_processes"):
+        WorkerPlan(RuntimeConfig.build({"g": 1}), processes=processes)

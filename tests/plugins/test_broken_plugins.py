@@ -3,7 +3,7 @@
 Each test builds fake installed distributions in a temporary directory (a
 ``*.dist-info`` folder with METADATA and entry_points.txt, next to the
 plugin module) and loads their ``taskkit`` entry points with
-``taskkit_core.registry.load_plugins``, the function the core itself uses.
+``taskkit_core.plugins.load_plugins``, the function the core itself uses.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from taskkit_core.errors import PluginError
-from taskkit_core.registry import ENTRY_POINT_GROUP, PluginFailure, load_plugins
+from taskkit_core.plugins import ENTRY_POINT_GROUP, PluginFailure, load_plugins
 
 GOOD = """
 from taskkit_core import Capabilities, hookimpl

@@ -52,7 +52,7 @@ def squares(kit, numbers):
 def wait_for_workers(kit, processes):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        live = {worker_id.split(":")[-2] for worker_id, _ in kit.backend.get_workers()}
+        live = {worker_id.split(":")[-2] for worker_id, _ in kit.backend.get_leases()}
         if all(str(p.pid) in live for p in processes):
             return
         time.sleep(0.1)
@@ -101,7 +101,7 @@ def test_taskkit_backends_lists_the_plugin_with_its_distribution(
 def test_list_backends_reports_the_plugin(plugin_venv: Venv, tmp_path: Path) -> None:
     script = (
         "import json, taskkit_core\n"
-        "from taskkit_core.registry import plugin_failures\n"
+        "from taskkit_core.plugins import plugin_failures\n"
         "print(json.dumps({'backends': [vars(b) for b in taskkit_core.list_backends()],\n"
         "                  'failures': [vars(f) for f in plugin_failures()]}))\n"
     )

@@ -24,7 +24,7 @@ import redis
 from harness.availability import unavailable
 from harness.servers import RedisServer, missing_tool
 from taskkit_core.backend import Connection
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 
 OpenConnection = Callable[..., Connection]
 StartServer = Callable[..., RedisServer]

@@ -26,12 +26,14 @@ import signal
 import statistics
 import sys
 import time
+from typing import cast
 
 from taskkit_core.kit import Kit
-from taskkit_core.process import TaskkitProcess
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.settings import WorkerSettings
 from taskkit_core.testing import RecordingHandler, wait_until
+from taskkit_core.worker.process import TaskkitProcess
+from taskkit_redis.backend import RedisBackend
 
 TASK_SECONDS = 4.0
 HEARTBEAT = WorkerSettings().heartbeat
@@ -61,7 +63,8 @@ def one_run(url: str) -> tuple[float, float]:
         (staged,) = wait_until(lambda: kit.backend.get_stage_info(10), timeout=30)
         assert staged.worker_id.split(":")[1] == str(pid_of(victim))
         processes += kit.start_processes(1, {"g": 1})
-        wait_until(lambda: len(kit.backend.get_workers()) == 2, timeout=30)
+        leases = cast(RedisBackend, connection.backend).get_leases
+        wait_until(lambda: len(leases()) == 2, timeout=30)
         # the kill lands anywhere in the victim's heartbeat cycle, mid-task
         time.sleep(random.uniform(0.2, min(HEARTBEAT, TASK_SECONDS - 0.2)))
         os.kill(pid_of(victim), signal.SIGKILL)

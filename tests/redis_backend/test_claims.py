@@ -1,4 +1,4 @@
-"""Claims: many claimers on their own connections, and claims whose answer was lost."""
+"""Claims: many claimers on their own connections, and forgotten claims (their reply was lost)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_sixteen_claimers_on_their_own_connections_get_each_task_exactly_once(
         mine = backends[index]
         try:
             start.wait(30)
-            while claims := mine.assign_tasks("g", f"w{index}", 1 + index % 4):
+            while claims := mine.claim_tasks("g", f"w{index}", 1 + index % 4):
                 claimed[index] += claims
                 assert mine.settle(*(Outcome.succeeded(c, b"ok") for c in claims)) == [True] * len(
                     claims
@@ -56,15 +56,15 @@ def test_sixteen_claimers_on_their_own_connections_get_each_task_exactly_once(
     assert backend.get_stage_info(10) == []
 
 
-def _lose_answers(backend: RedisBackend) -> Callable[[], None]:
-    """Make claims run on the server but lose their answer; returns the undo."""
+def _lose_replies(backend: RedisBackend) -> Callable[[], None]:
+    """Make claims run on the server but lose their reply; returns the undo."""
     real = backend._scripts.claim
 
-    def claim_and_lose_the_answer(**kwargs: Any) -> Any:
+    def claim_and_lose_the_reply(**kwargs: Any) -> Any:
         real(**kwargs)  # the server staged the tasks ...
-        raise redis.ConnectionError("connection lost")  # ... but the answer never came
+        raise redis.ConnectionError("connection lost")  # ... but the reply never came
 
-    backend._scripts.claim = claim_and_lose_the_answer  # type: ignore[assignment]
+    backend._scripts.claim = claim_and_lose_the_reply  # type: ignore[assignment]
 
     def undo() -> None:
         backend._scripts.claim = real
@@ -72,22 +72,22 @@ def _lose_answers(backend: RedisBackend) -> Callable[[], None]:
     return undo
 
 
-def test_a_claim_repeated_after_its_answer_was_lost_returns_what_it_staged(
+def test_a_forgotten_claim_repeated_returns_what_it_staged(
     open_connection: OpenConnection,
 ) -> None:
     backend = cast(RedisBackend, open_connection().backend)
     backend.put_tasks(*(make_task(data=i) for i in range(5)))
-    undo = _lose_answers(backend)
+    undo = _lose_replies(backend)
     with pytest.raises(redis.ConnectionError):
-        backend.assign_tasks("g", "w", 3)
+        backend.claim_tasks("g", "w", 3)
     undo()
-    claims = backend.assign_tasks("g", "w", 3)
+    claims = backend.claim_tasks("g", "w", 3)
     assert len(claims) == 3
     assert {c.attempt for c in claims} == {1}
     assert sorted(i.task_id for i in backend.get_stage_info(10)) == sorted(
         c.task.id for c in claims
     )
-    assert len(backend.assign_tasks("g", "w", 10)) == 2, "the next claim takes new tasks"
+    assert len(backend.claim_tasks("g", "w", 10)) == 2, "the next claim takes new tasks"
 
 
 def test_a_repeated_claim_asking_for_fewer_gives_the_rest_back(
@@ -95,25 +95,25 @@ def test_a_repeated_claim_asking_for_fewer_gives_the_rest_back(
 ) -> None:
     backend = cast(RedisBackend, open_connection().backend)
     backend.put_tasks(*(make_task(data=i) for i in range(3)))
-    undo = _lose_answers(backend)
+    undo = _lose_replies(backend)
     with pytest.raises(redis.ConnectionError):
-        backend.assign_tasks("g", "w", 3)
+        backend.claim_tasks("g", "w", 3)
     undo()
-    (claim,) = backend.assign_tasks("g", "w", 1)
+    (claim,) = backend.claim_tasks("g", "w", 1)
     assert [i.task_id for i in backend.get_stage_info(10)] == [claim.task.id]
     assert len(backend.get_queued_tasks("g", 10)) == 2
     assert backend.settle(Outcome.succeeded(claim, b"")) == [True]
 
 
-def test_a_lost_claim_of_another_worker_or_group_is_not_returned(
+def test_a_forgotten_claim_of_another_worker_or_group_is_not_returned(
     open_connection: OpenConnection,
 ) -> None:
     backend = cast(RedisBackend, open_connection().backend)
     backend.put_tasks(make_task(data=1), make_task(group="h", data=2))
-    undo = _lose_answers(backend)
+    undo = _lose_replies(backend)
     with pytest.raises(redis.ConnectionError):
-        backend.assign_tasks("g", "w", 1)
+        backend.claim_tasks("g", "w", 1)
     undo()
-    assert backend.assign_tasks("g", "other", 1) == []
-    assert len(backend.assign_tasks("h", "w", 1)) == 1
-    assert len(backend.assign_tasks("g", "w", 1)) == 1
+    assert backend.claim_tasks("g", "other", 1) == []
+    assert len(backend.claim_tasks("h", "w", 1)) == 1
+    assert len(backend.claim_tasks("g", "w", 1)) == 1

@@ -36,7 +36,7 @@ def test_a_finished_task_and_its_result_expire_after_their_ttl(
     backend = open_connection().backend
     succeeded, failed, eager = make_task(ttl=1.0), make_task(ttl=1.0), make_task(ttl=1.0)
     backend.put_tasks(succeeded, failed)
-    claims = {c.task.id: c for c in backend.assign_tasks("g", "w", 2)}
+    claims = {c.task.id: c for c in backend.claim_tasks("g", "w", 2)}
     backend.settle(
         Outcome.succeeded(claims[succeeded.id], b"result"),
         Outcome.failed(claims[failed.id], "error"),
@@ -64,7 +64,7 @@ def test_queued_and_staged_tasks_do_not_expire(
     backend = open_connection().backend
     queued, staged = make_task(ttl=0.001), make_task(ttl=0.001)
     backend.put_tasks(staged)
-    backend.assign_tasks("g", "w", 1)
+    backend.claim_tasks("g", "w", 1)
     backend.put_tasks(queued)
     keys = Keys(namespace)
     assert raw.pttl(keys.task(queued.id)) == -1
@@ -107,7 +107,7 @@ def test_after_a_run_only_documented_long_lived_keys_lack_a_ttl(
     finally:
         assert runtime.stop(timeout=10)
     assert keys_without_expiry(raw, namespace) <= LONG_LIVED
-    assert raw.zcard(Keys(namespace).workers) == 0, "a stopped worker removes its lease"
+    assert raw.zcard(Keys(namespace).leases) == 0, "a stopped worker removes its lease"
 
 
 def _finished_or_gone(kit: Kit, task_id: str) -> bool:
@@ -125,12 +125,12 @@ def test_dead_workers_leave_no_keys(
 ) -> None:
     backend = open_connection().backend
     backend.put_tasks(make_task())
-    backend.set_worker_ttl({"mortal"}, 0.2)
-    backend.assign_tasks("g", "mortal", 1)  # leaves a claim record of the worker
+    backend.refresh_leases({"mortal"}, 0.2)
+    backend.claim_tasks("g", "mortal", 1)  # leaves a claim record of the worker
     assert raw.exists(Keys(namespace).worker_claims("mortal"))
-    assert wait_until(backend.purge_dead_workers, timeout=10) == ["mortal"]
+    assert wait_until(backend.purge_expired_leases, timeout=10) == ["mortal"]
     assert not raw.exists(Keys(namespace).worker_claims("mortal"))
-    assert raw.zcard(Keys(namespace).workers) == 0
+    assert raw.zcard(Keys(namespace).leases) == 0
 
 
 def test_a_released_lock_leaves_no_key_and_a_held_one_expires(

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from taskkit_core.backend import Backend, Outcome
+from taskkit_core.backend import Outcome
 from taskkit_core.events import make_event
 from taskkit_core.testing import make_task
+from taskkit_redis.backend import RedisBackend
 from taskkit_redis.keys import Keys, encode_name
 
 OpenConnection = Callable[..., Any]
@@ -44,16 +45,16 @@ def namespace_keys(raw: redis.Redis, namespace: str) -> set[bytes]:
     return set(raw.scan_iter(match=Keys(namespace).pattern, count=1000))
 
 
-def fill(backend: Backend) -> None:
+def fill(backend: RedisBackend) -> None:
     """A task in every state, a worker, a lock, a schedule and an event."""
     queued, staged, done = (make_task(data=i) for i in range(3))
     backend.put_tasks(staged)
-    backend.assign_tasks("g", "w1", 1)
+    backend.claim_tasks("g", "w1", 1)
     backend.put_tasks(done)
-    (claim,) = backend.assign_tasks("g", "w1", 1)
+    (claim,) = backend.claim_tasks("g", "w1", 1)
     backend.settle(Outcome.succeeded(claim, b"r"))
     backend.put_tasks(queued, make_task(due=time.time() + 3600))
-    backend.set_worker_ttl({"w1"}, 60)
+    backend.refresh_leases({"w1"}, 60)
     assert backend.get_lock("job").acquire()
     backend.persist_scheduler_state_and_put_tasks("s", b"state", expected=None)
 
@@ -117,12 +118,12 @@ def test_scripts_find_the_queue_of_an_odd_group_as_python_does(
     keys = Keys(namespace)
     tasks = {group: make_task(group=group) for group in ODD_GROUPS}
     backend.put_tasks(*tasks.values())
-    claims = {group: backend.assign_tasks(group, "dead", 1)[0] for group in ODD_GROUPS}
+    claims = {group: backend.claim_tasks(group, "dead", 1)[0] for group in ODD_GROUPS}
     assert len(backend.restore_abandoned(100)) == len(ODD_GROUPS)
     for group, task in tasks.items():
         assert raw.zrange(keys.queue(group), 0, -1) == [task.id.encode()], group
-    backend.set_worker_ttl({"w"}, 60)
-    claims = {group: backend.assign_tasks(group, "w", 1)[0] for group in ODD_GROUPS}
+    backend.refresh_leases({"w"}, 60)
+    claims = {group: backend.claim_tasks(group, "w", 1)[0] for group in ODD_GROUPS}
     assert backend.settle(*(Outcome.retried(c, 0) for c in claims.values())) == [True] * len(
         ODD_GROUPS
     )

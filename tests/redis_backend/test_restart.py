@@ -66,7 +66,7 @@ def test_worker_threads_survive_a_redis_restart(
 
     runs = Counter(e.task_id for e in handler.executions)
     assert set(runs) == {r.task_id for r in results}
-    assert sum(runs.values()) - TASKS <= 2 * THREADS, "repeats only of tasks in flight"
+    assert sum(runs.values()) - TASKS <= 2 * THREADS, "repeats only of tasks staged at the restart"
     assert any(e.started > restarted for e in handler.executions), "work went on after"
     assert kit.backend.get_stage_info(10) == [], "nothing left staged"
     assert kit.backend.get_queued_tasks("g", 10) == []

@@ -14,7 +14,7 @@ import pytest
 from taskkit_core.backend import Outcome
 from taskkit_core.errors import BackendUnavailable
 from taskkit_core.events import make_event
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import make_task, wait_until
 
 OpenConnection = Callable[..., Any]
@@ -78,7 +78,7 @@ def test_tasks_and_events_travel_over_tls(
     backend, bridge = connection.backend, connection.bridge
     task = make_task(data="over tls")
     backend.put_tasks(task)
-    (claim,) = backend.assign_tasks("g", "w", 1)
+    (claim,) = backend.claim_tasks("g", "w", 1)
     assert backend.settle(Outcome.succeeded(claim, b"done")) == [True]
     assert backend.get_result(task.id)[1] == b"done"
     sender = open_connection(url=url).bridge

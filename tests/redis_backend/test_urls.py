@@ -11,7 +11,7 @@ import pytest
 from redis.connection import SSLConnection, UnixDomainSocketConnection
 from taskkit_core.errors import BackendUnavailable, ConfigurationError, TaskkitError
 from taskkit_core.kit import Kit
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import RecordingHandler
 from taskkit_redis.urls import parse_redis_url
 

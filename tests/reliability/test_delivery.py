@@ -11,8 +11,8 @@ from typing import Any, cast
 
 import pytest
 from harness.history import read_history
-from taskkit_core.settings import RuntimeConfig
 from taskkit_core.testing import wait_until
+from taskkit_core.worker.plan import RuntimeConfig
 
 from taskkit_core import Backend, Outcome, TaskkitProcess, WorkerRuntime
 
@@ -111,7 +111,7 @@ def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) 
     assert all(float(str(r["at"])) < stopped_at for r in started()), "nothing starts after"
     assert workload.kit.backend.get_stage_info(10) == [], "nothing is left staged"
     assert len(workload.kit.backend.get_queued_tasks("r", 10)) == 2, "claimed ahead: released"
-    assert not [w for w, _ in workload.kit.backend.get_workers() if f":{worker.pid}:" in w]
+    assert not [w for w, _ in workload.kit.backend.get_leases() if f":{worker.pid}:" in w]
 
 
 def test_r7_a_task_outliving_the_shutdown_timeout_is_released(workload: Workload) -> None:

@@ -33,7 +33,7 @@ from harness.history import read_history
 from harness.proxy import FaultProxy
 from taskkit_core.errors import PayloadTooLarge
 from taskkit_core.events import EventBridge, make_event
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import OpenConnection, wait_until
 
 from taskkit_core import Kit, TaskkitProcess

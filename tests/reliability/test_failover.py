@@ -41,7 +41,7 @@ def _start_three(workload: Workload) -> list[TaskkitProcess]:
     processes = workload.start(3, 2, schedule_entries=TICKS)
 
     def registered() -> bool:
-        workers = [w for w, _ in workload.kit.backend.get_workers()]
+        workers = [w for w, _ in workload.kit.backend.get_leases()]
         return all(any(f":{p.pid}:" in w for w in workers) for p in processes)
 
     wait_until(registered, 60)

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from harness.app import ReliabilityHandler
 from harness.history import HistoryWriter, read_history
-from sql.support import ON_EVERY_DATABASE, ON_MARIADB, ON_SQLITE, plain_engine
+from sql.support import ON_EVERY_DATABASE, ON_MARIADB, ON_SQLITE, as_sql, plain_engine
 from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import Pool
 from taskkit_core.backend import Backend
 from taskkit_core.errors import ConfigurationError
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 from taskkit_core.testing import OpenConnection, RecordingHandler, make_task, wait_until
-from taskkit_sql.schema import STAGED, build_tables
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import STAGED
 
 from taskkit_core import Kit, Task
 
@@ -81,7 +82,7 @@ def test_r3_a_claim_stages_no_more_than_its_batch_under_stale_statistics(
     backend.put_tasks(*(make_task(data=i) for i in range(10, ROWS)))
     if taskkit_url.startswith("postgresql"):
         assert postgres_row_estimate(taskkit_url, tasks.name) < 100, "statistics are stale"
-    claimers = [(n, taskkit_open().backend) for n in CLAIMS for _ in range(2)]
+    claimers = [(n, as_sql(taskkit_open().backend)) for n in CLAIMS for _ in range(2)]
     staged = select(func.count()).where(tasks.c.state == STAGED)
     problems: list[str] = []
     claimed: list[tuple[str, int]] = []
@@ -95,7 +96,7 @@ def test_r3_a_claim_stages_no_more_than_its_batch_under_stale_statistics(
             with plain_engine(taskkit_url) as engine, engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")  # each count sees now
                 for _ in range(CLAIMS[n] // 2):
-                    batch = claimer.assign_tasks("g", worker, n)
+                    batch = claimer.claim_tasks("g", worker, n)
                     returned += len(batch)
                     claimed.extend((c.task.id, c.attempt) for c in batch)
                     on_worker = conn.execute(staged.where(tasks.c.worker_id == worker)).scalar()
@@ -222,7 +223,7 @@ def run_race(
     kit.settings = replace(
         kit.settings, discard_interval=0.5, purge_interval=1.0, claim_batch=1, prefetch=0
     )
-    backend = kit.backend
+    backend = as_sql(kit.backend)
     recorder = watch_lock_errors(workload.history_dir)
     hook = force_repeatable_read(workload.history_dir)
     if repeatable_read:
@@ -230,8 +231,8 @@ def run_race(
     try:
         ids = workload.enqueue(tasks)
         # A dead worker's tasks, for the restorer; expired leases, for the purger.
-        orphaned = [c.task.id for c in backend.assign_tasks("r", "dead-worker", 40)]
-        backend.set_worker_ttl({f"ghost-{i}" for i in range(20)}, 0.5)
+        orphaned = [c.task.id for c in backend.claim_tasks("r", "dead-worker", 40)]
+        backend.refresh_leases({f"ghost-{i}" for i in range(20)}, 0.5)
         added: list[str] = []
         disposable: list[str] = []
         errors: list[BaseException] = []
@@ -269,10 +270,10 @@ def run_race(
     attempts = {r["task_id"]: r["attempt"] for r in starts}
     assert {attempts[i] for i in orphaned} == {2}, "the restorer gave back the dead worker's tasks"
     assert {attempts[i] for i in every if i not in orphaned} == {1}, "each claimed exactly once"
-    live = {w for w, expires in backend.get_workers() if expires > time.time()}
+    live = {w for w, expires in backend.get_leases() if expires > time.time()}
     assert [i for i in backend.get_stage_info(100) if i.worker_id not in live] == []
     wait_until(lambda: set(backend.lookup_tasks(*disposable).values()) == {None}, 30)
-    wait_until(lambda: "ghost-0" not in {w for w, _ in backend.get_workers()}, 30)
+    wait_until(lambda: "ghost-0" not in {w for w, _ in backend.get_leases()}, 30)
     lock_errors = read_history(workload.history_dir, "lockerr")
     assert [r for r in lock_errors if not r["retried"]] == [], "a lock error was not retried"
     return Race(every, orphaned, disposable, seconds, lock_errors)

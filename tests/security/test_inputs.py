@@ -43,7 +43,7 @@ def test_s1_every_string_field_round_trips_byte_for_byte(
     tasks = [make_task(group=text, name=text, data=text) for text in CORPUS]
     backend.put_tasks(*tasks)
     for task in tasks:
-        (claim,) = backend.assign_tasks(task.group, "w'; --", 5)
+        (claim,) = backend.claim_tasks(task.group, "w'; --", 5)
         assert (claim.task.group, claim.task.name, claim.task.data) == (
             task.group,
             task.name,
@@ -56,8 +56,8 @@ def test_s1_every_string_field_round_trips_byte_for_byte(
         lock.release()
         assert backend.persist_scheduler_state_and_put_tasks(text, text.encode(), expected=None)
         assert backend.get_scheduler_state(text) == text.encode()
-    backend.set_worker_ttl(set(CORPUS), 60)
-    assert {w for w, _ in backend.get_workers()} == set(CORPUS)
+    backend.refresh_leases(set(CORPUS), 60)
+    assert {w for w, _ in backend.get_leases()} == set(CORPUS)
     other = taskkit_open(namespace=f"{backend.namespace}_x").backend
     assert other.group_stats(0) == [], "nothing leaked into another namespace"
     assert len(backend.get_done_task_ids(None, None, 100)) == len(CORPUS)
@@ -96,7 +96,7 @@ def test_s9_a_pickle_payload_stays_opaque_bytes(backend: Backend, tmp_path: Path
     payload = pickle.dumps(Gadget())
     task = make_task()
     backend.put_tasks(task.__class__(**{**task.to_dict(), "data": payload}))
-    (claim,) = backend.assign_tasks("g", "w", 1)
+    (claim,) = backend.claim_tasks("g", "w", 1)
     assert claim.task.data == payload
     backend.settle(Outcome.succeeded(claim, payload))
     assert backend.get_result(task.id)[1] == payload

@@ -97,5 +97,5 @@ def test_s7_a_running_kit_never_shows_the_password(
         assert not leaks(caplog.text, password)
     finally:
         kit.backend.destroy_all()
-        taskkit_core.registry.drop(url, namespace=taskkit_namespace)
+        taskkit_core.opening.drop(url, namespace=taskkit_namespace)
         kit.close()

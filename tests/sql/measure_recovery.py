@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from taskkit_core.kit import Kit
-from taskkit_core.registry import drop, migrate
+from taskkit_core.opening import drop, migrate
 from taskkit_core.testing import RecordingHandler, wait_until
 from taskkit_core.url import mask_url
 

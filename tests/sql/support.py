@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+from taskkit_core.backend import Backend
+from taskkit_sql.backend import SqlBackend
 from taskkit_sql.options import OPTION_NAMES
 from taskkit_sql.urls import parse_sql_url
 
@@ -20,6 +22,12 @@ ON_SERVERS = pytest.mark.parametrize("taskkit_url", ["postgresql", "mysql"], ind
 ON_MARIADB = pytest.mark.parametrize("taskkit_url", ["mysql"], indirect=True)
 ON_POSTGRESQL = pytest.mark.parametrize("taskkit_url", ["postgresql"], indirect=True)
 ON_SQLITE = pytest.mark.parametrize("taskkit_url", ["sqlite"], indirect=True)
+
+
+def as_sql(backend: Backend) -> SqlBackend:
+    """``backend``, which a SQL URL opened, typed as taskkit-sql's own."""
+    assert isinstance(backend, SqlBackend), backend
+    return backend
 
 
 @contextmanager

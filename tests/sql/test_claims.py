@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from taskkit_core.backend import Backend, Claim, Outcome
+from taskkit_core.backend import Claim, Outcome
 from taskkit_core.testing import OpenConnection, make_task
 from taskkit_sql.backend import SqlBackend
-from taskkit_sql.schema import STAGED, build_tables
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import STAGED
 
-from .support import ON_EVERY_DATABASE, ON_SERVERS, plain_engine
+from .support import ON_EVERY_DATABASE, ON_SERVERS, as_sql, plain_engine
 
 CLAIMERS = 16
 TASKS = 1200
@@ -39,16 +40,16 @@ def _run_threads(count: int, target: Any) -> list[BaseException]:
 
 @ON_EVERY_DATABASE
 def test_sixteen_claimers_with_their_own_engines_get_each_task_once(
-    backend: Backend, taskkit_open: OpenConnection
+    backend: SqlBackend, taskkit_open: OpenConnection
 ) -> None:
     tasks = [make_task(data=i) for i in range(TASKS)]
     backend.put_tasks(*tasks)
-    claimers = [taskkit_open().backend for _ in range(CLAIMERS)]  # an engine each
+    claimers = [as_sql(taskkit_open().backend) for _ in range(CLAIMERS)]  # an engine each
     claimed: list[list[Claim]] = [[] for _ in range(CLAIMERS)]
 
     def claim(index: int) -> None:
         worker = f"w{index}"
-        while batch := claimers[index].assign_tasks("g", worker, 1 + index % 5):
+        while batch := claimers[index].claim_tasks("g", worker, 1 + index % 5):
             assert len(batch) <= 1 + index % 5
             claimed[index] += batch
 
@@ -62,10 +63,10 @@ def test_sixteen_claimers_with_their_own_engines_get_each_task_once(
 
 @ON_EVERY_DATABASE
 def test_a_claim_stages_exactly_what_it_returns(
-    backend: Backend, taskkit_open: OpenConnection, taskkit_url: str
+    backend: SqlBackend, taskkit_open: OpenConnection, taskkit_url: str
 ) -> None:
     backend.put_tasks(*(make_task(data=i) for i in range(300)))
-    rivals = [taskkit_open().backend for _ in range(3)]
+    rivals = [as_sql(taskkit_open().backend) for _ in range(3)]
     tasks = build_tables(backend.namespace).tasks
     staged_rows = select(func.count()).where(tasks.c.state == STAGED)
     returned: Counter[str] = Counter()
@@ -73,7 +74,7 @@ def test_a_claim_stages_exactly_what_it_returns(
     def claim(index: int) -> None:
         for _ in range(40):
             worker = f"w{index}"
-            returned[worker] += len(rivals[index].assign_tasks("g", worker, (1, 5, 50)[index]))
+            returned[worker] += len(rivals[index].claim_tasks("g", worker, (1, 5, 50)[index]))
 
     assert _run_threads(3, claim) == []
     with plain_engine(taskkit_url) as engine, engine.connect() as conn:
@@ -84,7 +85,7 @@ def test_a_claim_stages_exactly_what_it_returns(
 
 
 @ON_SERVERS
-def test_a_locked_task_is_skipped_not_waited_for(backend: Backend, taskkit_url: str) -> None:
+def test_a_locked_task_is_skipped_not_waited_for(backend: SqlBackend, taskkit_url: str) -> None:
     now = time.time()
     oldest, next_one = make_task(due=now - 20), make_task(due=now - 10)
     backend.put_tasks(oldest, next_one)
@@ -95,21 +96,21 @@ def test_a_locked_task_is_skipped_not_waited_for(backend: Backend, taskkit_url: 
             {"id": oldest.id.encode() if "mysql" in taskkit_url else oldest.id},
         )
         started = time.monotonic()
-        (claim,) = backend.assign_tasks("g", "w1", 2)
+        (claim,) = backend.claim_tasks("g", "w1", 2)
         assert time.monotonic() - started < 2, "the claim waited for the row lock"
         assert claim.task.id == next_one.id
-    (claim,) = backend.assign_tasks("g", "w1", 2)
+    (claim,) = backend.claim_tasks("g", "w1", 2)
     assert claim.task.id == oldest.id
 
 
 @ON_EVERY_DATABASE
 def test_concurrent_restorers_restore_each_task_once(
-    backend: Backend, taskkit_open: OpenConnection
+    backend: SqlBackend, taskkit_open: OpenConnection
 ) -> None:
     backend.put_tasks(*(make_task(data=i) for i in range(200)))
-    while backend.assign_tasks("g", "dead-worker", 50):
+    while backend.claim_tasks("g", "dead-worker", 50):
         pass
-    restorers = [taskkit_open().backend for _ in range(4)]
+    restorers = [as_sql(taskkit_open().backend) for _ in range(4)]
     restored: list[list[str]] = [[] for _ in range(4)]
 
     def restore(index: int) -> None:
@@ -124,9 +125,9 @@ def test_concurrent_restorers_restore_each_task_once(
 
 @ON_EVERY_DATABASE
 def test_tasks_of_a_claim_with_an_unknown_outcome_are_not_left_staged(
-    backend: Backend, monkeypatch: pytest.MonkeyPatch
+    backend: SqlBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The commit of a claim succeeded but its answer was lost (the connection broke)."""
+    """The commit of a claim succeeded but its answer was lost: a forgotten claim, adopted."""
     assert isinstance(backend, SqlBackend)
     task = make_task()
     backend.put_tasks(task)
@@ -139,9 +140,9 @@ def test_tasks_of_a_claim_with_an_unknown_outcome_are_not_left_staged(
 
     monkeypatch.setattr(claims, "claim", commit_then_lose_the_answer)
     with pytest.raises(ConnectionResetError):
-        backend.assign_tasks("g", "w1", 4)
+        backend.claim_tasks("g", "w1", 4)
     monkeypatch.setattr(claims, "claim", real_claim)
-    (adopted,) = backend.assign_tasks("g", "w1", 4)
+    (adopted,) = backend.claim_tasks("g", "w1", 4)
     assert (adopted.task.id, adopted.attempt) == (task.id, 1)
     assert backend.settle(Outcome.succeeded(adopted, b"done")) == [True]
-    assert backend.assign_tasks("g", "w1", 4) == []
+    assert backend.claim_tasks("g", "w1", 4) == []

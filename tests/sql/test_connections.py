@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
-from taskkit_core.backend import Backend, Outcome
+from taskkit_core.backend import Outcome
 from taskkit_core.events import EventBridge, make_event
 from taskkit_core.testing import make_task
+from taskkit_sql.backend import SqlBackend
 
 from .support import ON_MARIADB, ON_POSTGRESQL, ON_SERVERS, plain_engine
 
 
-def _workout(backend: Backend, bridge: EventBridge) -> None:
+def _workout(backend: SqlBackend, bridge: EventBridge) -> None:
     """One of everything a worker does."""
-    backend.set_worker_ttl({"w1"}, 60)
+    backend.refresh_leases({"w1"}, 60)
     backend.put_tasks(*(make_task(data=i) for i in range(5)))
-    claims = backend.assign_tasks("g", "w1", 3)
+    claims = backend.claim_tasks("g", "w1", 3)
     backend.settle(*(Outcome.succeeded(claim, b"r") for claim in claims))
     backend.restore_abandoned(10)
     backend.lookup_tasks(*(claim.task.id for claim in claims))
@@ -27,7 +30,7 @@ def _workout(backend: Backend, bridge: EventBridge) -> None:
 
 @ON_POSTGRESQL
 def test_no_postgresql_session_is_left_idle_in_transaction(
-    backend: Backend, bridge: EventBridge, taskkit_url: str
+    backend: SqlBackend, bridge: EventBridge, taskkit_url: str
 ) -> None:
     _workout(backend, bridge)
     with plain_engine(taskkit_url) as engine, engine.connect() as conn:
@@ -38,9 +41,9 @@ def test_no_postgresql_session_is_left_idle_in_transaction(
 
 
 @ON_MARIADB
-def test_no_mariadb_session_keeps_a_transaction(backend: Backend, bridge: EventBridge) -> None:
+def test_no_mariadb_session_keeps_a_transaction(backend: SqlBackend, bridge: EventBridge) -> None:
     _workout(backend, bridge)
-    pool = backend.database.engine.pool  # type: ignore[attr-defined]
+    pool: Any = backend.database.engine.pool
     records = list(pool._pool.queue)  # the idle pooled connections (QueuePool internals)
     assert records, "the workout left connections in the pool"
     for record in records:
@@ -50,9 +53,9 @@ def test_no_mariadb_session_keeps_a_transaction(backend: Backend, bridge: EventB
 
 @ON_SERVERS
 def test_transactions_are_read_committed_and_mariadb_sessions_are_utc(
-    backend: Backend, taskkit_url: str
+    backend: SqlBackend, taskkit_url: str
 ) -> None:
-    database = backend.database  # type: ignore[attr-defined]
+    database = backend.database
     query = (
         "SELECT @@tx_isolation, @@time_zone"
         if taskkit_url.startswith("mysql")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from taskkit_core.backend import Backend
 from taskkit_core.events import EventBridge, encode_control_event, make_event
 from taskkit_core.testing import OpenConnection, make_task, wait_until
-from taskkit_sql.listener import channel_names
+from taskkit_sql.changes import channel_names
 from taskkit_sql.schema import build_tables
 
 from .support import ON_EVERY_DATABASE, ON_POSTGRESQL, ON_SERVERS, plain_engine

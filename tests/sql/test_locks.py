@@ -16,7 +16,7 @@ from .support import ON_POSTGRESQL, ON_SERVERS, ON_SQLITE, plain_engine
 
 HOLDER = """
 import sys, time
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 lock = connect(sys.argv[1], namespace=sys.argv[2]).backend.get_lock("job")
 assert lock.acquire()
 print("held", flush=True)

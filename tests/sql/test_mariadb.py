@@ -8,6 +8,7 @@ from sqlalchemy import text
 from taskkit_core.backend import Backend, Claim, Outcome
 from taskkit_core.task import MAX_PAYLOAD_BYTES, Task
 from taskkit_core.testing import make_task
+from taskkit_sql.backend import SqlBackend
 from taskkit_sql.schema import build_tables
 
 from .support import ON_MARIADB, plain_engine
@@ -38,9 +39,9 @@ def test_names_are_stored_as_bytes(backend: Backend, taskkit_url: str) -> None:
 
 
 @ON_MARIADB
-def test_lookalike_worker_scheduler_and_lock_names_stay_apart(backend: Backend) -> None:
-    backend.set_worker_ttl(set(LOOKALIKES), 60)
-    assert sorted(w for w, _ in backend.get_workers()) == sorted(LOOKALIKES)
+def test_lookalike_worker_scheduler_and_lock_names_stay_apart(backend: SqlBackend) -> None:
+    backend.refresh_leases(set(LOOKALIKES), 60)
+    assert sorted(w for w, _ in backend.get_leases()) == sorted(LOOKALIKES)
     for index, name in enumerate(LOOKALIKES):
         assert backend.persist_scheduler_state_and_put_tasks(name, b"%d" % index, expected=None)
     assert [backend.get_scheduler_state(n) for n in LOOKALIKES] == [
@@ -55,17 +56,17 @@ def test_lookalike_worker_scheduler_and_lock_names_stay_apart(backend: Backend) 
 
 
 @ON_MARIADB
-def test_a_full_length_name_of_four_byte_characters_fits(backend: Backend) -> None:
+def test_a_full_length_name_of_four_byte_characters_fits(backend: SqlBackend) -> None:
     group = "\U0001f600" * 400
     task = make_task(group=group, name="\U0001f601" * 400)
     backend.put_tasks(task)
-    (claim,) = backend.assign_tasks(group, "w1", 5)
+    (claim,) = backend.claim_tasks(group, "w1", 5)
     assert claim.task == task
-    assert backend.assign_tasks("\U0001f600" * 399, "w1", 5) == []
+    assert backend.claim_tasks("\U0001f600" * 399, "w1", 5) == []
 
 
 @ON_MARIADB
-def test_ten_mib_payloads_and_results_round_trip_everywhere(backend: Backend) -> None:
+def test_ten_mib_payloads_and_results_round_trip_everywhere(backend: SqlBackend) -> None:
     data, result = _payload(MAX_PAYLOAD_BYTES), _payload(MAX_PAYLOAD_BYTES, seed=7)
     eager = Task.init("g", "echo", data)
     backend.put_done_task(eager, result=result)
@@ -73,7 +74,7 @@ def test_ten_mib_payloads_and_results_round_trip_everywhere(backend: Backend) ->
     queued = Task.init("g", "echo", data)
     backend.put_tasks(queued)
     backend.put_tasks(dataclasses.replace(queued, data=b"a second put changes nothing"))
-    (claim,) = backend.assign_tasks("g", "w1", 1)
+    (claim,) = backend.claim_tasks("g", "w1", 1)
     assert claim.task == queued
     late = Claim(claim.task, "someone-else", claim.attempt, claim.began)
     assert backend.settle(Outcome.succeeded(late, result)) == [False]

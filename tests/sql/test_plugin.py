@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 import pytest
-from taskkit_core.registry import list_backends
+from taskkit_core.plugins import list_backends
 
 CHECK_IMPORTS = """
 import sys
 import taskkit_sql.plugin
-from taskkit_core.registry import list_backends
+from taskkit_core.plugins import list_backends
 list_backends()
 heavy = [m for m in ("sqlalchemy", "alembic", "psycopg", "pymysql") if m in sys.modules]
 print(",".join(heavy))

@@ -25,7 +25,7 @@ from harness.servers import (
     can_run_private_servers,
 )
 from taskkit_core.kit import Kit
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 from taskkit_core.settings import WorkerSettings
 from taskkit_core.task import Task
 from taskkit_core.testing import wait_until

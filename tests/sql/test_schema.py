@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect, text
 from taskkit_core.errors import StorageNotReady
-from taskkit_core.registry import connect, drop, migrate
+from taskkit_core.opening import connect, drop, migrate
 from taskkit_core.testing import make_task
 from taskkit_core.url import mask_url
 from taskkit_sql.migrations import HEAD, migrate_command

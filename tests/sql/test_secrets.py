@@ -10,10 +10,10 @@ from urllib.parse import quote
 import pytest
 from taskkit_core.errors import TaskkitError
 from taskkit_core.kit import Kit
-from taskkit_core.registry import connect, drop, migrate
+from taskkit_core.opening import connect, drop, migrate
 from taskkit_core.testing import RecordingHandler, make_task
 
-from .support import ON_POSTGRESQL, ON_SERVERS
+from .support import ON_POSTGRESQL, ON_SERVERS, as_sql
 
 CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%"]
 
@@ -82,14 +82,14 @@ def test_a_working_connection_never_shows_the_password(
     try:
         connection = connect(url, namespace="tk_canary_ok")
         kit = Kit(connection.backend, connection.bridge, RecordingHandler())
-        backend = connection.backend
+        backend = as_sql(connection.backend)
         backend.put_tasks(make_task())
         backend.get_lock("job").acquire()
         said = [repr(kit), repr(backend), repr(connection.bridge), repr(connection)]
-        said.append(repr(backend.database.engine))  # type: ignore[attr-defined]
+        said.append(repr(backend.database.engine))
         drop(url, namespace="tk_canary_ok")  # the tables vanish under the open backend
         with pytest.raises(Exception) as info:
-            backend.assign_tasks("g", "w1", 1)
+            backend.claim_tasks("g", "w1", 1)
         said.append(everything_said(info.value, caplog))
         connection.close()
     finally:

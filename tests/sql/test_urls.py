@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from taskkit_core.errors import BackendUnavailable, ConfigurationError
-from taskkit_core.registry import connect, drop, migrate
+from taskkit_core.opening import connect, drop, migrate
 from taskkit_sql.options import OPTION_NAMES
 from taskkit_sql.urls import parse_sql_url
 

@@ -12,7 +12,7 @@ import logging
 import pytest
 from harness.availability import unavailable
 from harness.servers import PrivatePostgres, can_run_private_servers
-from taskkit_core.registry import connect, migrate
+from taskkit_core.opening import connect, migrate
 
 PASSWORD = "Pw/vacuum#7f:%"
 

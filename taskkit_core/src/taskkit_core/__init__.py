@@ -20,8 +20,15 @@ from .backend import (
     OutcomeKind,
     StageInfo,
     Subscription,
+    TaskState,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
+from .compat import (
+    ScheduleEntriesCompat,
+    ScheduleEntriesCompatMapping,
+    ScheduleEntryCompat,
+    ScheduleEntryDict,
+)
 from .errors import (
     BackendUnavailable,
     CapabilityError,
@@ -39,18 +46,11 @@ from .errors import (
 from .events import ControlEvent, EventBridge
 from .handler import DiscardTask, TaskHandler
 from .hookspecs import hookimpl
-from .kit import (
-    InitiateTaskArgs,
-    Kit,
-    ScheduleEntriesCompat,
-    ScheduleEntriesCompatMapping,
-    ScheduleEntryCompat,
-    ScheduleEntryDict,
-)
-from .process import TaskkitProcess
-from .registry import BackendRegistry, connect, list_backends, migrate
+from .kit import InitiateTaskArgs, Kit
+from .opening import connect, migrate
+from .plugins import list_backends
+from .registry import BackendRegistry
 from .result import Result, ResultGetPrevented, ResultGetTimedOut
-from .runtime import WorkerRuntime
 from .scheduler import (
     DuplicationPolicy,
     OnlyEarliest,
@@ -59,11 +59,10 @@ from .scheduler import (
     Schedule,
     ScheduleEntry,
 )
-from .services import Service
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
 from .version import VERSION
-from .worker import current_claim
+from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
 
 from .app import (  # isort: skip - after the Kit it is built on
     App,
@@ -141,6 +140,7 @@ __all__ = [
     "TaskFunction",
     "TaskHandler",
     "TaskResult",
+    "TaskState",
     "TaskkitError",
     "TaskkitProcess",
     "UnknownBackendError",

@@ -1,4 +1,10 @@
-"""Control events (shutdown, pause, resume) and the bridge that carries them."""
+"""Control events (shutdown, pause, resume) and the event bridge that carries them.
+
+Control events are stored, on every backend: a receiver that was briefly
+disconnected while an event was sent still gets it once it reconnects, as
+long as the event is within the backend's retention (each bridge states
+it). A receiver created after an event was sent never sees it.
+"""
 
 from __future__ import annotations
 
@@ -32,22 +38,30 @@ EVENT_NAMES = ("shutdown", "pause", "resume")
 class EventBridge(Protocol):
     """Carries control events from any process to every worker process.
 
-    ``send_event`` returns once the event is stored, so that receivers
-    can still read it later. ``receive_events`` waits up to ``timeout``
-    seconds and returns the events sent since this bridge object was
-    created (first call) or since the previous call, oldest first, each
-    once; an empty list when none came. It may raise when the store is
-    unreachable; the next call goes on from the same position. So an
-    event sent while a receiver is briefly disconnected is still delivered
-    once it reconnects, within the store's retention (each bridge states
-    it). An event sent before a bridge was created is never replayed to it.
+    Delivery is not best effort: events are stored, and every receiver
+    reads each one once, in order, from its own position in the store.
     """
 
-    def send_event(self, event: ControlEvent) -> None: ...
+    def send_event(self, event: ControlEvent) -> None:
+        """Store ``event``; returns once it is stored, so receivers can read it later."""
+        ...
 
-    def receive_events(self, timeout: float) -> list[ControlEvent]: ...
+    def receive_events(self, timeout: float) -> list[ControlEvent]:
+        """The events sent since the previous call, oldest first, each once.
 
-    def close(self) -> None: ...
+        Waits up to ``timeout`` seconds for one; an empty list when none
+        came. The first call returns those sent since this bridge object was
+        created. It may raise while the store is unreachable; the next call
+        goes on from the same position, so events sent while this receiver
+        was cut off are delivered once it reconnects, within the store's
+        retention. An event sent before the bridge was created is never
+        returned.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the bridge's connections; it is unusable afterwards."""
+        ...
 
 
 def make_event(name: str, groups: set[str] | list[str] | None) -> ControlEvent:

@@ -3,49 +3,36 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, NotRequired, TypedDict
 
 from .backend import Backend, Connection
+from .compat import ScheduleEntriesCompatMapping, encode_schedule_entries
 from .errors import CapabilityError, ConfigurationError
 from .events import ControlEvent, EventBridge, make_event
 from .handler import TaskHandler
-from .process import Supervisor, TaskkitProcess
-from .registry import connect
+from .opening import connect
 from .result import Result
-from .runtime import WorkerRuntime
-from .scheduler import Schedule, ScheduleEntry
-from .settings import RuntimeConfig, WorkerSettings
+from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, Task
 from .url import mask_url
-from .worker import EagerWorker
+from .worker.plan import HelperServices, RuntimeConfig, WorkerPlan
+from .worker.process import TaskkitProcess
+from .worker.runtime import WorkerRuntime
+from .worker.supervisor import Supervisor
+from .worker.task_run import EagerWorker
 
 
 class InitiateTaskArgs(TypedDict):
+    """One item of ``Kit.initiate_tasks`` as a dict (the arguments of ``initiate_task``)."""
+
     group: str
     name: str
     data: Any
     due: NotRequired[datetime | float | None]
     ttl: NotRequired[float]
     eager: NotRequired[bool]
-
-
-class ScheduleEntryDict(TypedDict):
-    key: str
-    schedule: Schedule
-    group: str
-    name: str
-    data: Any
-    result_ttl: NotRequired[float | None]
-
-
-ScheduleEntryCompat = ScheduleEntry | ScheduleEntryDict
-ScheduleEntriesCompat = Sequence[ScheduleEntryCompat]
-ScheduleEntriesCompatMapping = Mapping[str, ScheduleEntriesCompat]
-
-HelperServices = bool | Callable[[int], bool]
 
 
 class Kit:
@@ -202,6 +189,8 @@ class Kit:
         self.bridge.send_event(event)
 
     # -- running workers -------------------------------------------------------------------
+    # The public methods keep taskkit 0.2's signatures; each builds one WorkerPlan
+    # (``_plan``) and hands it to the launch_* / supervise method that runs it.
 
     def start_threads(
         self,
@@ -218,17 +207,15 @@ class Kit:
         its own from the backend's URL, so it receives control events like
         any worker process. Works with every backend, including memory://.
         """
-        config = self._config(
-            num_worker_threads_per_group,
-            schedule_entries,
-            tzinfo,
-            polling_interval,
-            helper_services,
+        return self.launch_threads(
+            self._plan(
+                num_worker_threads_per_group,
+                schedule_entries,
+                tzinfo,
+                polling_interval,
+                helper_services,
+            )
         )
-        connection = connect(self.backend.url, **self._reopen_options())
-        runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, config)
-        runtime.on_stopped(connection.close)
-        return runtime.start()
 
     def start_processes(
         self,
@@ -249,21 +236,18 @@ class Kit:
         spawn, so no child inherits a lock held by a thread of this
         process; the handler must be importable by the child).
         """
-        self._check_processes(num_processes)
-        return [
-            self._process(
-                index,
-                num_processes,
-                num_worker_threads_per_group,
-                schedule_entries,
-                tzinfo,
-                polling_interval,
-                helper_services,
-                daemon,
-                start_method,
-            )
-            for index in range(num_processes)
-        ]
+        self._check_multi_process()
+        plan = self._plan(
+            num_worker_threads_per_group,
+            schedule_entries,
+            tzinfo,
+            polling_interval,
+            helper_services,
+            processes=num_processes,
+            start_method=start_method,
+            daemon=daemon,
+        )
+        return self.launch_processes(plan)
 
     def start(
         self,
@@ -283,62 +267,88 @@ class Kit:
         (for example after some hours). SIGTERM ends with SystemExit and
         Ctrl-C with KeyboardInterrupt, after the processes drained.
         """
-        self._check_processes(num_processes)
-
-        def start_one(index: int) -> TaskkitProcess:
-            return self._process(
-                index,
-                num_processes,
-                num_worker_threads_per_group,
-                schedule_entries,
-                tzinfo,
-                polling_interval,
-                helper_services,
-                True,
-                start_method,
-            )
-
-        supervisor = Supervisor(
-            start_one, num_processes, should_restart, self.settings.shutdown_timeout
+        self._check_multi_process()
+        plan = self._plan(
+            num_worker_threads_per_group,
+            schedule_entries,
+            tzinfo,
+            polling_interval,
+            helper_services,
+            processes=num_processes,
+            start_method=start_method,
         )
-        if supervisor.run() == signal.SIGINT:
+        if self.supervise(plan, should_restart) == signal.SIGINT:
             raise KeyboardInterrupt
         raise SystemExit(0)
 
-    def _check_processes(self, num_processes: int) -> None:
+    def launch_threads(self, plan: WorkerPlan) -> WorkerRuntime:
+        """Run ``plan``'s worker threads in this process (see :meth:`start_threads`)."""
+        connection = connect(self.backend.url, **self._reopen_options())
+        runtime = WorkerRuntime(
+            connection.backend, connection.bridge, self.handler, plan.runtime_for(0)
+        )
+        runtime.on_stopped(connection.close)
+        return runtime.start()
+
+    def launch_processes(self, plan: WorkerPlan) -> list[TaskkitProcess]:
+        """Start ``plan.processes`` worker processes and return (see :meth:`start_processes`)."""
+        return [self._start_process(plan, index) for index in range(plan.processes)]
+
+    def supervise(
+        self,
+        plan: WorkerPlan,
+        should_restart: Callable[[TaskkitProcess], bool] = lambda _: False,
+    ) -> int:
+        """Run ``plan``'s processes until SIGTERM or SIGINT, restarting any that dies.
+
+        Returns the signal that ended it (see :meth:`start`).
+        """
+        supervisor = Supervisor(
+            lambda index: self._start_process(plan, index),
+            plan.processes,
+            should_restart,
+            plan.runtime.settings.shutdown_timeout,
+        )
+        return supervisor.run()
+
+    def _plan(
+        self,
+        threads: Mapping[str, int],
+        schedule_entries: ScheduleEntriesCompatMapping | None,
+        tzinfo: tzinfo | None,
+        polling_interval: Mapping[str, float] | float | None,
+        helper_services: HelperServices,
+        *,
+        processes: int = 0,
+        start_method: str | None = None,
+        daemon: bool = True,
+    ) -> WorkerPlan:
+        """The one place that turns Kit.start*'s arguments into a WorkerPlan."""
+        runtime = RuntimeConfig.build(
+            threads,
+            polling_interval=polling_interval,
+            schedule_entries=encode_schedule_entries(self.handler, schedule_entries),
+            tzinfo=tzinfo,
+            settings=self.settings,
+        )
+        return WorkerPlan(runtime, processes, helper_services, start_method, daemon)
+
+    def _check_multi_process(self) -> None:
         if not self.backend.capabilities.multi_process:
             raise CapabilityError(
                 f"{mask_url(self.backend.url)!r} keeps tasks inside one process, so worker "
                 "processes could not see them; use kit.start_threads(...) instead "
                 "(capability multi_process)"
             )
-        if isinstance(num_processes, bool) or not isinstance(num_processes, int):
-            raise ConfigurationError(f"num_processes must be an int, got {num_processes!r}")
-        if num_processes < 0:
-            raise ConfigurationError(f"num_processes must be >= 0, got {num_processes}")
 
-    def _process(
-        self,
-        index: int,
-        count: int,
-        threads: Mapping[str, int],
-        schedule_entries: ScheduleEntriesCompatMapping | None,
-        tzinfo: tzinfo | None,
-        polling_interval: Mapping[str, float] | float | None,
-        helper_services: HelperServices,
-        daemon: bool,
-        start_method: str | None,
-    ) -> TaskkitProcess:
-        services = helper_services if isinstance(helper_services, bool) else helper_services(index)
-        config = self._config(threads, schedule_entries, tzinfo, polling_interval, services)
-        config = replace(config, stagger=index / count if count else 0.0)
+    def _start_process(self, plan: WorkerPlan, index: int) -> TaskkitProcess:
         process = TaskkitProcess(
             url=self.backend.url,
             backend_options=self._reopen_options(),
             handler=self.handler,
-            config=config,
-            start_method=start_method,
-            daemon=daemon,
+            config=plan.runtime_for(index),
+            start_method=plan.start_method,
+            daemon=plan.daemon,
         )
         process.start()
         return process
@@ -346,39 +356,3 @@ class Kit:
     def _reopen_options(self) -> dict[str, Any]:
         """Options that reopen this Kit's backend, in the same namespace."""
         return {"namespace": self.backend.namespace, **self.backend_options}
-
-    def _config(
-        self,
-        threads: Mapping[str, int],
-        schedule_entries: ScheduleEntriesCompatMapping | None,
-        tzinfo: tzinfo | None,
-        polling_interval: Mapping[str, float] | float | None,
-        helper_services: bool,
-    ) -> RuntimeConfig:
-        return RuntimeConfig.build(
-            threads,
-            polling_interval=polling_interval,
-            schedule_entries=self._ensure_schedule_entries(schedule_entries or {}),
-            tzinfo=tzinfo,
-            helper_services=helper_services,
-            settings=self.settings,
-        )
-
-    def _ensure_schedule_entries(
-        self, entries: ScheduleEntriesCompatMapping
-    ) -> dict[str, list[ScheduleEntry]]:
-        return {
-            name: [self._ensure_schedule_entry(e) for e in items] for name, items in entries.items()
-        }
-
-    def _ensure_schedule_entry(self, entry: ScheduleEntryCompat) -> ScheduleEntry:
-        if isinstance(entry, ScheduleEntry):
-            return entry
-        return ScheduleEntry(
-            key=entry["key"],
-            schedule=entry["schedule"],
-            group=entry["group"],
-            name=entry["name"],
-            data=self.handler.encode_data(entry["group"], entry["name"], entry["data"]),
-            result_ttl=entry.get("result_ttl"),
-        )

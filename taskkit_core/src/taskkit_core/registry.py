@@ -1,42 +1,66 @@
-"""Finding backends: pluggy plugins loaded from the ``taskkit`` entry point group.
+"""The registry of URL schemes: which installed distribution serves which scheme.
 
-Each installed distribution that declares an entry point in the group
-``taskkit`` is a plugin. The core calls each plugin's
-``taskkit_register_backends(registry)`` hook, in which the plugin adds
-the URL schemes it serves. The registry is built on first use (never at
-import), refuses a scheme claimed by two distributions, and reports a
-plugin that fails to load with its distribution name instead of ignoring
-it.
+Each plugin's ``taskkit_register_backends(registry)`` hook (see
+:mod:`~taskkit_core.hookspecs`) adds its schemes to a
+:class:`BackendRegistry` with ``registry.add(...)``; :mod:`~taskkit_core.plugins`
+loads the plugins and fills it, :mod:`~taskkit_core.opening` opens URLs
+through it. A scheme claimed by two distributions is refused, naming both.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
-from urllib.parse import quote
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from . import hookspecs
 from .backend import Capabilities, Connection
-from .errors import (
-    BackendUnavailable,
-    ConfigurationError,
-    PluginError,
-    SchemeConflictError,
-    TaskkitError,
-    UnknownBackendError,
-)
-from .url import BackendURL, parse_url, url_password
+from .errors import PluginError, SchemeConflictError
 
-logger = logging.getLogger("taskkit.registry")
+if TYPE_CHECKING:  # the names that moved in 0.4 (see __getattr__), typed for the checker
+    from .names import check_namespace
+    from .opening import connect, describe_open_error, drop, lookup_backend, migrate
+    from .plugins import (
+        ENTRY_POINT_GROUP,
+        BackendInfo,
+        PluginFailure,
+        Plugins,
+        get_plugins,
+        list_backends,
+        load_plugins,
+        plugin_failures,
+        reset_plugins,
+    )
+    from .url import scrub_password
 
-ENTRY_POINT_GROUP = "taskkit"
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FIRST_PARTY_EXTRAS",
+    "BackendEntry",
+    "BackendInfo",
+    "BackendRegistry",
+    "Dropper",
+    "Migrator",
+    "Opener",
+    "PluginFailure",
+    "Plugins",
+    "Source",
+    "check_namespace",
+    "connect",
+    "describe_open_error",
+    "drop",
+    "get_plugins",
+    "install_hint",
+    "list_backends",
+    "load_plugins",
+    "lookup_backend",
+    "migrate",
+    "plugin_failures",
+    "reset_plugins",
+    "scrub_password",
+]
 
 Opener = Callable[[str, Mapping[str, Any]], Connection]
 """Opens a URL with options: ``opener(url, options) -> Connection``."""
@@ -47,6 +71,9 @@ Migrator = Callable[[str, Mapping[str, Any], bool], str | None]
 With ``sql_only`` it changes nothing and returns the DDL it would run.
 Returns a short human-readable report (or None).
 """
+
+Dropper = Callable[[str, Mapping[str, Any]], None]
+"""``drop(url, options)``: removes the namespace's storage (tables) entirely."""
 
 # First-party schemes and the extra of the `taskkit` distribution that serves them.
 FIRST_PARTY_EXTRAS = {
@@ -66,25 +93,19 @@ FIRST_PARTY_EXTRAS = {
     "unix": "redis",
 }
 
-_NAMESPACE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+def install_hint(scheme: str) -> str:
+    """``'; install it with: pip install "taskkit[x]"'`` for a first-party scheme, else ''."""
+    extra = FIRST_PARTY_EXTRAS.get(scheme)
+    return f'; install it with: pip install "taskkit[{extra}]"' if extra else ""
 
 
-def check_namespace(namespace: object) -> str:
-    """``namespace`` if it is a safe table or key prefix, else ConfigurationError.
+@dataclass(frozen=True)
+class Source:
+    """The installed distribution a plugin came from."""
 
-    1 to 41 characters: a letter or underscore, then letters, digits or
-    underscores. Backends call this before the namespace reaches storage.
-    """
-    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
-        raise ConfigurationError(
-            f"namespace {namespace!r} is not allowed: use 1-41 letters, digits or "
-            "underscores, starting with a letter or underscore"
-        )
-    return namespace
-
-
-Dropper = Callable[[str, Mapping[str, Any]], None]
-"""``drop(url, options)``: removes the namespace's storage (tables) entirely."""
+    distribution: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -99,21 +120,7 @@ class BackendEntry:
     description: str = ""
     distribution: str = ""
     version: str = ""
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    """A plugin that could not be loaded, and why."""
-
-    entry_point: str
-    distribution: str
-    error: str
-
-
-@dataclass(frozen=True)
-class _Source:
-    distribution: str
-    version: str
+    drivers: Mapping[str, str] = field(default_factory=dict)
 
 
 class BackendRegistry:
@@ -121,7 +128,7 @@ class BackendRegistry:
 
     def __init__(self) -> None:
         self._entries: dict[str, BackendEntry] = {}
-        self._source = _Source("", "")
+        self._source = Source("", "")
 
     def add(
         self,
@@ -132,15 +139,25 @@ class BackendRegistry:
         migrate: Migrator | None = None,
         drop: Dropper | None = None,
         description: str = "",
+        drivers: Mapping[str, str] | None = None,
     ) -> None:
         """Serve URLs of ``scheme`` with ``opener``.
 
         ``migrate`` creates or upgrades the backend's storage (``taskkit
         migrate``) and ``drop`` removes it (the conformance kit cleans up
         with it); leave them None when the backend needs no storage set-up.
+        ``drivers`` maps each module the opener imports to what installs it
+        (``{"psycopg": "taskkit[postgres]"}``): ``taskkit backends`` lists
+        the scheme as usable only when every such module can be found, and
+        otherwise prints ``pip install "<what installs it>"``. The modules
+        are looked up, never imported, so listing backends stays cheap.
         """
         scheme = scheme.lower()
         _check_backend(scheme, opener, capabilities, migrate, drop)
+        if not isinstance(drivers or {}, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in (drivers or {}).items()
+        ):
+            raise PluginError(f"{scheme}://: drivers must map module names to requirements")
         existing = self._entries.get(scheme)
         if existing is not None:
             raise SchemeConflictError(
@@ -156,6 +173,7 @@ class BackendRegistry:
             description=description,
             distribution=self._source.distribution,
             version=self._source.version,
+            drivers=dict(drivers or {}),
         )
 
     def entries(self) -> list[BackendEntry]:
@@ -164,7 +182,7 @@ class BackendRegistry:
     def get(self, scheme: str) -> BackendEntry | None:
         return self._entries.get(scheme)
 
-    def _set_source(self, source: _Source) -> None:
+    def _set_source(self, source: Source) -> None:
         self._source = source
 
 
@@ -185,239 +203,40 @@ def _check_backend(
             raise PluginError(f"{scheme}://: {name} must be callable, got {value!r}")
 
 
-@dataclass
-class Plugins:
-    """The loaded plugin manager, the registry it filled, and the failures."""
-
-    manager: pluggy.PluginManager
-    registry: BackendRegistry
-    failures: list[PluginFailure]
-
-    def lookup(self, url: BackendURL) -> BackendEntry:
-        entry = self.registry.get(url.scheme)
-        if entry is None:
-            raise UnknownBackendError(self._unknown_scheme_message(url))
-        return entry
-
-    def _unknown_scheme_message(self, url: BackendURL) -> str:
-        installed = ", ".join(e.scheme for e in self.registry.entries()) or "none"
-        message = f"no installed backend serves {url.scheme}:// (URL {url.masked()!r})"
-        extra = FIRST_PARTY_EXTRAS.get(url.scheme)
-        if extra is not None:
-            message += f'; install it with: pip install "taskkit[{extra}]"'
-        message += f"; installed schemes: {installed}"
-        if self.failures:
-            broken = ", ".join(f.distribution for f in self.failures)
-            message += f"; plugins that failed to load: {broken} (see `taskkit backends`)"
-        return message
+MOVED_IN_0_4 = {
+    "check_namespace": "names",
+    "scrub_password": "url",
+    "connect": "opening",
+    "migrate": "opening",
+    "drop": "opening",
+    "lookup_backend": "opening",
+    "describe_open_error": "opening",
+    "ENTRY_POINT_GROUP": "plugins",
+    "BackendInfo": "plugins",
+    "PluginFailure": "plugins",
+    "Plugins": "plugins",
+    "load_plugins": "plugins",
+    "get_plugins": "plugins",
+    "reset_plugins": "plugins",
+    "list_backends": "plugins",
+    "plugin_failures": "plugins",
+}
+"""Names this module held in taskkit-core 0.3, and the module that holds each now."""
 
 
-def _distribution_of(ep: EntryPoint) -> _Source:
-    dist = ep.dist
-    if dist is None:
-        return _Source(f"<entry point {ep.name}>", "")
-    return _Source(dist.metadata["Name"] or ep.name, dist.version)
+def __getattr__(name: str) -> Any:
+    """Serve a name that moved in 0.4 from its new module, with a DeprecationWarning.
 
-
-def _unknown_hooks(manager: pluggy.PluginManager, plugin: object) -> list[str]:
-    callers = manager.get_hookcallers(plugin) or []
-    return [caller.name for caller in callers if not caller.has_spec()]
-
-
-def load_plugins(eps: Iterable[EntryPoint] | None = None) -> Plugins:
-    """Load every ``taskkit`` entry point and let each plugin register its schemes."""
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    manager.add_hookspecs(hookspecs)
-    registry = BackendRegistry()
-    failures: list[PluginFailure] = []
-    loaded: list[tuple[object, _Source]] = []
-    for ep in eps if eps is not None else entry_points(group=ENTRY_POINT_GROUP):
-        source = _distribution_of(ep)
-        try:
-            plugin = ep.load()
-            manager.register(plugin, name=f"{source.distribution}:{ep.name}")
-            unknown = _unknown_hooks(manager, plugin)
-            if unknown:
-                manager.unregister(plugin)
-                raise PluginError(f"implements unknown hook(s) {', '.join(unknown)}")
-        except Exception as exc:  # a broken plugin must not hide the others
-            failures.append(_failure_of(source, f"{ep.name} = {ep.value}", exc))
-            continue
-        loaded.append((plugin, source))
-    for plugin, source in loaded:
-        _register_backends_of(manager, registry, plugin, source, failures)
-    return Plugins(manager=manager, registry=registry, failures=failures)
-
-
-def _register_backends_of(
-    manager: pluggy.PluginManager,
-    registry: BackendRegistry,
-    plugin: object,
-    source: _Source,
-    failures: list[PluginFailure],
-) -> None:
-    others = [p for p in manager.get_plugins() if p is not plugin]
-    call = manager.subset_hook_caller("taskkit_register_backends", remove_plugins=others)
-    registry._set_source(source)
-    before = len(registry.entries())
-    try:
-        call(registry=registry)
-    except SchemeConflictError:
-        raise  # a scheme claimed twice is an error of the installation, not of one plugin
-    except Exception as exc:
-        failures.append(_failure_of(source, "taskkit_register_backends", exc))
-        return
-    if len(registry.entries()) == before:
-        nothing = PluginError(
-            "registered no URL scheme (is taskkit_register_backends marked @hookimpl?)"
-        )
-        failures.append(_failure_of(source, "taskkit_register_backends", nothing))
-
-
-def _failure_of(source: _Source, where: str, exc: BaseException) -> PluginFailure:
-    failure = PluginFailure(
-        entry_point=where,
-        distribution=source.distribution,
-        error=f"{type(exc).__name__}: {exc}",
-    )
-    logger.error(
-        "taskkit plugin from %s (%s) failed to load: %s",
-        failure.distribution,
-        where,
-        failure.error,
-    )
-    return failure
-
-
-@functools.cache
-def get_plugins() -> Plugins:
-    """The plugins of this process, loaded on first use."""
-    return load_plugins()
-
-
-def reset_plugins() -> None:
-    """Forget the loaded plugins so the next use loads them again (tests, after installs)."""
-    get_plugins.cache_clear()
-
-
-@dataclass(frozen=True)
-class BackendInfo:
-    """An installed backend, as ``taskkit backends`` shows it."""
-
-    scheme: str
-    distribution: str
-    version: str
-    capabilities: list[str]
-    description: str
-
-
-def list_backends() -> list[BackendInfo]:
-    """Every installed scheme with its distribution, version and capabilities."""
-    return [
-        BackendInfo(
-            scheme=e.scheme,
-            distribution=e.distribution,
-            version=e.version,
-            capabilities=e.capabilities.names(),
-            description=e.description,
-        )
-        for e in get_plugins().registry.entries()
-    ]
-
-
-def plugin_failures() -> list[PluginFailure]:
-    """Plugins that failed to load in this process."""
-    return list(get_plugins().failures)
-
-
-def lookup_backend(url: str) -> tuple[BackendURL, BackendEntry]:
-    """The parsed URL and the entry serving its scheme; no connection is made."""
-    parsed = parse_url(url)
-    return parsed, get_plugins().lookup(parsed)
-
-
-def connect(url: str, **options: Any) -> Connection:
-    """Open the backend and event bridge that serve ``url``.
-
-    ``options`` go to the backend (``namespace`` is understood by all of
-    them). Errors are one line without the URL's password: unknown scheme
-    (UnknownBackendError, naming the installed schemes), malformed URL
-    (ConfigurationError), missing driver or unreachable server
-    (BackendUnavailable), missing schema (StorageNotReady).
+    Keeps plugins written for taskkit-core 0.3 (which imported these from
+    here) working for one minor version.
     """
-    parsed, entry = lookup_backend(url)
-    try:
-        return entry.opener(parsed.raw, options)
-    except TaskkitError:
-        raise
-    except Exception as exc:
-        error = describe_open_error(parsed, exc)
-    # Raised outside the except block so the driver's exception, which may
-    # quote the URL with its password, is not chained as __context__.
-    raise error
-
-
-def migrate(url: str, *, sql_only: bool = False, **options: Any) -> str | None:
-    """Create or upgrade the storage ``url`` points at; with ``sql_only``, return the DDL."""
-    parsed, entry = lookup_backend(url)
-    if entry.migrate is None:
-        return None
-    try:
-        return entry.migrate(parsed.raw, options, sql_only)
-    except TaskkitError:
-        raise
-    except Exception as exc:
-        error = describe_open_error(parsed, exc)
-    raise error
-
-
-def drop(url: str, **options: Any) -> None:
-    """Remove the storage of the namespace ``url`` and ``options`` name (tables, keys)."""
-    parsed, entry = lookup_backend(url)
-    if entry.drop is None:
-        return
-    try:
-        entry.drop(parsed.raw, options)
-        return
-    except TaskkitError:
-        raise
-    except Exception as exc:
-        error = describe_open_error(parsed, exc)
-    raise error
-
-
-def describe_open_error(url: BackendURL, exc: BaseException) -> TaskkitError:
-    """A one-line, password-free error for a failure while opening ``url``."""
-    password_free = scrub_password(url, str(exc))
-    if isinstance(exc, ImportError):
-        extra = FIRST_PARTY_EXTRAS.get(url.scheme)
-        hint = f'; install it with: pip install "taskkit[{extra}]"' if extra else ""
-        return BackendUnavailable(
-            f"the driver for {url.scheme}:// is not installed ({exc.name or exc}){hint}"
-        )
-    if isinstance(exc, ValueError | TypeError):
-        return ConfigurationError(f"bad backend URL or option for {url.masked()!r}")
-    return BackendUnavailable(
-        f"cannot open {url.masked()!r}: {type(exc).__name__}: {_first_line(password_free)}"
+    module = MOVED_IN_0_4.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"taskkit_core.registry.{name} moved to taskkit_core.{module}.{name} in "
+        "taskkit-core 0.4; import it from there",
+        DeprecationWarning,
+        stacklevel=2,
     )
-
-
-_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):[^\s'\"]*@")
-
-
-def scrub_password(url: BackendURL, text: str) -> str:
-    """``text`` with the URL, and the URL's password in any spelling, masked.
-
-    Only URL credentials are touched: mask_url over the whole text would
-    also turn an unrelated ``a: b@c`` in a message into ``a:***@c``.
-    """
-    text = _CREDENTIALS.sub(r"\1:***@", text.replace(url.raw, url.masked()))
-    password = url_password(url.raw)
-    if password:
-        for spelling in {password, quote(password, safe=""), quote(password)}:
-            text = text.replace(spelling, "***")
-    return text
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
+    return getattr(import_module(f"taskkit_core.{module}"), name)

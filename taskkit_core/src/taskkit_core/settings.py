@@ -1,18 +1,19 @@
-"""How a worker runtime is configured: timings, threads, polling, schedules."""
+"""The timings of worker processes (WorkerSettings), set by the application.
+
+What a worker runs (threads per group, polling, schedules) is planned from
+Kit.start's arguments in :mod:`taskkit_core.worker.plan`.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import tzinfo as TzInfo
+from dataclasses import dataclass
 
 from .errors import ConfigurationError
-from .scheduler import ScheduleEntry
-from .task import check_name
 
 
-def _positive(name: str, value: float) -> None:
+def check_seconds(name: str, value: float) -> None:
+    """ConfigurationError unless ``value`` is a positive, finite number of seconds."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}")
     if not math.isfinite(value) or value <= 0:
@@ -70,12 +71,12 @@ class WorkerSettings:
             "discard_interval",
             "forgotten_claim_interval",
         ):
-            _positive(name, getattr(self, name))
-        _positive("event_wait", self.event_wait)
+            check_seconds(name, getattr(self, name))
+        check_seconds("event_wait", self.event_wait)
         if self.shutdown_timeout < 0:
             raise ConfigurationError(f"shutdown_timeout must be >= 0, got {self.shutdown_timeout}")
         if self.heartbeat_interval is not None:
-            _positive("heartbeat_interval", self.heartbeat_interval)
+            check_seconds("heartbeat_interval", self.heartbeat_interval)
             if self.heartbeat_interval >= self.worker_ttl / 2:
                 raise ConfigurationError(
                     f"heartbeat_interval ({self.heartbeat_interval}) must be under half of "
@@ -95,88 +96,3 @@ class WorkerSettings:
     @property
     def heartbeat(self) -> float:
         return self.heartbeat_interval or self.worker_ttl / 3
-
-
-def default_polling_interval(threads: int) -> float:
-    """taskkit 0.2's default: grows with the thread count, from 1 to 4 seconds."""
-    return max(1.0, min(4.0, threads * 0.25))
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """Everything a worker runtime needs besides its backend and handler (picklable)."""
-
-    threads_per_group: dict[str, int]
-    polling_interval: dict[str, float]
-    schedule_entries: dict[str, list[ScheduleEntry]] = field(default_factory=dict)
-    tzinfo: TzInfo | None = None
-    helper_services: bool = True
-    settings: WorkerSettings = field(default_factory=WorkerSettings)
-    stagger: float = 0.0
-    """Fraction (0-1) of each group's polling interval to wait before the first claim.
-
-    Worker process i of n starts at i/n, so processes started together poll
-    the backend at spread-out times, as taskkit 0.2 spread its threads. A
-    push wake-up cuts the wait short.
-    """
-
-    @classmethod
-    def build(
-        cls,
-        threads_per_group: Mapping[str, int],
-        polling_interval: Mapping[str, float] | float | None = None,
-        schedule_entries: Mapping[str, list[ScheduleEntry]] | None = None,
-        tzinfo: TzInfo | None = None,
-        helper_services: bool = True,
-        settings: WorkerSettings | None = None,
-        stagger: float = 0.0,
-    ) -> RuntimeConfig:
-        """Validate the arguments of Kit.start / start_processes / start_threads."""
-        threads = _threads(threads_per_group)
-        return cls(
-            threads_per_group=threads,
-            polling_interval=_intervals(threads, polling_interval),
-            schedule_entries={k: list(v) for k, v in (schedule_entries or {}).items()},
-            tzinfo=tzinfo,
-            helper_services=bool(helper_services),
-            settings=settings or WorkerSettings(),
-            stagger=min(max(float(stagger), 0.0), 1.0),
-        )
-
-
-def _threads(threads_per_group: Mapping[str, int]) -> dict[str, int]:
-    if not isinstance(threads_per_group, Mapping):
-        raise ConfigurationError(
-            "num_worker_threads_per_group must map group names to thread counts, "
-            f"got {type(threads_per_group).__name__}"
-        )
-    threads = {}
-    for group, count in threads_per_group.items():
-        check_name("group", group)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ConfigurationError(
-                f"the thread count of group {group!r} must be an int >= 0, got {count!r}"
-            )
-        threads[group] = count
-    return threads
-
-
-def _intervals(
-    threads: dict[str, int], polling_interval: Mapping[str, float] | float | None
-) -> dict[str, float]:
-    if isinstance(polling_interval, int | float) and not isinstance(polling_interval, bool):
-        given: Mapping[str, float] = dict.fromkeys(threads, float(polling_interval))
-    elif polling_interval is None:
-        given = {}
-    elif isinstance(polling_interval, Mapping):
-        given = polling_interval
-    else:
-        raise ConfigurationError(
-            f"polling_interval must be seconds or a dict of them, got {polling_interval!r}"
-        )
-    intervals = {}
-    for group, count in threads.items():
-        interval = given.get(group) or default_polling_interval(count)
-        _positive(f"polling_interval of group {group!r}", interval)
-        intervals[group] = float(interval)
-    return intervals

@@ -3,14 +3,15 @@
 A password in a URL must never reach a log line, a repr or an error
 message. :func:`mask_url` replaces it with ``***`` even when the URL is
 malformed (an unescaped ``@`` or ``/`` in the password, a bad port), so
-every message about a URL goes through it.
+every message about a URL goes through it; :func:`scrub_password` hides it
+inside any other text (a driver's error message, a log line).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .errors import ConfigurationError
 
@@ -93,3 +94,34 @@ def url_password(url: str) -> str | None:
         return None
     _user, sep, password = rest[:at].partition(":")
     return unquote(password) if sep else None
+
+
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):[^\s'\"]*@")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with every ``scheme://user:password@`` in it as ``scheme://user:***@``.
+
+    A safety net for URLs nobody named; the rest of the text is kept as it is.
+    """
+    return _CREDENTIALS.sub(r"\1:***@", text)
+
+
+def scrub_password(url: BackendURL, text: str) -> str:
+    """``text`` with the URL, and the URL's password in any spelling, masked.
+
+    Only URL credentials are touched: mask_url over the whole text would
+    also turn an unrelated ``a: b@c`` in a message into ``a:***@c``.
+    """
+    text = mask_credentials(text.replace(url.raw, url.masked()))
+    password = url_password(url.raw)
+    if password:
+        for spelling in {password, quote(password, safe=""), quote(password)}:
+            text = text.replace(spelling, "***")
+    return text
+
+
+def first_line(text: str) -> str:
+    """The first line of ``text`` (stripped), for one-line error messages."""
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""

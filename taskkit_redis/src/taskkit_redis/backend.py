@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import Claim, GroupStats, Outcome, OutcomeKind, StageInfo
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
-from taskkit_core.registry import scrub_password
 from taskkit_core.task import Task
-from taskkit_core.url import mask_url, parse_url
+from taskkit_core.url import mask_url, parse_url, scrub_password
+
+from taskkit_core import TaskState
 
 from . import stats
-from .keys import Keys
+from .capabilities import CAPABILITIES
+from .keys import TASK_FIELDS, Field, Keys
 from .locks import RedisLock
-from .plugin import CAPABILITIES
 from .pubsub import WakeListener
 from .records import (
-    TASK_FIELDS,
     Value,
     decode_claim,
     decode_stage_info,
@@ -36,17 +36,18 @@ from .records import (
     text,
 )
 from .scripts import Scripts
+from .states import read_state
 
 if TYPE_CHECKING:
     from redis import Redis
 
 UNLINK_BATCH = 500
 STATE = len(TASK_FIELDS)  # index of the state field in rows read with _TASK_AND_STATE
-_TASK_AND_STATE = [*TASK_FIELDS, "st"]
+_TASK_AND_STATE = [*TASK_FIELDS, Field.STATE]
 
 
 class RedisBackend:
-    """Tasks, workers, locks and schedules of one namespace on one Redis server."""
+    """Tasks, leases, locks and schedules of one namespace on one Redis server."""
 
     capabilities = CAPABILITIES
 
@@ -57,8 +58,8 @@ class RedisBackend:
         self._keys = keys
         self._scripts = Scripts(client)
         self._parsed_url = parse_url(url)
-        # (group, worker id) -> the token of a claim whose answer was lost
-        self._unanswered_claims: dict[tuple[str, str], str] = {}
+        # (group, worker id) -> the token of a forgotten claim (its reply was lost)
+        self._forgotten_claims: dict[tuple[str, str], str] = {}
         self._watches: list[WakeListener] = []
         self._watches_lock = threading.Lock()
 
@@ -68,28 +69,29 @@ class RedisBackend:
     def _scrub(self, message: str) -> str:
         return scrub_password(self._parsed_url, message)
 
-    # -- workers -----------------------------------------------------------
+    # -- leases ------------------------------------------------------------
 
-    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
         if worker_ids:
             k = self._keys
-            self._scripts.heartbeat(keys=[k.workers], args=[k.prefix, number(ttl), *worker_ids])
+            self._scripts.refresh_leases(keys=[k.leases], args=[k.prefix, number(ttl), *worker_ids])
 
-    def get_workers(self) -> list[tuple[str, float]]:
-        members: list[Any] = self._client.zrange(self._keys.workers, 0, -1, withscores=True)
+    def get_leases(self) -> list[tuple[str, float]]:
+        members: list[Any] = self._client.zrange(self._keys.leases, 0, -1, withscores=True)
         return [(text(worker), float(expires)) for worker, expires in members]
 
-    def purge_workers(self, worker_ids: Collection[str]) -> None:
+    def drop_leases(self, worker_ids: Collection[str]) -> None:
         if not worker_ids:
             return
         pipe = self._client.pipeline(transaction=True)
-        pipe.zrem(self._keys.workers, *worker_ids)
+        pipe.zrem(self._keys.leases, *worker_ids)
         pipe.delete(*(self._keys.worker_claims(w) for w in worker_ids))
         pipe.execute()
 
-    def purge_dead_workers(self) -> list[str]:
+    def purge_expired_leases(self) -> list[str]:
         k = self._keys
-        return [text(w) for w in self._scripts.purge_dead(keys=[k.workers], args=[k.prefix])]
+        dead = self._scripts.purge_expired_leases(keys=[k.leases], args=[k.prefix])
+        return [text(w) for w in dead]
 
     # -- putting tasks in --------------------------------------------------
 
@@ -108,30 +110,32 @@ class RedisBackend:
         if (result is None) == (error is None):
             raise ValueError("put_done_task takes exactly one of result and error")
         outcome: list[Value] = (
-            ["succeeded", result] if result is not None else ["failed", error or ""]
+            [OutcomeKind.SUCCEEDED.value, result]
+            if result is not None
+            else [OutcomeKind.FAILED.value, error or ""]
         )
         k = self._keys
         self._scripts.finish_eager(
             keys=[k.done, k.expiry], args=[k.prefix, *task_args(task), *outcome]
         )
 
-    # -- assignment ----------------------------------------------------------
+    # -- claims ------------------------------------------------------------
 
-    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+    def claim_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         if limit < 1:
             return []
         k = self._keys
         slot = (group, worker_id)
-        # A claim whose answer was lost is repeated with its token: the script
-        # then returns what it staged instead of leaving it staged to us unseen.
-        token = self._unanswered_claims.pop(slot, None) or secrets.token_hex(12)
+        # A forgotten claim (its reply was lost) is repeated with its token: the
+        # script then returns what it staged instead of leaving it staged to us unseen.
+        token = self._forgotten_claims.pop(slot, None) or secrets.token_hex(12)
         try:
             rows = self._scripts.claim(
                 keys=[k.queue(group), k.staged, k.groups, k.worker_claims(worker_id)],
                 args=[k.prefix, group, worker_id, str(int(limit)), token],
             )
         except Exception:
-            self._unanswered_claims[slot] = token
+            self._forgotten_claims[slot] = token
             raise
         return [decode_claim(row, worker_id) for row in rows]
 
@@ -158,7 +162,7 @@ class RedisBackend:
             return []
         k = self._keys
         rows = self._scripts.restore(
-            keys=[k.staged, k.workers, k.groups], args=[k.prefix, str(int(limit))]
+            keys=[k.staged, k.leases, k.groups], args=[k.prefix, str(int(limit))]
         )
         return [decode_stage_info(row) for row in rows]
 
@@ -179,18 +183,19 @@ class RedisBackend:
         return [
             decode_task(task_id, row[:STATE])
             for task_id, row in zip(ids, rows, strict=True)
-            if row[STATE] == b"queued"
+            if read_state(row[STATE]) is TaskState.QUEUED
         ]
 
     def get_result(self, task_id: str) -> tuple[Task, bytes]:
-        (row,) = self._read_tasks([task_id], [*_TASK_AND_STATE, "res", "err"])
-        state, result, error = row[STATE:]
+        (row,) = self._read_tasks([task_id], [*_TASK_AND_STATE, Field.RESULT, Field.ERROR])
+        stored, result, error = row[STATE:]
+        state = read_state(stored)
         if state is None:
             raise NotFound(f"no task with id {task_id!r}")
         task = decode_task(task_id, row[:STATE])
-        if state == b"failed":
+        if state is TaskState.FAILED:
             raise Failed(task, text(error or b""))
-        if state != b"succeeded":
+        if state is not TaskState.SUCCEEDED:
             raise NoResult(task)
         return task, bytes(result or b"")
 
@@ -214,11 +219,11 @@ class RedisBackend:
         if limit < 1:
             return []
         ids = [text(i) for i in self._client.zrange(self._keys.staged, 0, limit - 1)]
-        rows = self._read_tasks(ids, ["st", "w", "a", "b"])
+        rows = self._read_tasks(ids, [Field.STATE, Field.WORKER, Field.ATTEMPT, Field.BEGAN])
         return [
             StageInfo(worker_id=text(w), task_id=task_id, began=float(b), attempt=int(a))
             for task_id, (state, w, a, b) in zip(ids, rows, strict=True)
-            if state == b"staged"
+            if read_state(state) is TaskState.STAGED
         ]
 
     def group_stats(self, since: float) -> list[GroupStats]:
@@ -288,6 +293,14 @@ class RedisBackend:
         for listener in watches:
             listener.close()
         self._client.connection_pool.disconnect()
+
+    # -- taskkit 0.3 names -------------------------------------------------------
+    # TODO(merge): remove once core renames land
+    assign_tasks = claim_tasks
+    set_worker_ttl = refresh_leases
+    get_workers = get_leases
+    purge_workers = drop_leases
+    purge_dead_workers = purge_expired_leases
 
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:

@@ -1,4 +1,11 @@
-"""The key layout: every Redis key and channel taskkit uses, in one place.
+"""The key layout: every Redis key, hash field and channel taskkit uses, in one place.
+
+This module is the one source of the layout. The Lua scripts do not spell
+a key name or a task field: they write names (``KEY_TASK``,
+``FIELD_STATE``, ``FIELD_LIST``...) that ``lua_layout`` replaces with the
+constants below (``Family``, ``Fixed``, ``Field``, ``TASK_FIELDS``) when
+the scripts are loaded, and ``tests/redis_backend/test_layout.py`` fails
+if a script spells one itself.
 
 All keys of a namespace ``N`` (option ``namespace``, default ``taskkit``)
 start with the prefix ``{N}:``. The braces are a Redis Cluster hash tag:
@@ -9,10 +16,11 @@ never share a key, and ``destroy_all`` deletes exactly ``SCAN MATCH {N}:*``.
 
 Keys (``P`` is the prefix ``{N}:``):
 
-``P t:<task id>`` hash, one task. Fields (all strings):
+``P t:<task id>`` hash, one task. Fields (all strings, see ``Field``):
     ``g`` group, ``n`` name, ``d`` payload bytes, ``due``, ``c`` created,
     ``s`` scheduled ("" for none), ``r`` retry_count, ``ttl`` (seconds);
-    ``st`` state: ``queued``, ``staged``, ``succeeded`` or ``failed``;
+    ``st`` state: ``queued``, ``staged``, ``succeeded`` or ``failed``
+    (the stored form of the task states, see ``states``);
     ``a`` attempt (claims so far, less releases); ``w`` worker id and
     ``b`` began (claim time) of the current or last claim, removed when the
     task is queued again; when finished ``f`` finished-at and ``res``
@@ -26,21 +34,22 @@ Keys (``P`` is the prefix ``{N}:``):
     the next claim that meets them.
 ``P groups`` set, the names of groups whose queue is not empty (status).
 ``P staged`` sorted set, staged task ids scored by claim time. Bounded by
-    the work in flight.
+    the number of tasks workers hold at once.
 ``P done`` sorted set, finished task ids scored by finished-at.
 ``P expiry`` sorted set, finished task ids scored by finished-at + ttl:
     the disposable ones are those below now. Both are pruned by
     ``discard_tasks`` (the discard service), which also removes members
     whose task hash already expired.
-``P workers`` sorted set, worker ids scored by the server time their
-    lease ends. Workers remove themselves on a clean stop; the purge
-    service removes expired ones.
+``P workers`` sorted set, the leases: worker ids scored by the server
+    time their lease ends (the stored name is taskkit 0.3's: a new name
+    would change the storage, which stays as it was). Workers drop their
+    lease on a clean stop; the purge service removes expired ones.
 ``P wc:<hex worker id>`` hash, per group the last claim of that worker:
     its idempotency token and the (task id, attempt) pairs it staged,
     packed with MessagePack. A claim repeated with the same token after
-    its answer was lost returns those tasks again instead of staging new
-    ones. Expires an hour after the worker's last claim; purged with the
-    worker.
+    its reply was lost returns those tasks again instead of staging new
+    ones (a forgotten claim is not left staged). Expires an hour after the
+    worker's last claim; dropped with the worker's lease.
 ``P schedulers`` hash, scheduler name -> its state bytes. Long-lived: one
     field per named schedule, never expires.
 ``P lock:<hex lock name>`` string, the random token of the lock's holder,
@@ -80,10 +89,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TASK = "t:"
-QUEUE = "q:"
-WORKER_CLAIMS = "wc:"
-LOCK = "lock:"
+
+class Family:
+    """The fixed start of each key family; the variable part follows it."""
+
+    TASK = "t:"  # + task id
+    QUEUE = "q:"  # + hex group
+    WORKER_CLAIMS = "wc:"  # + hex worker id
+    LOCK = "lock:"  # + hex lock name
+
+
+class Fixed:
+    """The keys (and the channel) with no variable part, after the prefix."""
+
+    GROUPS = "groups"
+    STAGED = "staged"
+    DONE = "done"
+    EXPIRY = "expiry"
+    LEASES = "workers"  # the stored name of 0.3, kept: see the module docstring
+    SCHEDULERS = "schedulers"
+    EVENTS = "events"
+    WAKE = "wake"  # a pub/sub channel
+
+
+class Field:
+    """The fields of a task hash ``P t:<task id>``, as stored."""
+
+    GROUP = "g"
+    NAME = "n"
+    DATA = "d"
+    DUE = "due"
+    CREATED = "c"
+    SCHEDULED = "s"
+    RETRY_COUNT = "r"
+    TTL = "ttl"
+    STATE = "st"
+    ATTEMPT = "a"
+    WORKER = "w"
+    BEGAN = "b"
+    FINISHED = "f"
+    RESULT = "res"
+    ERROR = "err"
+
+
+TASK_FIELDS = (
+    Field.GROUP,
+    Field.NAME,
+    Field.DATA,
+    Field.DUE,
+    Field.CREATED,
+    Field.SCHEDULED,
+    Field.RETRY_COUNT,
+    Field.TTL,
+)
+"""The fields that make a Task, in the order of ``records.task_args`` and
+``records.decode_task`` (and of the rows claim.lua returns)."""
+
+
+def constants(names: type) -> dict[str, str]:
+    """The upper-case string attributes of ``Family``, ``Fixed`` or ``Field``, in order."""
+    return {k: v for k, v in vars(names).items() if k.isupper() and isinstance(v, str)}
 
 
 def encode_name(name: str) -> str:
@@ -108,47 +173,47 @@ class Keys:
         return f"{self.prefix}*"
 
     def task(self, task_id: str) -> str:
-        return f"{self.prefix}{TASK}{task_id}"
+        return f"{self.prefix}{Family.TASK}{task_id}"
 
     def queue(self, group: str) -> str:
-        return f"{self.prefix}{QUEUE}{encode_name(group)}"
+        return f"{self.prefix}{Family.QUEUE}{encode_name(group)}"
 
     def worker_claims(self, worker_id: str) -> str:
-        return f"{self.prefix}{WORKER_CLAIMS}{encode_name(worker_id)}"
+        return f"{self.prefix}{Family.WORKER_CLAIMS}{encode_name(worker_id)}"
 
     def lock(self, name: str) -> str:
-        return f"{self.prefix}{LOCK}{encode_name(name)}"
+        return f"{self.prefix}{Family.LOCK}{encode_name(name)}"
 
     @property
     def groups(self) -> str:
-        return f"{self.prefix}groups"
+        return self.prefix + Fixed.GROUPS
 
     @property
     def staged(self) -> str:
-        return f"{self.prefix}staged"
+        return self.prefix + Fixed.STAGED
 
     @property
     def done(self) -> str:
-        return f"{self.prefix}done"
+        return self.prefix + Fixed.DONE
 
     @property
     def expiry(self) -> str:
-        return f"{self.prefix}expiry"
+        return self.prefix + Fixed.EXPIRY
 
     @property
-    def workers(self) -> str:
-        return f"{self.prefix}workers"
+    def leases(self) -> str:
+        return self.prefix + Fixed.LEASES
 
     @property
     def schedulers(self) -> str:
-        return f"{self.prefix}schedulers"
+        return self.prefix + Fixed.SCHEDULERS
 
     @property
     def events(self) -> str:
         """The stream of control events."""
-        return f"{self.prefix}events"
+        return self.prefix + Fixed.EVENTS
 
     @property
     def wake(self) -> str:
         """The pub/sub channel of wake-ups (group names)."""
-        return f"{self.prefix}wake"
+        return self.prefix + Fixed.WAKE

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from taskkit_core.threads import OutageLog
+from taskkit_core.outages import OutageLog
 
 if TYPE_CHECKING:
     from redis import Redis

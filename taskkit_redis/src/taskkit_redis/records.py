@@ -1,8 +1,9 @@
 """Tasks as Redis hash fields and script arguments, and back.
 
-The field names and their order match ``TASK_FIELDS`` in ``lua/lib.lua``;
-the layout itself is documented in :mod:`taskkit_redis.keys`. Floats are
-written with ``repr``, which reads back to the same float.
+The fields and their order are ``keys.TASK_FIELDS``, which the scripts
+receive too (``lua_layout``); the layout itself is documented in
+:mod:`taskkit_redis.keys`. Floats are written with ``repr``, which reads
+back to the same float.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from typing import Any
 
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.task import Task
-
-TASK_FIELDS = ("g", "n", "d", "due", "c", "s", "r", "ttl")
-"""Group, name, data, due, created, scheduled, retry_count, ttl."""
 
 Value = bytes | str
 

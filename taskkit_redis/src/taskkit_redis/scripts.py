@@ -1,8 +1,10 @@
 """The Lua scripts: every multi-key step of the backend, atomic in one round trip.
 
 Each script lives in ``lua/<name>.lua`` with a header naming its KEYS and
-ARGV; ``lua/lib.lua`` (shared helpers) is prepended to each. The text is
-fixed at import: data reaches a script only through KEYS and ARGV. redis-py's
+ARGV. It is loaded as the shared helpers of ``lua/lib.lua`` followed by the
+script, with the layout names (``FIELD_STATE``, ...) replaced by their
+values from ``keys`` and ``states`` (see ``lua_layout``). The text is fixed
+for a release: data reaches a script only through KEYS and ARGV. redis-py's
 ``register_script`` computes each SHA once and calls EVALSHA, loading the
 script on the first NOSCRIPT reply (for instance after a server restart).
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from typing import TYPE_CHECKING
+
+from .lua_layout import expand
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -26,24 +30,25 @@ SCRIPT_NAMES = (
     "discard",
     "finished",
     "disposable",
-    "heartbeat",
-    "purge_dead",
+    "refresh_leases",
+    "purge_expired_leases",
     "schedule",
     "lock_acquire",
     "lock_release",
 )
 
 
-def _read(name: str) -> str:
+def lua_source(name: str) -> str:
+    """The text of ``lua/<name>.lua`` as the package ships it."""
     return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
 @functools.cache
 def script_text(name: str) -> str:
-    """The full text of script ``name``: lib.lua, then the script itself."""
+    """The text of script ``name`` as loaded: lib.lua then the script, layout names expanded."""
     if name not in SCRIPT_NAMES:
         raise KeyError(f"no Lua script named {name!r}")
-    return f"{_read('lib')}\n{_read(name)}"
+    return expand(f"{lua_source('lib')}\n{lua_source(name)}")
 
 
 class Scripts:
@@ -61,8 +66,8 @@ class Scripts:
         self.discard = load("discard")
         self.finished = load("finished")
         self.disposable = load("disposable")
-        self.heartbeat = load("heartbeat")
-        self.purge_dead = load("purge_dead")
+        self.refresh_leases = load("refresh_leases")
+        self.purge_expired_leases = load("purge_expired_leases")
         self.schedule = load("schedule")
         self.lock_acquire = load("lock_acquire")
         self.lock_release = load("lock_release")

@@ -1,10 +1,10 @@
 """Per-group counts for ``taskkit status``: read in pages, never in one long script.
 
 Status is a report, not a decision, so it reads without blocking the
-server: queue sizes straight from each group's queue, in-flight and
-finished counts by looking up the group of each staged task and of each
-task finished since ``since``, a page at a time. Counts taken while tasks
-move may be off by the tasks that moved.
+server: queue sizes straight from each group's queue, staged (core's
+``GroupStats.in_flight``) and finished counts by looking up the group of
+each staged task and of each task finished since ``since``, a page at a
+time. Counts taken while tasks move may be off by the tasks that moved.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import GroupStats
 
-from .keys import Keys
+from taskkit_core import TaskState
+
+from .keys import Field, Keys
 from .records import number, text
+from .states import read_state
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -29,7 +32,7 @@ PAGE = 1000
 class _Counts:
     queued: int = 0
     due: int = 0
-    in_flight: int = 0
+    staged: int = 0
     done: int = 0
     failed: int = 0
     oldest_due: float | None = None
@@ -47,15 +50,15 @@ def group_stats(client: Redis, keys: Keys, since: float) -> list[GroupStats]:
     counts: defaultdict[str, _Counts] = defaultdict(_Counts)
     _count_queues(client, keys, now, counts)
     for group, state in _groups_of(client, keys, _members(client, keys.staged, "-inf")):
-        if state == "staged":
-            counts[group].in_flight += 1
+        if state is TaskState.STAGED:
+            counts[group].staged += 1
     for group, state in _groups_of(client, keys, _members(client, keys.done, number(since))):
-        if state == "succeeded":
+        if state is TaskState.SUCCEEDED:
             counts[group].done += 1
-        elif state == "failed":
+        elif state is TaskState.FAILED:
             counts[group].failed += 1
     return [
-        GroupStats(group, c.queued, c.due, c.in_flight, c.done, c.failed, c.oldest_due)
+        GroupStats(group, c.queued, c.due, c.staged, c.done, c.failed, c.oldest_due)
         for group, c in sorted(counts.items())
     ]
 
@@ -85,12 +88,14 @@ def _members(client: Redis, key: str, low: str) -> Iterator[list[Any]]:
         offset += len(page)
 
 
-def _groups_of(client: Redis, keys: Keys, pages: Iterator[list[Any]]) -> Iterator[tuple[str, str]]:
+def _groups_of(
+    client: Redis, keys: Keys, pages: Iterator[list[Any]]
+) -> Iterator[tuple[str, TaskState | None]]:
     """(group, state) of each task id in ``pages``; ids whose task is gone are skipped."""
     for page in pages:
         pipe = client.pipeline(transaction=False)
         for task_id in page:
-            pipe.hmget(keys.task(text(task_id)), ["g", "st"])
+            pipe.hmget(keys.task(text(task_id)), [Field.GROUP, Field.STATE])
         for group, state in pipe.execute():
             if group is not None:
-                yield text(group), text(state)
+                yield text(group), read_state(state)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Dialect
 from taskkit_core.backend import Outcome, OutcomeKind
 from taskkit_core.task import Task
 
-from .schema import DONE, QUEUED, STAGED
+from .states import DONE, QUEUED, STAGED
 
 FENCE_ARRAYS = "%(ids)s::varchar[], %(workers)s::varchar[], %(attempts)s::integer[]"
 FENCE = (

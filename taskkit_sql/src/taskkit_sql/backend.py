@@ -4,17 +4,13 @@ Every method runs its statements in one short transaction (or one
 autocommit statement) and returns; none keeps a transaction open.
 Statements are built once per backend (``statements``, ``claims``).
 
-A claim whose outcome is unknown (the connection broke while it
-committed) would leave tasks staged to a worker that never got them, and
-that worker stays alive. So after a failed ``assign_tasks`` the next one
-for that group and worker first adopts such tasks: staged to this worker
-but never handed out by this backend object.
+A claim whose answer was lost leaves a forgotten claim; the next claim of
+the same worker and group adopts it (see ``forgotten``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,30 +29,31 @@ from taskkit_core.clock import cur_ts
 from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
-from .arrays import ArrayStatements
-from .claims import make_claims
+from taskkit_core import TaskState
+
+from .changes import ChangeSource
 from .driver import Prepared
 from .engine import Database
-from .listener import ChangeSource, Listener, channel_names
-from .locks import LeaseLock, mysql_lock, postgres_lock
+from .forgotten import ForgottenClaims
 from .puts import TaskWriter
-from .schema import DONE, WORKER_ID_LENGTH, Tables
+from .schema import WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
 from .statements import Statements, task_from_row
+from .states import FINISHED, task_state
 
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` list when looking up or deleting many tasks."""
 
 
 class _Watch:
-    """A ``watch_tasks`` registration on the change source (LISTEN, or the WAL watcher)."""
+    """A ``watch_tasks`` registration on the change source (see ``changes``)."""
 
-    def __init__(self, listener: ChangeSource, callback: Callable[[str], None]) -> None:
-        self._listener, self._callback = listener, callback
-        listener.add_watcher(callback)
+    def __init__(self, source: ChangeSource, callback: Callable[[str], None]) -> None:
+        self._source, self._callback = source, callback
+        source.add_watcher(callback)
 
     def close(self) -> None:
-        self._listener.remove_watcher(self._callback)
+        self._source.remove_watcher(self._callback)
 
 
 class SqlBackend:
@@ -68,8 +65,7 @@ class SqlBackend:
         masked_url: str,
         db: Database,
         tables: Tables,
-        listener: Listener | None,
-        changes: ChangeSource | None = None,
+        changes: ChangeSource | None,
     ) -> None:
         self.url = url
         self.namespace = tables.namespace
@@ -77,20 +73,18 @@ class SqlBackend:
         self._masked = masked_url
         self._db = db
         self._tables = tables
-        self._changes = changes if changes is not None else listener
+        self._changes = changes
         self._sql = Statements(tables, db.family)
-        self._heartbeat = Prepared.of(self._sql.upsert_workers, db.dialect)
-        self._claims = make_claims(db, tables, self._sql)
-        arrays = _array_statements(db, tables)
-        self._writer = TaskWriter(db, tables, self._sql, listener, arrays)
+        self._heartbeat = Prepared.of(self._sql.upsert_leases, db.dialect)
+        self._claims = db.family.claims(db, tables, self._sql)
+        arrays = db.family.array_statements(db, tables)
+        self._writer = TaskWriter(db, tables, self._sql, arrays)
         self._outcomes: OutcomeWriter = (
             RowOutcomeWriter(db, self._sql.settle)
             if arrays is None
             else ArrayOutcomeWriter(db, arrays)
         )
-        self._handed_out: dict[str, set[str]] = {}  # group -> ids claimed and not settled
-        self._uncertain: set[tuple[str, str]] = set()  # (group, worker) after a failed claim
-        self._holdings = threading.Lock()
+        self._forgotten = ForgottenClaims()
 
     def __repr__(self) -> str:
         return f"SqlBackend({self._masked!r}, namespace={self.namespace!r})"
@@ -98,9 +92,9 @@ class SqlBackend:
     def _now(self) -> dict[str, float]:
         return {"now": cur_ts()}
 
-    # -- workers -----------------------------------------------------------
+    # -- leases -------------------------------------------------------------
 
-    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
         for worker_id in worker_ids:
             check_worker_id(worker_id)
         # The heartbeat: one autocommit statement, as each round trip may wait for
@@ -120,31 +114,31 @@ class SqlBackend:
         if rows:
             self._db.call(work, idempotent=True)  # an upsert: safe to repeat
 
-    def get_workers(self) -> list[tuple[str, float]]:
+    def get_leases(self) -> list[tuple[str, float]]:
         return self._db.run(
-            lambda conn: [(r.id, float(r.expires)) for r in conn.execute(self._sql.workers)]
+            lambda conn: [(r.id, float(r.expires)) for r in conn.execute(self._sql.leases)]
         )
 
-    def purge_workers(self, worker_ids: Collection[str]) -> None:
+    def drop_leases(self, worker_ids: Collection[str]) -> None:
         if worker_ids:
             params = {"b_ids": sorted(worker_ids)}
-            self._db.run(lambda conn: conn.execute(self._sql.delete_workers, params))
+            self._db.run(lambda conn: conn.execute(self._sql.delete_leases, params))
 
-    def purge_dead_workers(self) -> list[str]:
-        if not self._any_dead_worker():
+    def purge_expired_leases(self) -> list[str]:
+        if not self._any_expired_lease():
             return []
 
         def work(conn: Connection) -> list[str]:
-            dead = list(conn.execute(self._sql.dead_workers, self._now()).scalars())
+            dead = list(conn.execute(self._sql.expired_leases, self._now()).scalars())
             if dead:
-                conn.execute(self._sql.delete_dead_workers, {"b_ids": dead, **self._now()})
+                conn.execute(self._sql.delete_expired_leases, {"b_ids": dead, **self._now()})
             return dead
 
         return sorted(self._db.run(work, transaction=True))
 
-    def _any_dead_worker(self) -> bool:
+    def _any_expired_lease(self) -> bool:
         """One plain read, so that the usual round finds nothing without locking rows."""
-        statement = self._sql.any_dead_worker
+        statement = self._sql.any_expired_lease
         return self._db.run(lambda conn: conn.execute(statement, self._now()).first()) is not None
 
     # -- putting tasks in --------------------------------------------------
@@ -157,47 +151,33 @@ class SqlBackend:
     ) -> None:
         self._writer.put_done(task, result, error)
 
-    # -- assignment ----------------------------------------------------------
+    # -- claims ----------------------------------------------------------------
 
-    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+    def claim_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         if limit < 1:
             return []
         check_worker_id(worker_id)
         try:
-            claims = self._adopt_orphans(group, worker_id, limit)
+            claims = self._forgotten.adopt(
+                group, worker_id, limit, lambda: self._staged_to(group, worker_id)
+            )
             if len(claims) < limit:
                 claims += self._claims.claim(group, worker_id, limit - len(claims))
         except BaseException:
-            with self._holdings:
-                self._uncertain.add((group, worker_id))
+            self._forgotten.claim_failed(group, worker_id)
             raise
-        with self._holdings:
-            self._handed_out.setdefault(group, set()).update(c.task.id for c in claims)
+        self._forgotten.handed_out(group, claims)
         return claims
 
-    def _adopt_orphans(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        with self._holdings:
-            if (group, worker_id) not in self._uncertain:
-                return []
-            known = set(self._handed_out.get(group, ()))
+    def _staged_to(self, group: str, worker_id: str) -> Sequence[Any]:
         params = {"b_worker": worker_id, "b_group": group}
-        rows = self._db.run(lambda conn: conn.execute(self._sql.staged_to_worker, params).all())
-        with self._holdings:
-            self._uncertain.discard((group, worker_id))
-        orphans = [
-            Claim(task_from_row(r), worker_id, int(r.attempt), float(r.began))
-            for r in rows
-            if r.id not in known
-        ]
-        return sorted(orphans, key=lambda c: (c.task.due, c.task.id))[:limit]
+        return self._db.run(lambda conn: conn.execute(self._sql.staged_to_worker, params).all())
 
     def settle(self, *outcomes: Outcome) -> list[bool]:
         if not outcomes:
             return []
         answers = self._outcomes.settle(outcomes)
-        with self._holdings:
-            for outcome in outcomes:
-                self._handed_out.get(outcome.claim.task.group, set()).discard(outcome.claim.task.id)
+        self._forgotten.settled(outcomes)
         return answers
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
@@ -228,9 +208,10 @@ class SqlBackend:
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
         task = task_from_row(row)
-        if row.state != DONE:
+        state = task_state(row.state, row.result is not None)
+        if state not in FINISHED:
             raise NoResult(task)
-        if row.result is None:
+        if state is TaskState.FAILED:
             raise Failed(task, row.error or "")
         return task, bytes(row.result)
 
@@ -259,7 +240,7 @@ class SqlBackend:
                 group=r.group_name,
                 queued=int(r.queued),
                 due=int(r.due),
-                in_flight=int(r.in_flight),
+                in_flight=int(r.staged),
                 done=int(r.done),
                 failed=int(r.failed),
                 oldest_due=None if r.oldest_due is None else float(r.oldest_due),
@@ -295,12 +276,7 @@ class SqlBackend:
     # -- coordination -----------------------------------------------------------
 
     def get_lock(self, target: str) -> Lock:
-        family = self._db.family.name
-        if family == "postgresql":
-            return postgres_lock(self._db.engine, self.namespace, target)
-        if family == "mysql":
-            return mysql_lock(self._db.engine, self.namespace, target)
-        return LeaseLock(self._db, self._tables, target)
+        return self._db.family.lock(self._db, self._tables, target)
 
     def watch_tasks(self, callback: Callable[[str], None]) -> Subscription:
         if self._changes is None:
@@ -327,18 +303,17 @@ class SqlBackend:
         count = self._db.run(lambda conn: conn.execute(statement).scalar())
         return int(count or 0)
 
+    # TODO(merge): remove once core renames land (taskkit 0.3 names of the protocol).
+    assign_tasks = claim_tasks
+    set_worker_ttl = refresh_leases
+    get_workers = get_leases
+    purge_workers = drop_leases
+    purge_dead_workers = purge_expired_leases
+
     @property
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
-
-
-def _array_statements(db: Database, tables: Tables) -> ArrayStatements | None:
-    """PostgreSQL's batch statements (see ``arrays``); None elsewhere."""
-    if db.family.name != "postgresql" or db.family.now_sql is None:
-        return None
-    tasks_channel, _ = channel_names(tables.namespace)
-    return ArrayStatements(tables.tasks, db.dialect, db.family.now_sql, tasks_channel)
 
 
 def check_worker_id(worker_id: object) -> str:

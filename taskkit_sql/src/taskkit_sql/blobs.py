@@ -2,10 +2,11 @@
 
 PyMySQL sends bytes hex-encoded inside the statement text, so a 10 MiB
 payload becomes a 20 MiB statement, over MariaDB's default 16 MiB packet
-limit. A value longer than PIECE bytes is therefore written as its first
-piece, then appended with ``UPDATE ... SET col = CONCAT(col, piece)`` in
-the same transaction. Reading needs nothing special. Other databases take
-any value in one statement.
+limit. A value longer than PIECE bytes (a family's ``piece_bytes``; only
+MySQL/MariaDB sets it) is therefore written as its first piece, then
+appended with ``UPDATE ... SET col = CONCAT(col, piece)`` in the same
+transaction. Reading needs nothing special. Other databases take any value
+in one statement.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import Table, Update, bindparam, func, update
 from sqlalchemy.engine import Connection
 
 from .columns import Payload
-from .dialects import Family
+from .databases.base import Family
 
 PIECE = 4 * 1024 * 1024
 """Bytes per statement (8 MiB on the wire), safely under a 16 MiB packet."""
@@ -22,14 +23,15 @@ PIECE = 4 * 1024 * 1024
 
 def in_pieces(family: Family, *values: bytes) -> bool:
     """True when ``values`` together are too long for one statement on ``family``."""
-    return family.name == "mysql" and sum(len(value) for value in values) > PIECE
+    limit = family.piece_bytes
+    return limit is not None and sum(len(value) for value in values) > limit
 
 
 def head(family: Family, value: bytes | None) -> bytes | None:
     """What the first statement writes: all of ``value``, or its first piece."""
     if value is None or not in_pieces(family, value):
         return value
-    return value[:PIECE]
+    return value[: family.piece_bytes]
 
 
 class Appender:

@@ -1,4 +1,4 @@
-"""Claiming due tasks and restoring abandoned ones, each database its own way.
+"""Claiming due tasks and restoring abandoned ones: what every database's way shares.
 
 A claim takes the oldest due tasks of a group (``ORDER BY due, id``) and
 stages them to a worker with ``attempt + 1``, atomically, never more than
@@ -21,7 +21,8 @@ refreshed meanwhile either keeps its task or finds its later writes
 refused by fencing, never both. On MySQL/MariaDB and SQLite a plain read
 comes first, so the usual round, which finds nothing, opens no transaction.
 
-Claims are the hottest statements of a busy worker: they are compiled
+Each family's ``claims`` hook (``databases/``) builds its strategy from the
+pieces here. Claims are the hottest statements of a busy worker: they are compiled
 once and run on the driver's cursor (see ``driver``). They are not retried
 here after a lost connection (their outcome is unknown): the core retries,
 and the backend adopts what a lost claim staged.
@@ -38,10 +39,10 @@ from sqlalchemy.engine import Connection
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
-from .driver import Prepared, execute, fetch
 from .engine import Database
-from .schema import QUEUED, STAGED, Tables
-from .statements import AnyRow, Statements, state_is, task_from_values
+from .schema import Tables
+from .statements import AnyRow, Statements, state_is, task_from_row
+from .states import QUEUED, STAGED
 
 
 class Claims(Protocol):
@@ -64,22 +65,20 @@ class Restored:
     group: str
 
 
-def make_claims(db: Database, tables: Tables, statements: Statements) -> Claims:
-    """The strategy for ``db``'s family (see the module docstring)."""
-    if db.family.claim == "cte":
-        return PostgresClaims(db, tables, statements)
-    if db.family.claim == "lock_then_update":
-        return MysqlClaims(db, tables, statements)
-    return SqliteClaims(db, tables, statements)
-
-
-def _claims_from(rows: Sequence[Sequence[Any]], worker_id: str) -> list[Claim]:
-    """Claims from driver rows: the TASK_FIELDS, then attempt and began."""
-    claims = [Claim(task_from_values(row), worker_id, int(row[9]), float(row[10])) for row in rows]
+def in_claim_order(claims: list[Claim]) -> list[Claim]:
+    """``claims`` oldest due first (ties by id), the order a claim promises."""
     return sorted(claims, key=lambda c: (c.task.due, c.task.id))
 
 
-def _restored(rows: Sequence[AnyRow]) -> list[Restored]:
+def claims_from(rows: Sequence[Any], worker_id: str) -> list[Claim]:
+    """Claims from rows holding the TASK_FIELDS, ``attempt`` and ``began``."""
+    return in_claim_order(
+        [Claim(task_from_row(row), worker_id, int(row.attempt), float(row.began)) for row in rows]
+    )
+
+
+def restored_from(rows: Sequence[AnyRow]) -> list[Restored]:
+    """What a restore put back, from rows of ``id, worker_id, began, attempt, group_name``."""
     restored = [
         Restored(StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)), r.group_name)
         for r in rows
@@ -87,7 +86,9 @@ def _restored(rows: Sequence[AnyRow]) -> list[Restored]:
     return sorted(restored, key=lambda r: (r.info.began, r.info.task_id))
 
 
-class _Base:
+class ClaimStatements:
+    """The parts every claim and restore statement shares: due, staged and abandoned rows."""
+
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
         t, w = tables.tasks, tables.workers
         self.db = db
@@ -109,58 +110,7 @@ class _Base:
         self.requeue = {"state": QUEUED, "worker_id": None, "began": None}
 
 
-class PostgresClaims(_Base):
-    """One statement for a claim, one for a restore."""
-
-    def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
-        super().__init__(db, tables, statements)
-        t = tables.tasks
-        claimable = (
-            select(t.c.id)
-            .where(self.due)
-            .order_by(t.c.due, t.c.id)
-            .limit(self.limit)
-            .with_for_update(skip_locked=True)
-            .cte("claimable")
-            .prefix_with("MATERIALIZED")
-        )
-        returned = [*self.task_columns, t.c.attempt, t.c.began]
-        self._claim = Prepared.of(
-            update(t)
-            .where(t.c.id == claimable.c.id)
-            .values(began=self.now, **self.stage)
-            .returning(*returned),
-            db.dialect,
-            returned,
-        )
-        abandoned = (
-            select(t.c.id, t.c.worker_id, t.c.began, t.c.attempt, t.c.group_name)
-            .where(self.abandoned)
-            .order_by(t.c.began, t.c.id)
-            .limit(self.limit)
-            .with_for_update(of=t, skip_locked=True)
-            .cte("abandoned")
-            .prefix_with("MATERIALIZED")
-        )
-        self._restore = (
-            update(t)
-            .where(t.c.id == abandoned.c.id, state_is(t.c.state, STAGED))
-            .values(**self.requeue)
-            .returning(*abandoned.c)
-        )
-
-    def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        params = {"b_group": group, "b_worker": worker_id, "b_limit": limit}
-        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params))
-        return _claims_from(rows, worker_id)
-
-    def restore(self, limit: int) -> list[Restored]:
-        with self.db.single() as conn:
-            rows = conn.execute(self._restore, {"b_limit": limit}).all()
-        return _restored(rows)
-
-
-class _LockThenRestore(_Base):
+class LockThenRestore(ClaimStatements):
     """Restore as SELECT (locking where the database can) then UPDATE, in one transaction."""
 
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
@@ -189,7 +139,7 @@ class _LockThenRestore(_Base):
             return rows
 
         # Not idempotent (its answer says what it restored); runs again after a lock conflict.
-        return _restored(self.db.run(work, transaction=True, idempotent=False))
+        return restored_from(self.db.run(work, transaction=True, idempotent=False))
 
     def _any_abandoned_stage(self) -> bool:
         """One plain read, so that the usual round takes no write lock.
@@ -201,75 +151,3 @@ class _LockThenRestore(_Base):
         params = {"now": cur_ts()}
         found = self.db.run(lambda conn: conn.execute(self._any_abandoned, params).first())
         return found is not None
-
-
-class MysqlClaims(_LockThenRestore):
-    """SELECT ... FOR UPDATE SKIP LOCKED, then UPDATE, in one READ COMMITTED transaction."""
-
-    def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
-        super().__init__(db, tables, statements)
-        t = tables.tasks
-        claimed_at = self.now.label("claimed_at")
-        selected = [*self.task_columns, t.c.attempt, claimed_at]
-        self._lock = Prepared.of(
-            select(*selected)
-            .where(self.due)
-            .order_by(t.c.due, t.c.id)
-            .limit(self.limit)
-            .with_for_update(skip_locked=True),
-            db.dialect,
-            selected,
-        )
-        self._tasks = t
-        self._stages: dict[int, Prepared] = {}
-
-    def _stage(self, count: int) -> Prepared:
-        """The UPDATE staging ``count`` locked tasks (ids bound as i0, i1, ...), compiled once."""
-        prepared = self._stages.get(count)
-        if prepared is None:
-            t = self._tasks
-            ids = [bindparam(f"i{k}", type_=t.c.id.type) for k in range(count)]
-            statement = (
-                update(t)
-                .where(t.c.id.in_(ids), state_is(t.c.state, QUEUED))
-                .values(began=bindparam("b_began"), **self.stage)
-            )
-            prepared = self._stages[count] = Prepared.of(statement, self.db.dialect)
-        return prepared
-
-    def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        def work(cursor: Any) -> list[tuple[Any, ...]]:
-            rows = fetch(cursor, self._lock, {"b_group": group, "b_limit": limit})
-            if rows:
-                values = {f"i{k}": row[0] for k, row in enumerate(rows)}
-                values.update(b_worker=worker_id, b_began=rows[0][10])
-                execute(cursor, self._stage(len(rows)), values)
-            return rows
-
-        rows = self.db.call(work, transaction=True)
-        # The rows were read before the UPDATE: the attempt is one more now.
-        staged = [(*row[:9], int(row[9]) + 1, float(rows[0][10])) for row in rows]
-        return _claims_from(staged, worker_id)
-
-
-class SqliteClaims(_LockThenRestore):
-    """One UPDATE ... RETURNING under BEGIN IMMEDIATE (SQLite has one writer at a time)."""
-
-    def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
-        super().__init__(db, tables, statements)
-        t = tables.tasks
-        claimable = select(t.c.id).where(self.due).order_by(t.c.due, t.c.id).limit(self.limit)
-        returned = [*self.task_columns, t.c.attempt, t.c.began]
-        self._claim = Prepared.of(
-            update(t)
-            .where(t.c.id.in_(claimable))
-            .values(began=self.now, **self.stage)
-            .returning(*returned),
-            db.dialect,
-            returned,
-        )
-
-    def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
-        params = {"b_group": group, "b_worker": worker_id, "b_limit": limit, "now": cur_ts()}
-        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params), transaction=True)
-        return _claims_from(rows, worker_id)

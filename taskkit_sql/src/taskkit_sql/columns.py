@@ -11,25 +11,53 @@
   so LONGBLOB there; BYTEA on PostgreSQL, BLOB on SQLite.
 - :class:`Message`: text kept as UTF-8 in a Payload column, so any string
   (NUL characters included, which PostgreSQL text refuses) round-trips.
+- :class:`EventId`: the events table's autoincrement key (BIGINT; SQLite's
+  INTEGER, the rowid).
 - :data:`Timestamp`: float seconds since the epoch in a DOUBLE (microsecond
   exact for present-day times on every database).
+
+What a family stores each as is its hook (``Family.name_type``,
+``payload_type``, ``event_id_type``, ``names_as_bytes``); a dialect
+taskkit-sql does not serve gets the generic type.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Double, LargeBinary, String
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy import BigInteger, Double, LargeBinary, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-MYSQL_DIALECTS = ("mysql", "mariadb")
+from .databases import family_of_dialect
+
+if TYPE_CHECKING:
+    from .databases.base import Family
 
 
-def is_mysql(dialect: Dialect) -> bool:
-    """True for the MySQL and MariaDB dialects."""
-    return dialect.name in MYSQL_DIALECTS
+@functools.cache
+def _family(dialect_name: str) -> Family | None:
+    """The family of a dialect; None for one taskkit-sql does not serve (generic types)."""
+    try:
+        return family_of_dialect(dialect_name)
+    except KeyError:
+        return None
+
+
+@functools.cache
+def _names_as_bytes(dialect_name: str) -> bool:
+    family = _family(dialect_name)
+    return family is not None and family.names_as_bytes
+
+
+def _type_of(
+    dialect: Dialect, chosen: Callable[[Family], TypeEngine[Any]], generic: TypeEngine[Any]
+) -> TypeEngine[Any]:
+    """The family's choice of column type (``generic`` for a dialect not served here)."""
+    family = _family(dialect.name)
+    return dialect.type_descriptor(generic if family is None else chosen(family))
 
 
 class Name(TypeDecorator[str]):
@@ -43,14 +71,10 @@ class Name(TypeDecorator[str]):
         self.length = length
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if is_mysql(dialect):
-            return dialect.type_descriptor(mysql.VARBINARY(4 * self.length))
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.VARCHAR(self.length, collation="C"))
-        return dialect.type_descriptor(String(self.length))
+        return _type_of(dialect, lambda family: family.name_type(self.length), String(self.length))
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        if value is not None and is_mysql(dialect):
+        if value is not None and _names_as_bytes(dialect.name):
             return value.encode("utf-8")
         return value
 
@@ -67,9 +91,7 @@ class Payload(TypeDecorator[bytes]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if is_mysql(dialect):
-            return dialect.type_descriptor(mysql.LONGBLOB())
-        return dialect.type_descriptor(LargeBinary())
+        return _type_of(dialect, lambda family: family.payload_type(), LargeBinary())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
         return None if value is None else bytes(value)
@@ -89,6 +111,16 @@ class Message(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else bytes(value).decode("utf-8", "surrogatepass")
+
+
+class EventId(TypeDecorator[int]):
+    """The increasing number of a control event: an autoincrement primary key."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return _type_of(dialect, lambda family: family.event_id_type(), BigInteger())
 
 
 def Timestamp() -> Double[float]:

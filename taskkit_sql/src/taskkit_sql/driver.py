@@ -16,6 +16,7 @@ parameters hidden), so callers see one family of exceptions either way.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,14 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
     return processor
 
 
+def _row_maker(columns: Sequence[ColumnElement[Any]]) -> Callable[[Iterable[Any]], Any]:
+    """Makes rows whose values are read by column key (a named tuple of them)."""
+    keys = [str(column.key) for column in columns]
+    row: Any = namedtuple("Row", keys)  # type: ignore[misc]  # keys known at run time only
+    make: Callable[[Iterable[Any]], Any] = row._make
+    return make
+
+
 @dataclass(frozen=True)
 class Prepared:
     """One statement compiled for one dialect, ready for ``cursor.execute``.
@@ -53,6 +62,8 @@ class Prepared:
     defaults: values SQLAlchemy bound itself (literals such as ``attempt + 1``).
     binds: the bind processors of the parameters that have one.
     results: one result processor (or None) per column of the result rows.
+    make_row: builds a result row whose values are read by column name
+        (``row.attempt``), a named tuple of the columns' keys.
     """
 
     sql: str
@@ -60,6 +71,7 @@ class Prepared:
     defaults: Mapping[str, Any]
     binds: Mapping[str, Processor]
     results: tuple[Processor | None, ...]
+    make_row: Callable[[Iterable[Any]], Any]
 
     @classmethod
     def of(
@@ -69,7 +81,7 @@ class Prepared:
         columns: Iterable[ColumnElement[Any]] = (),
         column_keys: Sequence[str] | None = None,
     ) -> Prepared:
-        """Compile ``statement``; ``columns`` are what its rows hold, in order.
+        """Compile ``statement``; ``columns`` are what its rows hold, in order (by key).
 
         ``column_keys``: the columns an INSERT without values sets (each bound
         under its own name).
@@ -87,12 +99,14 @@ class Prepared:
             if processor is not None:
                 binds[name] = processor
         positions = compiled.positiontup
+        columns = list(columns)
         return cls(
             sql=compiled.string,
             names=tuple(positions) if positions is not None else None,
             defaults=defaults,
             binds=binds,
             results=tuple(_result_processor(column.type, dialect) for column in columns),
+            make_row=_row_maker(columns),
         )
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
@@ -105,13 +119,14 @@ class Prepared:
             return merged
         return tuple(merged[name] for name in self.names)
 
-    def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        """The fetched rows with each column's result processor applied."""
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
+        """The fetched rows, named (see ``make_row``), with each column's result processor."""
+        make_row = self.make_row
         if not any(self.results):
-            return [tuple(row) for row in raw]
+            return [make_row(row) for row in raw]
         processors = self.results
         return [
-            tuple(
+            make_row(
                 value if processor is None or value is None else processor(value)
                 for processor, value in zip(processors, row, strict=False)
             )
@@ -125,7 +140,7 @@ def execute(cursor: Any, prepared: Prepared, values: Mapping[str, Any]) -> Any:
     return cursor
 
 
-def fetch(cursor: Any, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def fetch(cursor: Any, prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
     """Run ``prepared`` and return its processed rows."""
     cursor.execute(prepared.sql, prepared.parameters(values))
     return prepared.rows(cursor.fetchall())

@@ -18,19 +18,17 @@ connection; a step that is not idempotent (a claim, a settle) raises, and
 the core retries it with its own backoff and safety nets (fencing, the
 adoption of a claim whose answer was lost).
 
-A lock conflict the server resolved by rolling the work back (MySQL's
-deadlock 1213 and lock wait timeout 1205, PostgreSQL's deadlock 40P01)
-left nothing behind, so :meth:`Database.call` and :meth:`Database.run`
-run the work again after a short jittered pause, up to LOCK_RETRIES
+A lock conflict the server resolved by rolling the work back (a deadlock
+or lock wait timeout, as the family's ``lock_conflict`` tells) left
+nothing behind, so :meth:`Database.call` and :meth:`Database.run` run the
+work again after a short jittered pause, up to LOCK_RETRIES
 times, and count each retry in ``Database.lock_retries`` (and log it on
 ``taskkit.sql`` at INFO). This needs work outside a transaction to be one
 statement or idempotent, which every caller keeps to.
 
-- SQLite: WAL journal (cut back to SQLITE_WAL_SIZE_LIMIT after checkpoints)
-  and a busy timeout; a writer takes the write lock up front (``BEGIN
-  IMMEDIATE``, or the lone statement itself) instead of failing half-way.
-- PostgreSQL: READ COMMITTED.
-- MySQL/MariaDB: READ COMMITTED (no gap locks) and a UTC session time zone.
+Each family's hooks set its engines and sessions up (``databases/``:
+connect arguments, session settings, the statement that starts a
+transaction, which errors are lock conflicts).
 
 A process never uses an engine it inherited through ``fork``: the child
 drops the parent's pooled connections (without closing them, which would
@@ -40,7 +38,6 @@ disturb the parent) and opens its own.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import random
 import threading
@@ -56,34 +53,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .dialects import Family
+from .databases.base import Family
 from .options import SqlOptions
 from .urls import SqlURL
 
 TRANSACTION = "taskkit_transaction"
 """Execution option set by :meth:`Database.write`: open a real transaction."""
 
-BEGIN = {"sqlite": "BEGIN IMMEDIATE", "postgresql": "BEGIN", "mysql": "START TRANSACTION"}
-
-SERVER_STATUS_IN_TRANS = 1
-"""MySQL protocol server status flag: a transaction is open."""
-
-MYSQL_IO_TIMEOUT = 60
-"""Seconds a MySQL read or write may block before the driver gives up."""
-
-SQLITE_WAL_SIZE_LIMIT = 16 * 1024 * 1024
-"""Bytes an SQLite WAL file is cut back to when a checkpoint restarts it. Without a
-limit the file keeps its high-water mark: a long reader, which holds checkpoints
-back, would leave it hundreds of MiB large for good."""
-
 LOCK_RETRIES = 5
 """Times work rolled back by a deadlock or lock wait timeout is run again."""
 
 LOCK_RETRY_PAUSE = 0.01
 """Seconds before the first such retry (doubled each time, with jitter)."""
-
-MYSQL_LOCK_CONFLICTS = {1213: "deadlock (MySQL 1213)", 1205: "lock wait timeout (MySQL 1205)"}
-POSTGRES_LOCK_CONFLICTS = {"40P01": "deadlock (PostgreSQL 40P01)"}
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -112,92 +93,32 @@ def make_engine(url: SqlURL, options: SqlOptions, *, pooled: bool = True) -> Eng
         if pooled
         else {"poolclass": NullPool}
     )
-    if family.name != "sqlite":
-        args["isolation_level"] = "AUTOCOMMIT"  # pysqlite's is set in on_connect below
     engine = create_engine(
         url.sqlalchemy_url,
         hide_parameters=True,
         pool_pre_ping=False,  # see the module docstring: reconnect on error instead
         pool_reset_on_return=None,  # nothing to reset: no transaction outlives write()
-        connect_args=_connect_args(family, options),
+        connect_args=family.connect_arguments(options),
+        **family.engine_arguments(),
         **args,
     )
     _set_up(engine, family, options)
-    if family.name == "mysql":
-        _skip_idle_rollbacks(engine)
+    family.set_up_engine(engine)
     _ENGINES.add(engine)
     return engine
 
 
-def _connect_args(family: Family, options: SqlOptions) -> dict[str, Any]:
-    seconds = max(1, math.ceil(options.connect_timeout))
-    if family.name == "sqlite":
-        return {"timeout": options.sqlite_busy_timeout, "check_same_thread": False}
-    if family.name == "postgresql":
-        # Keepalives let an idle connection (the LISTEN one above all) notice a
-        # vanished server in about a minute without sending queries.
-        return {
-            "connect_timeout": seconds,
-            "application_name": "taskkit",
-            "keepalives": 1,
-            "keepalives_idle": 30,
-            "keepalives_interval": 10,
-            "keepalives_count": 3,
-        }
-    return {
-        "connect_timeout": seconds,
-        "read_timeout": MYSQL_IO_TIMEOUT,
-        "write_timeout": MYSQL_IO_TIMEOUT,
-        "charset": "utf8mb4",
-        "init_command": "SET time_zone = '+00:00'",
-    }
-
-
 def _set_up(engine: Engine, family: Family, options: SqlOptions) -> None:
-    begin = BEGIN[family.name]
+    begin = family.begin_sql
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: Any) -> None:
-        if family.name == "sqlite":
-            _set_up_sqlite(dbapi_connection, options)
-        elif family.name == "mysql":
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        family.set_up_connection(dbapi_connection, options)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(TRANSACTION, False):
             connection.exec_driver_sql(begin)
-
-
-def _skip_idle_rollbacks(engine: Engine) -> None:
-    """Send ROLLBACK only inside a transaction (PyMySQL sends it even when idle).
-
-    SQLAlchemy rolls back when an autocommit connection closes; with PyMySQL
-    that is a round trip for nothing. Its server status says whether a
-    transaction is open; other drivers roll back as before.
-    """
-    dialect = engine.dialect
-    roll_back = dialect.do_rollback
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        status = getattr(dbapi_connection, "server_status", None)
-        if status is None or status & SERVER_STATUS_IN_TRANS:
-            roll_back(dbapi_connection)
-
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-
-
-def _set_up_sqlite(dbapi_connection: Any, options: SqlOptions) -> None:
-    busy_ms = int(options.sqlite_busy_timeout * 1000)
-    synchronous = {"normal": "NORMAL", "full": "FULL"}[options.sqlite_synchronous]
-    dbapi_connection.isolation_level = None  # autocommit; taskkit issues BEGIN itself
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
-    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
-    cursor.close()
 
 
 class Database:
@@ -207,7 +128,7 @@ class Database:
         self.engine = engine
         self.family = family
         self.dialect = engine.dialect
-        self._begin = BEGIN[family.name]
+        self._begin = family.begin_sql
         self.lock_retries: Counter[str] = Counter()
         """Retries after lock conflicts so far, by kind (see the module docstring)."""
         self._retries_lock = threading.Lock()
@@ -244,13 +165,7 @@ class Database:
 
     def _lock_conflict(self, exc: DBAPIError) -> str | None:
         """The lock conflict that rolled the work back, or None for other errors."""
-        orig: Any = exc.orig
-        if self.family.name == "mysql":
-            args = getattr(orig, "args", None) or (None,)
-            return MYSQL_LOCK_CONFLICTS.get(args[0]) if isinstance(args[0], int) else None
-        if self.family.name == "postgresql":
-            return POSTGRES_LOCK_CONFLICTS.get(getattr(orig, "sqlstate", None) or "")
-        return None
+        return self.family.lock_conflict(exc.orig)
 
     def _pause_after(self, kind: str, conflicts: int) -> None:
         with self._retries_lock:

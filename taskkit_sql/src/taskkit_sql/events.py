@@ -28,8 +28,8 @@ from sqlalchemy import bindparam, delete, func, select
 from taskkit_core.clock import cur_ts
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
+from .changes import ChangeSource, channel_names
 from .engine import Database
-from .listener import ChangeSource, Listener
 from .schema import Tables
 from .statements import now_expression
 
@@ -57,21 +57,19 @@ class SqlEventBridge:
         self,
         db: Database,
         tables: Tables,
-        listener: Listener | None,
-        changes: ChangeSource | None = None,
+        changes: ChangeSource | None,
     ) -> None:
         events = tables.events
         now = now_expression(db.family)
         self._db = db
-        self._changes = changes if changes is not None else listener
+        self._changes = changes
         self._insert = events.insert().values(sent=now, data=bindparam("b_data"))
         # Found by a plain read, deleted by id: a DELETE ... WHERE sent < x would wait on
         # MySQL for rows other senders have inserted and not yet committed.
         self._expired = select(events.c.id).where(events.c.sent < now - RETENTION).limit(1000)
         self._cleanup = delete(events).where(events.c.id.in_(bindparam("b_ids", expanding=True)))
-        self._notify = (
-            select(func.pg_notify(listener.events_channel, "")) if listener is not None else None
-        )
+        _, events_channel = channel_names(tables.namespace)
+        self._notify = db.family.wake_statement(events_channel, "")
         self._since = (
             select(events.c.id, events.c.data)
             .where(events.c.id > bindparam("b_floor"))
@@ -87,7 +85,7 @@ class SqlEventBridge:
         self._lock = threading.Lock()
 
     def send_event(self, event: ControlEvent) -> None:
-        """Store the event (and NOTIFY receivers on PostgreSQL) in one transaction."""
+        """Store the event (and wake receivers where the family can) in one transaction."""
         params = {"b_data": encode_control_event(event), "now": cur_ts()}
         with self._db.write() as conn:
             expired = list(conn.execute(self._expired, params).scalars())

@@ -15,10 +15,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from taskkit_core.threads import OutageLog
+from taskkit_core.outages import OutageLog
+
+from .changes import WatchedSource, channel_names, tell_watchers
 
 logger = logging.getLogger("taskkit.sql.listener")
 
@@ -36,44 +38,14 @@ READY_WAIT = 2.0
 """How long the first ``start`` waits for LISTEN to be in place."""
 
 
-class ChangeSource(Protocol):
-    """What pushes changes to a backend and its event bridge: LISTEN, or the WAL watcher."""
-
-    @property
-    def listening(self) -> bool:
-        """True while changes are pushed (receivers may then poll slowly)."""
-        ...
-
-    def add_watcher(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(group)`` when tasks of ``group`` were put."""
-        ...
-
-    def remove_watcher(self, callback: Callable[[str], None]) -> None: ...
-
-    def add_waiter(self, waiter: threading.Event) -> None:
-        """Set ``waiter`` when control events may have been sent."""
-        ...
-
-    def remove_waiter(self, waiter: threading.Event) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def channel_names(namespace: str) -> tuple[str, str]:
-    """The task and event channels of a namespace."""
-    return f"{namespace}_tasks", f"{namespace}_events"
-
-
-class Listener:
+class Listener(WatchedSource):
     """A LISTEN thread: calls task watchers with a group, wakes event waiters."""
 
     def __init__(self, engine: Engine, namespace: str, scrub: Callable[[str], str]) -> None:
+        super().__init__()
         self._engine = engine
         self.tasks_channel, self.events_channel = channel_names(namespace)
         self._scrub = scrub
-        self._watchers: list[Callable[[str], None]] = []
-        self._waiters: list[threading.Event] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,26 +54,6 @@ class Listener:
     def listening(self) -> bool:
         """True while LISTEN is in place (notifications arrive)."""
         return self._ready.is_set()
-
-    def add_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            self._watchers.append(callback)
-        self._start()
-
-    def remove_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-    def add_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            self._waiters.append(waiter)
-        self._start()
-
-    def remove_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
 
     def _start(self) -> None:
         with self._lock:
@@ -158,19 +110,7 @@ class Listener:
         if channel == self.events_channel:
             self._wake_waiters()
             return
-        with self._lock:
-            watchers = list(self._watchers)
-        for callback in watchers:
-            try:
-                callback(payload)
-            except Exception:
-                logger.exception("a watch_tasks callback failed")
-
-    def _wake_waiters(self) -> None:
-        with self._lock:
-            waiters = list(self._waiters)
-        for waiter in waiters:
-            waiter.set()
+        tell_watchers(self._current_watchers(), payload)
 
 
 def _close_quietly(raw: Any) -> None:

@@ -1,14 +1,14 @@
 """Named locks shared by every process of a namespace; none holds a transaction open.
 
-- PostgreSQL: ``pg_try_advisory_lock(key)`` on a connection kept (in
-  autocommit) while the lock is held; ``key`` is a stable 64-bit hash of
-  namespace and name. The lock dies with its session, so a killed process
-  frees it at once.
-- MySQL/MariaDB: ``GET_LOCK(name, 0)`` the same way; the name is a hash of
-  database, namespace and lock name (GET_LOCK names are server-wide and
-  limited to 64 characters).
-- SQLite: a lease row in ``<namespace>_locks`` that expires after
-  LEASE_SECONDS, so a lock of a killed process frees itself within that.
+Each family's ``lock`` hook picks one (see ``databases/``):
+
+- :class:`SessionLock`: a server lock tied to a session (PostgreSQL's
+  advisory locks, MySQL's GET_LOCK), taken on a connection kept out of the
+  pool while the lock is held. It dies with its session, so a killed
+  process frees it at once.
+- :class:`LeaseLock`: a lease row in ``<namespace>_locks`` that expires
+  after LEASE_SECONDS, so a lock of a killed process frees itself within
+  that (SQLite, which has no sessions to tie a lock to).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import secrets
 import threading
 from typing import Any
 
-from sqlalchemy import Double, bindparam, delete, func, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Double, bindparam, delete
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 from taskkit_core.clock import cur_ts
@@ -28,22 +27,13 @@ from .engine import Database
 from .schema import Tables
 
 LEASE_SECONDS = 60.0
-"""How long an SQLite lease lock outlives a holder that never releases it."""
+"""How long a lease lock outlives a holder that never releases it."""
 
 
-def _digest(*parts: str, size: int) -> bytes:
+def digest(*parts: str, size: int) -> bytes:
+    """A stable hash of ``parts`` (``size`` bytes): lock keys that fit the server's limits."""
     text = "\x00".join(parts).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(text, digest_size=size).digest()
-
-
-def advisory_key(namespace: str, target: str) -> int:
-    """The signed 64-bit key of a PostgreSQL advisory lock."""
-    return int.from_bytes(_digest(namespace, target, size=8), "big", signed=True)
-
-
-def mysql_lock_name(database: str, namespace: str, target: str) -> str:
-    """A GET_LOCK name: 8 + 32 characters, distinct per database, namespace and name."""
-    return f"taskkit:{_digest(database, namespace, target, size=16).hex()}"
 
 
 class SessionLock:
@@ -86,36 +76,26 @@ class SessionLock:
                 connection.close()
 
 
-def postgres_lock(engine: Engine, namespace: str, target: str) -> SessionLock:
-    """An advisory lock keyed by namespace and target."""
-    key = advisory_key(namespace, target)
-    return SessionLock(
-        engine, select(func.pg_try_advisory_lock(key)), select(func.pg_advisory_unlock(key))
-    )
-
-
-def mysql_lock(engine: Engine, namespace: str, target: str) -> SessionLock:
-    """A GET_LOCK lock named after database, namespace and target."""
-    name = mysql_lock_name(engine.url.database or "", namespace, target)
-    return SessionLock(engine, select(func.get_lock(name, 0)), select(func.release_lock(name)))
-
-
 class LeaseLock:
-    """A row in the locks table owned by a random token until released or expired."""
+    """A row in the locks table owned by a random token until released or expired.
+
+    Taken with a conditional upsert (the family's ``upsert`` with ``where``).
+    """
 
     def __init__(self, db: Database, tables: Tables, target: str) -> None:
         locks = tables.locks
         self._db = db
         self._params = {"b_name": target, "b_owner": secrets.token_hex(16)}
-        upsert = sqlite.insert(locks).values(
-            name=bindparam("b_name"),
-            owner=bindparam("b_owner"),
-            expires=bindparam("now", type_=Double()) + LEASE_SECONDS,
-        )
-        self._take = upsert.on_conflict_do_update(
-            index_elements=[locks.c.name],
-            set_={"owner": upsert.excluded.owner, "expires": upsert.excluded.expires},
-            where=(locks.c.expires < bindparam("now")) | (locks.c.owner == upsert.excluded.owner),
+        values: dict[str, Any] = {
+            "name": bindparam("b_name"),
+            "owner": bindparam("b_owner"),
+            "expires": bindparam("now", type_=Double()) + LEASE_SECONDS,
+        }
+        self._take = db.family.upsert(
+            locks,
+            values,
+            ["owner", "expires"],
+            where=lambda new: (locks.c.expires < bindparam("now")) | (locks.c.owner == new.owner),
         )
         self._give_back = delete(locks).where(
             locks.c.name == bindparam("b_name"), locks.c.owner == bindparam("b_owner")

@@ -6,9 +6,10 @@ receive the namespace, and Alembic keeps its own version table per
 namespace (``<namespace>_alembic_version``), so taskkit's history never
 mixes with an application's own Alembic history in the same database.
 
-Online, the upgrade runs under a lock (an advisory transaction lock on
-PostgreSQL, GET_LOCK on MySQL, the write lock on SQLite), so processes
-that migrate at the same time do it one after the other. With
+Online, the upgrade runs under the family's migration lock (an advisory
+transaction lock on PostgreSQL, GET_LOCK on MySQL, the write lock on
+SQLite; ``Family.migration_lock``), so processes that migrate at the same
+time do it one after the other. With
 ``sql_only`` nothing is touched: the DDL is returned for teams that apply
 migrations themselves.
 """
@@ -16,17 +17,15 @@ migrations themselves.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, String, Table, column, func, inspect, select, table
+from sqlalchemy import MetaData, String, Table, column, inspect, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import DropTable
 from taskkit_core.errors import StorageNotReady
 
-from .locks import advisory_key, mysql_lock_name
 from .options import DEFAULT_NAMESPACE
 from .schema import Tables, build_tables
 from .urls import SqlURL
@@ -37,8 +36,6 @@ REVISIONS = ("0001",)
 """Every schema revision, oldest first; the last is the one this package needs."""
 
 HEAD = REVISIONS[-1]
-
-MIGRATION_LOCK_SECONDS = 60
 
 
 def migrate_command(url: SqlURL, namespace: str) -> str:
@@ -81,7 +78,7 @@ def check_ready(conn: Connection, tables: Tables, url: SqlURL, namespace: str) -
 
 def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
     """Bring the namespace's schema to HEAD; with ``sql_only``, return the DDL instead."""
-    from .opener import resolve
+    from .urls import resolve
 
     sql_url, opts = resolve(url, options)
     tables = build_tables(opts.namespace)
@@ -91,7 +88,7 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
 
     db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with db.write() as conn, _migration_lock(conn, sql_url, opts.namespace):
+        with db.write() as conn, sql_url.family.migration_lock(conn, sql_url, opts.namespace):
             before = current_revision(conn, tables)
             if before != HEAD:
                 _run_alembic(tables, connection=conn)
@@ -106,13 +103,13 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
 def drop(url: str, options: Mapping[str, Any]) -> None:
     """Drop every table of the namespace, its Alembic version table included."""
     from .engine import Database, make_engine
-    from .opener import resolve
+    from .urls import resolve
 
     sql_url, opts = resolve(url, options)
     tables = build_tables(opts.namespace)
     db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with db.write() as conn, _migration_lock(conn, sql_url, opts.namespace):
+        with db.write() as conn, sql_url.family.migration_lock(conn, sql_url, opts.namespace):
             # DROP TABLE IF EXISTS: no catalog queries, one statement per table.
             for dropped in [*tables.all(), Table(tables.version_table, MetaData())]:
                 conn.execute(DropTable(dropped, if_exists=True))
@@ -133,22 +130,4 @@ def _run_alembic(tables: Tables, **attributes: Any) -> str:
 
 
 def _offline_ddl(url: SqlURL, tables: Tables) -> str:
-    dialect = url.sqlalchemy_url.get_dialect().name
-    return _run_alembic(tables, dialect_name="mysql" if dialect == "mariadb" else dialect)
-
-
-@contextmanager
-def _migration_lock(conn: Connection, url: SqlURL, namespace: str) -> Iterator[None]:
-    family = url.family.name
-    if family == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(advisory_key(namespace, "migrate"))))
-        yield
-    elif family == "mysql":
-        name = mysql_lock_name(url.sqlalchemy_url.database or "", namespace, "migrate")
-        conn.execute(select(func.get_lock(name, MIGRATION_LOCK_SECONDS)))
-        try:
-            yield
-        finally:
-            conn.execute(select(func.release_lock(name)))
-    else:
-        yield  # SQLite: the migration's BEGIN IMMEDIATE already excludes other writers
+    return _run_alembic(tables, dialect_name=url.family.ddl_dialect)

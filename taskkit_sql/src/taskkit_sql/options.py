@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from taskkit_core.errors import ConfigurationError
-from taskkit_core.registry import check_namespace
+from taskkit_core.names import check_namespace
 
 DEFAULT_NAMESPACE = "taskkit"
 

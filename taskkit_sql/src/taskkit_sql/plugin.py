@@ -1,7 +1,8 @@
 """Registers taskkit-sql's URL schemes through the ``taskkit`` plugin hook.
 
-Import-light: SQLAlchemy, Alembic and the drivers are imported inside the
-opener, migrator and dropper, so listing backends stays cheap.
+Import-light: the registration table (``databases``) and the opener load
+no SQLAlchemy; SQLAlchemy, Alembic and the drivers are imported when a
+backend is opened, migrated or dropped, so listing backends stays cheap.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from taskkit_core.backend import Connection
 from taskkit_core.hookspecs import hookimpl
 from taskkit_core.registry import BackendRegistry
 
-from .dialects import DESCRIPTIONS, FAMILIES, SCHEMES
+from .databases import SCHEMES
+from .opener import open_sql
 
-
-def _open(url: str, options: Mapping[str, Any]) -> Connection:
-    from .opener import open_sql
-
-    return open_sql(url, options)
+DRIVERS = {  # SQLAlchemy driver -> the module it imports -> what installs that module
+    "sqlite+pysqlite": {"_sqlite3": ""},  # part of Python (when built with SQLite)
+    "postgresql+psycopg": {"psycopg": "taskkit[postgres]"},
+    "mysql+pymysql": {"pymysql": "taskkit[mysql]"},
+    "mariadb+pymysql": {"pymysql": "taskkit[mysql]"},
+    "mysql+mysqldb": {"MySQLdb": "mysqlclient"},
+    "mariadb+mysqldb": {"MySQLdb": "mysqlclient"},
+}
 
 
 def _migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
@@ -36,12 +40,13 @@ def _drop(url: str, options: Mapping[str, Any]) -> None:
 
 @hookimpl
 def taskkit_register_backends(registry: BackendRegistry) -> None:
-    for scheme, (family, _driver) in SCHEMES.items():
+    for scheme, registration in SCHEMES.items():
         registry.add(
             scheme,
-            _open,
-            capabilities=FAMILIES[family].capabilities,
+            open_sql,
+            capabilities=registration.capabilities,
             migrate=_migrate,
             drop=_drop,
-            description=DESCRIPTIONS[family],
+            description=registration.description,
+            drivers=DRIVERS[registration.schemes[scheme]],
         )

@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Double, bindparam, func, select
+from sqlalchemy import Double, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from taskkit_core.clock import cur_ts
@@ -31,11 +31,12 @@ from taskkit_core.task import Task, check_name, check_payload, check_ttl
 
 from .arrays import ArrayStatements
 from .blobs import PIECE, head, in_pieces
+from .changes import channel_names
 from .driver import Prepared
 from .engine import Database
-from .listener import Listener
-from .schema import DONE, ID_LENGTH, Tables
+from .schema import ID_LENGTH, Tables
 from .statements import TASK_FIELDS, Statements, task_values
+from .states import DONE
 
 logger = logging.getLogger("taskkit.sql")
 
@@ -87,7 +88,6 @@ class TaskWriter:
         db: Database,
         tables: Tables,
         sql: Statements,
-        listener: Listener | None,
         arrays: ArrayStatements | None,
     ) -> None:
         t = tables.tasks
@@ -95,11 +95,8 @@ class TaskWriter:
         self._sql = sql
         self._arrays = arrays
         self._insert_row = Prepared.of(sql.insert_tasks, db.dialect, column_keys=ROW_KEYS)
-        self._notify = (
-            select(func.pg_notify(listener.tasks_channel, bindparam("b_group")))
-            if listener is not None
-            else None
-        )
+        tasks_channel, _ = channel_names(tables.namespace)
+        self._notify = db.family.wake_statement(tasks_channel, bindparam("b_group"))
         self._insert_one = t.insert()
         self._insert_done = t.insert().values(
             began=sql.now, done_at=sql.now, expires_at=sql.now + bindparam("b_ttl", type_=Double())
@@ -183,7 +180,7 @@ class TaskWriter:
         return True
 
     def wake(self, groups: set[str]) -> None:
-        """NOTIFY workers of ``groups`` (PostgreSQL; best effort, errors are only logged)."""
+        """Wake the workers of ``groups`` where the family can (best effort: errors are logged)."""
         if self._notify is None or not groups:
             return
         try:
@@ -229,11 +226,10 @@ class TaskWriter:
                 "connection= must be a SQLAlchemy Connection (from engine.connect() or "
                 f"engine.begin()), got {type(connection).__name__}"
             )
-        family = self._db.family.name
-        dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
-        if dialect != family:
+        family = self._db.family
+        if not family.serves(connection.dialect.name):
             raise ConfigurationError(
                 f"connection= is a {connection.dialect.name} connection, but this backend "
-                f"stores its tasks in {family}"
+                f"stores its tasks in {family.name}"
             )
         return connection

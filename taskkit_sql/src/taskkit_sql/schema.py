@@ -7,7 +7,7 @@ Tables are named ``<namespace>_<table>`` (namespace ``taskkit`` by default:
 ``taskkit migrate`` (see ``migrations``), never when a backend is opened.
 
 A task lives in one row of ``tasks`` for its whole life; ``state`` says
-where it is::
+where it is (``states`` converts it to and from the core's TaskState)::
 
     QUEUED (0) --claim--> STAGED (1) --settle--> DONE (2) --ttl--> deleted
        ^                     |
@@ -23,12 +23,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, SmallInteger, String, Table
+from sqlalchemy import Column, Index, Integer, MetaData, SmallInteger, String, Table
 
-from .columns import Message, Name, Payload, Timestamp
-
-QUEUED, STAGED, DONE = 0, 1, 2
-"""The values of ``tasks.state``."""
+from .columns import EventId, Message, Name, Payload, Timestamp
+from .databases import options_of_every_family
+from .states import DONE, STAGED
 
 ID_LENGTH = 64
 """The longest task id (taskkit makes 32 hex digits)."""
@@ -120,7 +119,7 @@ def build_tables(namespace: str) -> Tables:
         metadata,
         Column(
             "id",
-            BigInteger().with_variant(Integer(), "sqlite"),
+            EventId(),
             primary_key=True,
             autoincrement=True,
             comment="increasing event number; receivers read past their last one",
@@ -128,12 +127,15 @@ def build_tables(namespace: str) -> Tables:
         Column("sent", Timestamp(), nullable=False, comment="when it was sent (epoch s)"),
         Column("data", Payload(), nullable=False, comment="encoded control event (JSON)"),
         comment="taskkit control events (shutdown, pause, resume); old ones are deleted",
-        sqlite_autoincrement=True,  # never reuse an id, or a receiver could miss events
+        # Never reuse an id, or a receiver could miss events.
+        **options_of_every_family(lambda family: family.autoincrement_options()),
     )
     return Tables(namespace, metadata, tasks, workers, scheduler_states, locks, events)
 
 
 def _partial_index(name: str, tasks: Table, state: int, column: Column[float]) -> Index:
-    # MySQL has no partial indexes: there the leading state column does the filtering.
+    # Partial where the family can (Family.partial_index_options); elsewhere (MySQL)
+    # the leading state column does the filtering.
     where = tasks.c.state == state
-    return Index(name, tasks.c.state, column, postgresql_where=where, sqlite_where=where)
+    options = options_of_every_family(lambda family: family.partial_index_options(where))
+    return Index(name, tasks.c.state, column, **options)

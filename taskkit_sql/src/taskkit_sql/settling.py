@@ -56,7 +56,8 @@ class ArrayOutcomeWriter:
             for kind, part in steps:
                 params = self._sql.settle_parameters(kind, [outcome for _, outcome in part])
                 cursor.execute(self._sql.settle[kind], params)
-                changed = {row[0] for row in cursor.fetchall() if row[0] is not None}
+                # One column, the id of each changed task (NULL rows: see ``arrays``).
+                changed = {task_id for (task_id,) in cursor.fetchall() if task_id is not None}
                 accepted.update(i for i, o in part if o.claim.task.id in changed)
             return accepted
 

@@ -1,7 +1,7 @@
 """The SQL of the backend, built once per backend as SQLAlchemy Core statements.
 
 Values always travel as bound parameters (named ``b_*``); the only SQL
-text is fixed (the server clock of ``dialects``). The state constants are
+text is fixed (the server clock of the family, ``Family.now_sql``). The state constants are
 rendered as literals so PostgreSQL can match its partial indexes even with
 prepared (generic) plans.
 
@@ -12,7 +12,6 @@ passes ``now=cur_ts()`` and the server-clock databases ignore it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -32,13 +31,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Row
 from taskkit_core.task import Task
 
 from .blobs import Appender
-from .dialects import Family
-from .schema import DONE, QUEUED, STAGED, Tables
+from .databases.base import Family
+from .schema import Tables
+from .states import DONE, QUEUED, STAGED
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any shape."""
@@ -69,35 +68,22 @@ def now_expression(family: Family) -> ColumnElement[float]:
     return literal_column(family.now_sql, Double())
 
 
-def task_from_row(row: AnyRow) -> Task:
-    """A Task from a row holding the TASK_FIELDS columns."""
-    m = row._mapping
-    return Task(
-        id=m["id"],
-        group=m["group_name"],
-        name=m["name"],
-        data=m["data"],
-        due=float(m["due"]),
-        created=float(m["created"]),
-        scheduled=None if m["scheduled"] is None else float(m["scheduled"]),
-        retry_count=int(m["retry_count"]),
-        ttl=float(m["ttl"]),
-    )
+def task_from_row(row: Any) -> Task:
+    """A Task from a row holding the TASK_FIELDS columns, read by name.
 
-
-def task_from_values(values: Sequence[Any]) -> Task:
-    """A Task from the TASK_FIELDS values in order (a driver row, see ``driver``)."""
-    task_id, group, name, data, due, created, scheduled, retry_count, ttl = values[:9]
+    ``row``: a SQLAlchemy Row, or a named driver row (see ``driver``).
+    """
+    scheduled = row.scheduled
     return Task(
-        id=task_id,
-        group=group,
-        name=name,
-        data=bytes(data),
-        due=float(due),
-        created=float(created),
+        id=row.id,
+        group=row.group_name,
+        name=row.name,
+        data=bytes(row.data),
+        due=float(row.due),
+        created=float(row.created),
         scheduled=None if scheduled is None else float(scheduled),
-        retry_count=int(retry_count),
-        ttl=float(ttl),
+        retry_count=int(row.retry_count),
+        ttl=float(row.ttl),
     )
 
 
@@ -118,34 +104,11 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def insert_ignoring_duplicates(tables: Tables, family: Family) -> Insert:
-    """INSERT of task rows that leaves an existing id alone (puts are idempotent)."""
-    t = tables.tasks
-    if family.name == "postgresql":
-        return postgresql.insert(t).on_conflict_do_nothing(index_elements=[t.c.id])
-    if family.name == "sqlite":
-        return sqlite.insert(t).on_conflict_do_nothing(index_elements=[t.c.id])
-    # Not INSERT IGNORE: that would also turn real errors into warnings.
-    stmt = mysql.insert(t)
-    return stmt.on_duplicate_key_update(id=stmt.inserted.id)
-
-
-def upsert_workers(tables: Tables, family: Family, now: ColumnElement[float]) -> Insert:
+def upsert_leases(tables: Tables, family: Family, now: ColumnElement[float]) -> Insert:
     """Create or refresh worker leases: ``expires = now + b_ttl``."""
     w = tables.workers
     values = {"id": bindparam("b_id", type_=w.c.id.type), "expires": now + bindparam("b_ttl")}
-    if family.name == "postgresql":
-        pg = postgresql.insert(w).values(values)
-        return pg.on_conflict_do_update(
-            index_elements=[w.c.id], set_={"expires": pg.excluded.expires}
-        )
-    if family.name == "sqlite":
-        lite = sqlite.insert(w).values(values)
-        return lite.on_conflict_do_update(
-            index_elements=[w.c.id], set_={"expires": lite.excluded.expires}
-        )
-    my = mysql.insert(w).values(values)
-    return my.on_duplicate_key_update(expires=my.inserted.expires)
+    return family.upsert(w, values, ["expires"])
 
 
 class Statements:
@@ -156,8 +119,8 @@ class Statements:
         self.tables = tables
         self.now = now = now_expression(family)
         self.task_columns = [t.c[name] for name in TASK_FIELDS]
-        self.insert_tasks = insert_ignoring_duplicates(tables, family)
-        self.upsert_workers = upsert_workers(tables, family, now)
+        self.insert_tasks = family.insert_ignoring_duplicates(t)
+        self.upsert_leases = upsert_leases(tables, family, now)
         ids = bindparam("b_ids", expanding=True, type_=t.c.id.type)
         limit = bindparam("b_limit", type_=Integer())
         self.lookup = select(*self.task_columns).where(t.c.id.in_(ids))
@@ -210,12 +173,12 @@ class Statements:
         self.delete_tasks = delete(t).where(t.c.id.in_(ids))
         self.delete_done_task = delete(t).where(t.c.id == bindparam("b_id"))
         self.insert_done_task = t.insert()
-        self.workers = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
+        self.leases = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
         worker_ids = bindparam("b_ids", expanding=True, type_=w.c.id.type)
-        self.delete_workers = delete(w).where(w.c.id.in_(worker_ids))
-        self.any_dead_worker = select(w.c.id).where(w.c.expires < now).limit(1)
-        self.dead_workers = select(w.c.id).where(w.c.expires < now).with_for_update()
-        self.delete_dead_workers = delete(w).where(w.c.id.in_(worker_ids), w.c.expires < now)
+        self.delete_leases = delete(w).where(w.c.id.in_(worker_ids))
+        self.any_expired_lease = select(w.c.id).where(w.c.expires < now).limit(1)
+        self.expired_leases = select(w.c.id).where(w.c.expires < now).with_for_update()
+        self.delete_expired_leases = delete(w).where(w.c.id.in_(worker_ids), w.c.expires < now)
         self.scheduler_state = select(s.c.data).where(s.c.name == bindparam("b_name"))
         self.insert_scheduler_state = s.insert()
         self.replace_scheduler_state = (
@@ -245,7 +208,7 @@ class Statements:
             t.c.group_name,
             count(queued).label("queued"),
             count(due).label("due"),
-            count(state_is(t.c.state, STAGED)).label("in_flight"),
+            count(state_is(t.c.state, STAGED)).label("staged"),
             count(finished & t.c.result.is_not(None)).label("done"),
             count(finished & t.c.result.is_(None)).label("failed"),
             func.min(func_case(due, t.c.due)).label("oldest_due"),

@@ -11,6 +11,7 @@ Accepted schemes (the driver in brackets is what a bare scheme uses):
 - ``mysql://``, ``mariadb://``, with ``+pymysql`` [PyMySQL, the default] or
   ``+mysqldb`` (needs mysqlclient).
 
+Each family checks what it needs of a URL (``Family.check_url``).
 Query parameters that name a taskkit-sql option (``?namespace=...``) are
 taken out; the others go to the driver (``?sslmode=require``). Every error
 message shows the URL with its password masked as ``***``.
@@ -18,18 +19,17 @@ message shows the URL with its password masked as ``***``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 from taskkit_core.errors import ConfigurationError
 from taskkit_core.url import mask_url, parse_url
 
-from .dialects import SCHEMES, Family, family_of
-
-MEMORY_HINT = (
-    "an in-memory SQLite database cannot be shared with worker processes; "
-    "use memory:// for an in-process store, or a file: sqlite:///tasks.db"
-)
+from .databases import SCHEMES, family_of
+from .databases.base import Family
+from .options import OPTION_NAMES, SqlOptions, parse_options
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,9 @@ def parse_sql_url(raw: str, option_names: frozenset[str]) -> SqlURL:
             f"taskkit-sql does not serve {parsed.scheme}:// ({mask_url(raw)!r})"
         )
     family = family_of(parsed.scheme)
-    url = _make_url(raw).set(drivername=SCHEMES[parsed.scheme][1])
+    url = _make_url(raw).set(drivername=SCHEMES[parsed.scheme].schemes[parsed.scheme])
     _check_host(raw, url)
-    if family.name == "sqlite":
-        _check_sqlite(raw, url)
-    elif not url.database:
-        raise ConfigurationError(
-            f"the URL {mask_url(raw)!r} names no database; "
-            f"add it as the path, e.g. {parsed.scheme}://user@host/dbname"
-        )
+    family.check_url(raw, parsed.scheme, url)
     options = {k: v for k, v in url.query.items() if k in option_names and isinstance(v, str)}
     url = url.difference_update_query(options)
     return SqlURL(raw=raw, family=family, sqlalchemy_url=url, query_options=options)
@@ -97,15 +91,7 @@ def _check_host(raw: str, url: URL) -> None:
         raise ConfigurationError(f"malformed port in backend URL {mask_url(raw)!r}") from None
 
 
-def _check_sqlite(raw: str, url: URL) -> None:
-    database = url.database or ""
-    if url.host:
-        raise ConfigurationError(
-            f"sqlite URL {mask_url(raw)!r} has a host part; use sqlite:///relative.db "
-            "(three slashes) or sqlite:////absolute/path.db (four slashes)"
-        )
-    in_memory = database == ":memory:" or database.startswith("file::memory:")  # the URI form
-    if not database or in_memory or "mode=memory" in database:
-        raise ConfigurationError(f"{mask_url(raw)!r}: {MEMORY_HINT}")
-    if url.query.get("mode") == "memory":
-        raise ConfigurationError(f"{mask_url(raw)!r}: {MEMORY_HINT}")
+def resolve(url: str, options: Mapping[str, Any]) -> tuple[SqlURL, SqlOptions]:
+    """The validated URL and options (ConfigurationError without the password)."""
+    sql_url = parse_sql_url(url, OPTION_NAMES)
+    return sql_url, parse_options(options, sql_url.query_options, sql_url.masked())

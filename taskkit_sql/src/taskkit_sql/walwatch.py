@@ -23,11 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 
 from sqlalchemy import Integer, bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.engine import Dialect
 
+from .changes import WatchedSource, tell_watchers
 from .driver import Prepared, fetch
 from .engine import Database
 from .schema import Tables
@@ -77,19 +77,18 @@ def new_groups_query(tables: Tables, dialect: Dialect) -> Prepared:
         .where(row_id > bindparam("b_last", type_=Integer()))
         .group_by(literal_column(f"+{t.c.group_name.name}"))
     )
-    return Prepared.of(union_all(newest, new_groups), dialect)
+    query = union_all(newest, new_groups)
+    return Prepared.of(query, dialect, query.selected_columns)
 
 
-class WalWatcher:
+class WalWatcher(WatchedSource):
     """Calls task watchers with the groups of new tasks; wakes event waiters on any commit."""
 
     def __init__(self, db: Database, tables: Tables, path: str) -> None:
+        super().__init__()
         self._query = new_groups_query(tables, db.dialect)
         self._db = db
         self._path = path
-        self._watchers: list[Callable[[str], None]] = []
-        self._waiters: list[threading.Event] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last: int | None = None
@@ -99,26 +98,6 @@ class WalWatcher:
         """True while the thread watches (event bridges then read only on a change)."""
         thread = self._thread
         return thread is not None and thread.is_alive() and not self._stop.is_set()
-
-    def add_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            self._watchers.append(callback)
-        self._start()
-
-    def remove_watcher(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-    def add_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            self._waiters.append(waiter)
-        self._start()
-
-    def remove_waiter(self, waiter: threading.Event) -> None:
-        with self._lock:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
 
     def close(self) -> None:
         """Stop the thread (within CHECK_EVERY seconds)."""
@@ -148,10 +127,8 @@ class WalWatcher:
             changed_before = changed
 
     def _changed(self) -> None:
-        with self._lock:
-            waiters, watchers = list(self._waiters), list(self._watchers)
-        for waiter in waiters:
-            waiter.set()
+        self._wake_waiters()
+        watchers = self._current_watchers()
         if not watchers:
             return
         try:
@@ -160,20 +137,16 @@ class WalWatcher:
             logger.debug("could not read the groups of new tasks", exc_info=True)
             return
         for group in groups:
-            for callback in watchers:
-                try:
-                    callback(group)
-                except Exception:
-                    logger.exception("a watch_tasks callback failed")
+            tell_watchers(watchers, group)
 
     def _new_groups(self) -> list[str]:
         """Groups of the rows put since the last call; advances the rowid mark."""
         # The first look only learns the newest rowid: no row is past the largest one.
         last = self._last if self._last is not None else MAX_ROWID
         rows = self._db.call(lambda cursor: fetch(cursor, self._query, {"b_last": last}))
-        top = max((int(r[1]) for r in rows if r[1] is not None), default=-1)
+        top = max((int(r.top) for r in rows if r.top is not None), default=-1)
         first = self._last is None
         self._last = top  # also lower than before if the newest rows were deleted
         if first:
             return []
-        return sorted({r[0] for r in rows if r[0] is not None})
+        return sorted({r.group_name for r in rows if r.group_name is not None})

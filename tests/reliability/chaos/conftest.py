@@ -36,7 +36,7 @@ from harness.servers import (
     RedisServer,
     missing_tool,
 )
-from taskkit_core.registry import connect, migrate
+from taskkit_core.opening import connect, migrate
 
 from taskkit_core import Kit
 

@@ -19,7 +19,7 @@ import time
 
 import pytest
 from taskkit_core.backend import Claim
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 
 from ..conftest import SLACK, TTL, P, R
 from .conftest import SERVER_BACKENDS, MakeChaos, Proxies, reads_after_fault
@@ -121,14 +121,14 @@ def test_r12_a_claim_whose_reply_was_lost_does_not_strand_its_task(
     try:
         (task_id,) = run.workload.enqueue(1, sleep=0)
         worker = "chaos:1:lost-reply"
-        direct.backend.set_worker_ttl([worker], TTL)
+        direct.backend.refresh_leases([worker], TTL)
         errors: list[str] = []
 
         first: list[Claim] = []
 
         def claim_once() -> None:
             try:
-                first.extend(run.kit.backend.assign_tasks("r", worker, 1))
+                first.extend(run.kit.backend.claim_tasks("r", worker, 1))
             except Exception as exc:
                 errors.append(type(exc).__name__)
 
@@ -143,9 +143,9 @@ def test_r12_a_claim_whose_reply_was_lost_does_not_strand_its_task(
         lost_at = time.monotonic()
         claims: list[Claim] = list(first)  # a client that retried on its own got the answer
         while not claims and time.monotonic() - lost_at < TTL + R + P + SLACK:
-            direct.backend.set_worker_ttl([worker], TTL)
+            direct.backend.refresh_leases([worker], TTL)
             direct.backend.restore_abandoned(100)
-            claims = run.kit.backend.assign_tasks("r", worker, 1)
+            claims = run.kit.backend.claim_tasks("r", worker, 1)
             time.sleep(P)
         staged = [i.worker_id for i in direct.backend.get_stage_info(10)]
         run.record(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from taskkit_core.registry import connect
+from taskkit_core.opening import connect
 from taskkit_core.testing import wait_until
 
 from ..conftest import TTL

@@ -113,10 +113,10 @@ class ClaimProbe(Sampler):
 
     def _once(self) -> None:
         backend = self.kit.backend
-        backend.set_worker_ttl([self.worker], 30.0)
+        backend.refresh_leases([self.worker], 30.0)
         self.kit.initiate_tasks(*task_args("probe", [{"seq": 0}], group="probe"))
         began = time.perf_counter()
-        claims = backend.assign_tasks("probe", self.worker, 1)
+        claims = backend.claim_tasks("probe", self.worker, 1)
         self.latencies.append(time.perf_counter() - began)
         backend.settle(*(Outcome.succeeded(claim, b"{}") for claim in claims))
 

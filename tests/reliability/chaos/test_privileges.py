@@ -20,7 +20,7 @@ import time
 import pytest
 from harness.history import read_history
 from harness.servers import PrivateMariaDB, PrivatePostgres, PrivateServer, RedisServer
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 from taskkit_core.testing import wait_until
 
 from taskkit_core import TaskkitProcess

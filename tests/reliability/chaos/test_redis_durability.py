@@ -241,7 +241,7 @@ def _failover(
     alive = [p.is_alive() for p in processes]
     report = load.check(acked)
     staged = {i.task_id: i.worker_id for i in load.kit.backend.get_stage_info(1000)}
-    live = {w for w, _ in load.kit.backend.get_workers()}
+    live = {w for w, _ in load.kit.backend.get_leases()}
     run.record(
         stuck_staged_to_live_worker=sum(
             1 for i in report.examples.get("stuck", []) if staged.get(i) in live

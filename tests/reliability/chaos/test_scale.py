@@ -36,11 +36,11 @@ def fill(run: Chaos, upto: int, queued: int) -> int:
 def claim_latencies(run: Chaos, count: int) -> list[float]:
     """Time ``count`` claims of one task (each then settled)."""
     backend, worker = run.kit.backend, "probe:1:scale"
-    backend.set_worker_ttl([worker], 60.0)
+    backend.refresh_leases([worker], 60.0)
     latencies = []
     for _ in range(count):
         began = time.perf_counter()
-        claims = backend.assign_tasks("r", worker, 1)
+        claims = backend.claim_tasks("r", worker, 1)
         latencies.append(time.perf_counter() - began)
         backend.settle(*(Outcome.succeeded(c, b"{}") for c in claims))
     return latencies

@@ -2,7 +2,8 @@
 
 Read it next to taskkit_core/backend.py, whose docstrings are the contract.
 A task is one row of the ``tasks`` table (see schema.py) whose ``state``
-moves queued -> staged -> done. Claims and outcomes are fenced: a write
+(a ``taskkit_core.TaskState`` value) moves queued -> staged -> succeeded or
+failed. Claims and outcomes are fenced: a write
 after a claim matches on (id, state 'staged', worker_id, attempt), so a
 worker that lost its claim changes nothing and learns it from the row count.
 """
@@ -25,6 +26,7 @@ from taskkit_core import (
     OutcomeKind,
     StageInfo,
     Task,
+    TaskState,
     cur_ts,
 )
 from taskkit_core.backend import NoSubscription
@@ -84,8 +86,13 @@ def _params(task: Task) -> tuple[Any, ...]:
     )
 
 
+def _finished(result: bytes | None) -> str:
+    """The state of a task that finished with ``result`` (None: it failed)."""
+    return (TaskState.SUCCEEDED if result is not None else TaskState.FAILED).value
+
+
 class AcmeBackend:
-    """Tasks, workers, scheduler state and locks in one SQLite file.
+    """Tasks, leases, scheduler state and locks in one SQLite file.
 
     Each method keeps the contract of the same method of taskkit_core.Backend,
     whose docstring says what it must do; comments here say how.
@@ -102,31 +109,31 @@ class AcmeBackend:
     def __repr__(self) -> str:
         return f"AcmeBackend({mask_url(self.url)!r}, namespace={self.namespace!r})"
 
-    # -- workers -----------------------------------------------------------
+    # -- leases ------------------------------------------------------------
 
-    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
         expires = cur_ts() + ttl
         with self._db.write() as c:
             c.executemany(
-                f"INSERT OR REPLACE INTO {self._t.workers} (id, expires) VALUES (?, ?)",
+                f"INSERT OR REPLACE INTO {self._t.leases} (id, expires) VALUES (?, ?)",
                 [(worker_id, expires) for worker_id in worker_ids],
             )
 
-    def get_workers(self) -> list[tuple[str, float]]:
+    def get_leases(self) -> list[tuple[str, float]]:
         with self._db.read() as c:
-            rows = c.execute(f"SELECT id, expires FROM {self._t.workers} ORDER BY expires, id")
+            rows = c.execute(f"SELECT id, expires FROM {self._t.leases} ORDER BY expires, id")
             return [(worker_id, expires) for worker_id, expires in rows]
 
-    def purge_workers(self, worker_ids: Collection[str]) -> None:
+    def drop_leases(self, worker_ids: Collection[str]) -> None:
         with self._db.write() as c:
-            c.executemany(f"DELETE FROM {self._t.workers} WHERE id = ?", [(w,) for w in worker_ids])
+            c.executemany(f"DELETE FROM {self._t.leases} WHERE id = ?", [(w,) for w in worker_ids])
 
-    def purge_dead_workers(self) -> list[str]:
+    def purge_expired_leases(self) -> list[str]:
         now = cur_ts()
         with self._db.write() as c:
-            rows = c.execute(f"SELECT id FROM {self._t.workers} WHERE expires < ?", (now,))
+            rows = c.execute(f"SELECT id FROM {self._t.leases} WHERE expires < ?", (now,))
             dead = [worker_id for (worker_id,) in rows]
-            c.execute(f"DELETE FROM {self._t.workers} WHERE expires < ?", (now,))
+            c.execute(f"DELETE FROM {self._t.leases} WHERE expires < ?", (now,))
         return dead
 
     # -- putting tasks in --------------------------------------------------
@@ -152,13 +159,13 @@ class AcmeBackend:
             c.execute(
                 f"INSERT OR REPLACE INTO {self._t.tasks} ({TASK_COLUMNS}, "
                 "state, began, result, error, done_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?)",
-                (*_params(task), now, result, error, now),
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*_params(task), _finished(result), now, result, error, now),
             )
 
-    # -- assignment ----------------------------------------------------------
+    # -- claiming and settling ------------------------------------------------
 
-    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+    def claim_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         if limit < 1:
             return []
         now = cur_ts()
@@ -193,10 +200,10 @@ class AcmeBackend:
         tasks, requeue = self._t.tasks, "state = 'queued', worker_id = NULL, began = NULL"
         match outcome.kind:
             case OutcomeKind.SUCCEEDED:
-                sql = f"UPDATE {tasks} SET state = 'done', result = ?, done_at = ?"
+                sql = f"UPDATE {tasks} SET state = 'succeeded', result = ?, done_at = ?"
                 return sql, (outcome.result, now)
             case OutcomeKind.FAILED:
-                sql = f"UPDATE {tasks} SET state = 'done', error = ?, done_at = ?"
+                sql = f"UPDATE {tasks} SET state = 'failed', error = ?, done_at = ?"
                 return sql, (outcome.message, now)
             case OutcomeKind.RETRIED:
                 sql = f"UPDATE {tasks} SET {requeue}, due = ?, retry_count = retry_count + 1"
@@ -212,7 +219,7 @@ class AcmeBackend:
             rows = c.execute(
                 f"SELECT worker_id, id, began, attempt FROM {self._t.tasks} "
                 f"WHERE state = 'staged' AND worker_id NOT IN "
-                f"(SELECT id FROM {self._t.workers} WHERE expires >= ?) "
+                f"(SELECT id FROM {self._t.leases} WHERE expires >= ?) "
                 "ORDER BY began, id LIMIT ?",
                 (now, max(limit, 0)),
             ).fetchall()
@@ -249,10 +256,10 @@ class AcmeBackend:
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
         task, (state, result, error) = _task(row), row[-3:]
-        if state != "done":
-            raise NoResult(task)
-        if result is None:
+        if TaskState(state) is TaskState.FAILED:
             raise Failed(task, error or "")
+        if TaskState(state) is not TaskState.SUCCEEDED:
+            raise NoResult(task)
         return task, result
 
     def get_done_task_ids(self, since: float | None, until: float | None, limit: int) -> list[str]:
@@ -292,8 +299,8 @@ class AcmeBackend:
             rows = c.execute(
                 "SELECT grp, sum(state = 'queued'), sum(state = 'queued' AND due <= :now), "
                 "sum(state = 'staged'), "
-                "sum(state = 'done' AND done_at >= :since AND result IS NOT NULL), "
-                "sum(state = 'done' AND done_at >= :since AND result IS NULL), "
+                "sum(state = 'succeeded' AND done_at >= :since), "
+                "sum(state = 'failed' AND done_at >= :since), "
                 "min(CASE WHEN state = 'queued' AND due <= :now THEN due END) "
                 f"FROM {self._t.tasks} GROUP BY grp ORDER BY grp",
                 {"now": cur_ts(), "since": since},
@@ -344,8 +351,16 @@ class AcmeBackend:
     def destroy_all(self) -> None:
         with self._db.write() as c:
             t = self._t
-            for table in (t.tasks, t.workers, t.scheduler, t.locks, t.events):
+            for table in (t.tasks, t.leases, t.scheduler, t.locks, t.events):
                 c.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
         self._db.close()
+
+    # TODO(merge): the 0.3 names, which taskkit's conformance kit calls until the
+    # arch-kit branch (which renames its calls) lands.
+    assign_tasks = claim_tasks
+    set_worker_ttl = refresh_leases
+    get_workers = get_leases
+    purge_workers = drop_leases
+    purge_dead_workers = purge_expired_leases

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from taskkit_core import ConfigurationError
-from taskkit_core.registry import check_namespace
+from taskkit_core.names import check_namespace
 from taskkit_core.url import mask_url
 
 DEFAULT_NAMESPACE = "taskkit"

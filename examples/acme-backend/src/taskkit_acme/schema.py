@@ -17,7 +17,7 @@ from typing import Any
 
 from .config import parse_config
 
-TABLES = ("tasks", "workers", "scheduler", "locks", "events")
+TABLES = ("tasks", "leases", "scheduler", "locks", "events")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Tables:
     """The quoted names of one namespace's tables, ready to put into SQL."""
 
     tasks: str
-    workers: str
+    leases: str
     scheduler: str
     locks: str
     events: str
@@ -50,7 +50,7 @@ def ddl(namespace: str) -> list[str]:
     scheduled   REAL,               -- the schedule point, for tasks a Scheduler made
     retry_count INTEGER NOT NULL,
     ttl         REAL NOT NULL,      -- seconds a finished task is kept
-    state       TEXT NOT NULL,      -- 'queued', 'staged' (claimed by worker_id) or 'done'
+    state       TEXT NOT NULL,      -- a TaskState: queued, staged (to worker_id), succeeded, failed
     worker_id   TEXT,               -- the worker holding a staged task (with attempt: the fence)
     attempt     INTEGER NOT NULL DEFAULT 0,  -- claims so far (a release gives one back)
     began       REAL,               -- when the current claim was made
@@ -58,14 +58,14 @@ def ddl(namespace: str) -> list[str]:
     error       TEXT,               -- set when the task failed
     done_at     REAL                -- when it succeeded or failed
 )""",
-        # assign_tasks reads the oldest due queued task of a group from this index.
+        # claim_tasks reads the oldest due queued task of a group from this index.
         f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_queue" '
         f"ON {t.tasks} (grp, due, id) WHERE state = 'queued'",
         f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_done" '
         f"ON {t.tasks} (done_at) WHERE done_at IS NOT NULL",
-        f"""CREATE TABLE IF NOT EXISTS {t.workers} (
+        f"""CREATE TABLE IF NOT EXISTS {t.leases} (
     id          TEXT PRIMARY KEY,   -- worker id (host:pid:random)
-    expires     REAL NOT NULL       -- the worker is dead after this time
+    expires     REAL NOT NULL       -- the lease ends (the worker is dead) after this time
 )""",
         f"""CREATE TABLE IF NOT EXISTS {t.scheduler} (
     name        TEXT PRIMARY KEY,   -- the schedule's name

@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, overload
 
 from ..errors import ConfigurationError
 from ..kit import Kit
-from ..registry import migrate
+from ..opening import migrate
 from ..scheduler import DuplicationPolicy, Schedule, ScheduleEntry
 from ..settings import WorkerSettings
 from ..task import DEFAULT_TASK_TTL, check_name, check_ttl
@@ -32,7 +32,7 @@ from .app_workers import AppWorkers
 from .calls import Call
 from .codecs import CodecFactory, JsonCodec
 from .handler import AppHandler
-from .opening import LazyKit
+from .lazy_kit import LazyKit
 from .periodic import schedule_of
 from .registry import TaskRegistry, default_name, module_name
 from .results import TaskResult

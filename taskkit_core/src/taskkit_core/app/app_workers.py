@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..compat import ScheduleEntriesCompatMapping
 from ..errors import ConfigurationError
-from ..kit import Kit, ScheduleEntriesCompatMapping
-from ..process import TaskkitProcess
-from ..runtime import WorkerRuntime
+from ..kit import Kit
 from ..scheduler import ScheduleEntry
+from ..worker import TaskkitProcess, WorkerRuntime
 
 if TYPE_CHECKING:
     from .registry import TaskRegistry

@@ -2,7 +2,8 @@
 
 One module per command; this one builds the group and turns every failure
 into one line on stderr and an exit code (see ``errors.py``). Every option
-has an environment-variable twin, shown in ``--help``.
+has an environment-variable twin, scoped to its command (``options.py``),
+shown in the command's ``--help``; ``taskkit --help`` lists them all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .backends import backends_command
 from .control import control_commands
 from .demo import demo_command
 from .enqueue import enqueue_command
+from .envhelp import TaskkitGroup
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, report
 from .migrate import migrate_command
 from .options import State, common_options
@@ -29,6 +31,7 @@ __all__ = ["cli", "main"]
 
 @click.group(
     "taskkit",
+    cls=TaskkitGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(VERSION, "-V", "--version", prog_name="taskkit")

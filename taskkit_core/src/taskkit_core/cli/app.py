@@ -31,9 +31,10 @@ from types import ModuleType
 from typing import Any, cast
 
 from ..app import App as TaskApp
+from ..compat import ScheduleEntriesCompatMapping
 from ..errors import ConfigurationError, TaskkitError
 from ..handler import TaskHandler
-from ..kit import Kit, ScheduleEntriesCompatMapping
+from ..kit import Kit
 from ..settings import WorkerSettings
 from ..task import check_name
 from .errors import CommandError
@@ -94,6 +95,11 @@ class App:
                 backend_options=kit.backend_options,
             )
         return kit
+
+    @property
+    def handler(self) -> TaskHandler:
+        """The app's TaskHandler (its Kit's, when APP names a Kit)."""
+        return self.target.handler if isinstance(self.target, Kit) else self.target
 
     def settings(self) -> WorkerSettings:
         """The worker settings of the app's Kit, or the defaults for a bare handler."""

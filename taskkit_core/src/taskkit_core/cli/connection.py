@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ..backend import Connection
-from ..registry import connect
+from ..opening import connect
 from ..url import mask_url
 from .app import App, load_app
 from .options import backend_options, need_url, option

@@ -3,7 +3,7 @@
 It migrates the backend (by default a SQLite file ``taskkit-demo.db`` in
 the working directory, or memory:// when taskkit-sql is not installed),
 clears the demo's namespace, starts workers (processes where the backend
-allows, threads otherwise), puts in ``--tasks`` tasks, shows a progress bar
+allows, threads otherwise), puts in ``--tasks`` tasks, shows its progress
 with tasks/s, and ends with a summary table.
 """
 
@@ -17,29 +17,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from ..app import App
 from ..backend import Backend
 from ..demo.app import THREADS, app, workload
 from ..errors import UnknownBackendError
-from ..registry import lookup_backend, migrate
+from ..opening import lookup_backend, migrate
 from ..settings import WorkerSettings
 from ..url import mask_url
 from .demo_report import collect, summary_table
 from .errors import CommandError
+from .live import progress, spinner
 from .options import namespace_option, option, state, taskkit_command, url_option
-from .output import remember_url, stderr, stdout
+from .output import remember_url
+from .render import note, show
 
 DEMO_NAMESPACE = "taskkit_demo"
 DEMO_FILE = "taskkit-demo.db"
@@ -54,22 +45,12 @@ def default_url() -> str:
     try:
         lookup_backend(url)
     except UnknownBackendError:
-        stderr().print(
+        note(
             'taskkit-sql is not installed (pip install "taskkit[sqlite]"): '
-            "running the demo on memory://",
-            markup=False,
+            "running the demo on memory://"
         )
         return "memory://"
     return url
-
-
-class RateColumn(ProgressColumn):
-    """Finished tasks per second since the bar started."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        rate = task.completed / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rate:6.1f} tasks/s", style="progress.data.speed")
 
 
 @click.command("demo")
@@ -87,7 +68,7 @@ class RateColumn(ProgressColumn):
 @option(
     "--processes",
     "-p",
-    env="TASKKIT_PROCESSES",
+    env="TASKKIT_DEMO_PROCESSES",  # never a worker's TASKKIT_WORKER_PROCESSES
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
@@ -115,7 +96,7 @@ def demo_command(url: str | None, namespace: str | None, tasks: int, processes: 
     try:
         backend.destroy_all()
         where = _describe(backend, processes)
-        stderr().print(f"taskkit demo: {tasks} tasks on {mask_url(url)} ({where})", markup=False)
+        note(f"taskkit demo: {tasks} tasks on {mask_url(url)} ({where})")
         with _workers(app, processes):
             started = time.monotonic()
             task_ids = [r.task_id for r in app.delay_many(workload(tasks))]
@@ -124,8 +105,7 @@ def demo_command(url: str | None, namespace: str | None, tasks: int, processes: 
         kinds = collect(backend, app.handler, task_ids)
     finally:
         app.close()
-    console = stdout()
-    console.print(summary_table(kinds, wall, where))
+    show(summary_table(kinds, wall, where))
     if backend.capabilities.multi_process:
         click.echo(next_steps(url, namespace))
     return 0
@@ -179,8 +159,8 @@ def _workers(app: App, processes: int) -> Iterator[None]:
 def _wait_for_workers(backend: Backend, count: int) -> None:
     """Wait until the worker processes hold their leases, so latency excludes start-up."""
     deadline = time.monotonic() + STARTUP_LIMIT
-    with stderr().status(f"starting {count} worker processes"):
-        while len(backend.get_workers()) < count:
+    with spinner(f"starting {count} worker processes"):
+        while len(backend.get_leases()) < count:
             if time.monotonic() > deadline:
                 raise CommandError(f"the worker processes did not start in {STARTUP_LIMIT:.0f} s")
             time.sleep(POLL)
@@ -193,19 +173,10 @@ def _finished(backend: Backend, since: float) -> int:
 def _show_progress(backend: Backend, total: int, since: float) -> None:
     """A live bar until every task has finished (or the time limit passes)."""
     deadline = time.monotonic() + max(60.0, total * 0.5)
-    columns = (
-        SpinnerColumn(),
-        TextColumn("running"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=stderr(), transient=False) as progress:
-        bar = progress.add_task("tasks", total=total)
+    with progress(total) as update:
         while (done := _finished(backend, since)) < total:
-            progress.update(bar, completed=done)
+            update(done)
             if time.monotonic() > deadline:
                 raise CommandError(f"only {done} of {total} demo tasks finished in time")
             time.sleep(POLL)
-        progress.update(bar, completed=total)
+        update(total)

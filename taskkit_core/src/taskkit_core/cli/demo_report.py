@@ -6,11 +6,10 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rich.table import Table
-
 from ..backend import Backend
 from ..errors import Failed, NoResult, NotFound
 from ..handler import TaskHandler
+from .render import Cell, Styled, TextTable
 
 
 @dataclass
@@ -76,19 +75,19 @@ def _ms(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def summary_table(kinds: dict[str, KindStats], wall: float, where: str) -> Table:
+SUMMARY_COLUMNS = ("task", "tasks", "done", "failed", "retried", "retries", "p50", "p99")
+
+
+def summary_table(kinds: dict[str, KindStats], wall: float, where: str) -> TextTable:
     """One row per task kind and a total row."""
-    table = Table(title=f"Demo summary ({where})", title_justify="left", show_footer=False)
-    table.add_column("task", no_wrap=True, min_width=max(map(len, kinds), default=4))
-    for name in ("tasks", "done", "failed", "retried", "retries", "p50", "p99"):
-        table.add_column(name, justify="right", no_wrap=True)
+    table = TextTable(f"Demo summary ({where})", SUMMARY_COLUMNS, frozenset(SUMMARY_COLUMNS[1:]))
     total = KindStats()
     for name in sorted(kinds):
         stats = kinds[name]
         total.add(stats)
         table.add_row(name, *_cells(stats))
     table.add_section()
-    table.add_row("[bold]all[/bold]", *_cells(total))
+    table.add_row(Styled("all", "bold"), *_cells(total))
     throughput = (total.done + total.failed) / wall if wall > 0 else 0.0
     table.caption = (
         f"{total.done + total.failed} tasks in {wall:.1f} s: throughput {throughput:.1f} tasks/s, "
@@ -98,12 +97,11 @@ def summary_table(kinds: dict[str, KindStats], wall: float, where: str) -> Table
     return table
 
 
-def _cells(stats: KindStats) -> list[str]:
-    failed = f"[red]{stats.failed}[/red]" if stats.failed else "0"
+def _cells(stats: KindStats) -> list[Cell]:
     return [
         str(stats.tasks),
         str(stats.done),
-        failed,
+        Styled(str(stats.failed), "red" if stats.failed else ""),
         str(stats.retried),
         str(stats.retries),
         _ms(percentile(stats.latencies, 50)),

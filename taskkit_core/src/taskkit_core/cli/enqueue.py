@@ -68,20 +68,20 @@ def split_arguments(arguments: Sequence[str]) -> tuple[str, str, str]:
 @namespace_option
 @option(
     "--data",
-    env="TASKKIT_DATA",
+    env=("TASKKIT_ENQUEUE_DATA", "TASKKIT_DATA"),
     default="null",
     metavar="JSON",
     help="The task's data as JSON, given to the handler's encode_data.",
 )
 @option(
     "--due",
-    env="TASKKIT_DUE",
+    env=("TASKKIT_ENQUEUE_DUE", "TASKKIT_DUE"),
     metavar="WHEN",
     help="Not before: +SECONDS from now, or an ISO 8601 time. Default: now.",
 )
 @option(
     "--ttl",
-    env="TASKKIT_TTL",
+    env=("TASKKIT_ENQUEUE_TTL", "TASKKIT_TTL"),
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TASK_TTL,
     show_default=True,
@@ -90,13 +90,13 @@ def split_arguments(arguments: Sequence[str]) -> tuple[str, str, str]:
 )
 @option(
     "--wait",
-    env="TASKKIT_WAIT",
+    env=("TASKKIT_ENQUEUE_WAIT", "TASKKIT_WAIT"),
     is_flag=True,
     help="Wait for the task to finish and print its result as JSON.",
 )
 @option(
     "--timeout",
-    env="TASKKIT_TIMEOUT",
+    env=("TASKKIT_ENQUEUE_TIMEOUT", "TASKKIT_TIMEOUT"),
     type=click.FloatRange(min=0),
     metavar="SECONDS",
     help="With --wait: give up after this long (exit 1). Default: wait for ever.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..registry import lookup_backend, migrate
+from ..opening import lookup_backend, migrate
 from .connection import app_option, load_optional_app
 from .options import (
     backend_options,
@@ -24,7 +24,7 @@ from .output import remember_url
 @option(
     "--sql",
     "sql_only",
-    env="TASKKIT_SQL",
+    env=("TASKKIT_MIGRATE_SQL", "TASKKIT_SQL"),
     is_flag=True,
     help="Change nothing; print the DDL that would run.",
 )

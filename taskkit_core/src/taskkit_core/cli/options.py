@@ -45,9 +45,19 @@ def state() -> State:
     return click.get_current_context().ensure_object(State)
 
 
-def option(*decls: str, env: str, **kwargs: Any) -> Callable[[F], F]:
-    """A click option whose environment variable ``env`` is shown in --help."""
-    return click.option(*decls, envvar=env, show_envvar=True, **kwargs)
+def option(*decls: str, env: str | tuple[str, ...], **kwargs: Any) -> Callable[[F], F]:
+    """A click option whose environment variable(s) ``env`` are shown in --help.
+
+    Variables are scoped per command: an option of one command only reads
+    ``TASKKIT_<COMMAND>_<OPTION>`` (a worker's TASKKIT_WORKER_PROCESSES never
+    reaches ``taskkit demo``); only settings that mean the same to every
+    command (TASKKIT_URL, TASKKIT_URL_FILE, TASKKIT_NAMESPACE, TASKKIT_APP,
+    TASKKIT_LOG_LEVEL, TASKKIT_DEBUG) are shared. A second name in ``env`` is
+    taskkit 0.3's unscoped one, still read by the one command that owned it.
+    """
+    return click.option(
+        *decls, envvar=list(env) if isinstance(env, tuple) else env, show_envvar=True, **kwargs
+    )
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -115,7 +125,7 @@ def log_format_option(func: F) -> F:
     """--log-format text|json: how log records are written (worker processes inherit it)."""
     return option(
         "--log-format",
-        env="TASKKIT_LOG_FORMAT",
+        env="TASKKIT_WORKER_LOG_FORMAT",
         type=click.Choice(["text", "json"], case_sensitive=False),
         default="text",
         show_default=True,

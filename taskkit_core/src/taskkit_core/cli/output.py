@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
-from rich.console import Console
 
-from ..url import BackendURL, parse_url, url_password
+from ..url import BackendURL, mask_credentials, parse_url, scrub_password
 
 _URLS: list[BackendURL] = []
-
-# A safety net for URLs the command was not given (one in an app module):
-# scheme://user:password@ becomes scheme://user:***@.
-_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):[^\s'\"]*@")
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(process)d] %(message)s"
 
@@ -40,31 +33,19 @@ def scrub(text: str) -> str:
     """``text`` with the password of every remembered URL replaced by ``***``.
 
     Only the URLs and passwords are replaced; the rest of the text is kept
-    as it is (registry.scrub_password would also mask any ``a:b@c`` in it).
+    as it is. Credentials of URLs the command was not given (one in an app
+    module) are masked too: ``scheme://user:password@`` becomes
+    ``scheme://user:***@``.
     """
     for url in _URLS:
-        text = text.replace(url.raw, url.masked())
-        password = url_password(url.raw)
-        if password:
-            for spelling in {password, quote(password, safe=""), quote(password)}:
-                text = text.replace(spelling, "***")
-    return _CREDENTIALS.sub(r"\1:***@", text)
+        text = scrub_password(url, text)
+    return mask_credentials(text)
 
 
 def one_line(text: str) -> str:
     """The text on one line: a message that spans lines is joined with ' | '."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines)
-
-
-def stdout() -> Console:
-    """A console on stdout for tables and results."""
-    return Console(highlight=False, soft_wrap=False)
-
-
-def stderr() -> Console:
-    """A console on stderr for progress bars and notes, never for results."""
-    return Console(stderr=True, highlight=False)
 
 
 def error_line(message: str) -> None:

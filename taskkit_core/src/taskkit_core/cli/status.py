@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import click
-from rich.live import Live
 
-from ..backend import Backend
 from .connection import app_option, load_optional_app, opened, warn_if_private
+from .live import watch as watch_view
 from .options import namespace_option, option, taskkit_command, url_option
-from .output import print_json, stdout
+from .output import print_json
+from .render import show
 from .status_view import render, take_snapshot
 
 
@@ -18,10 +16,16 @@ from .status_view import render, take_snapshot
 @url_option
 @namespace_option
 @app_option
-@option("--watch", "-w", env="TASKKIT_WATCH", is_flag=True, help="Refresh in place until Ctrl-C.")
+@option(
+    "--watch",
+    "-w",
+    env=("TASKKIT_STATUS_WATCH", "TASKKIT_WATCH"),
+    is_flag=True,
+    help="Refresh in place until Ctrl-C.",
+)
 @option(
     "--interval",
-    env="TASKKIT_INTERVAL",
+    env=("TASKKIT_STATUS_INTERVAL", "TASKKIT_INTERVAL"),
     type=click.FloatRange(min=0.1),
     default=2.0,
     show_default=True,
@@ -31,7 +35,7 @@ from .status_view import render, take_snapshot
 @option(
     "--json",
     "as_json",
-    env="TASKKIT_JSON",
+    env=("TASKKIT_STATUS_JSON", "TASKKIT_JSON"),
     is_flag=True,
     help="Print one JSON document instead of tables.",
 )
@@ -56,18 +60,8 @@ def status_command(
         if as_json:
             print_json(take_snapshot(connection.backend).to_json())
         elif watch:
-            _watch(connection.backend, interval)
+            backend = connection.backend
+            watch_view(lambda: render(take_snapshot(backend)), interval)
         else:
-            stdout().print(render(take_snapshot(connection.backend)))
+            show(*render(take_snapshot(connection.backend)))
     return 0
-
-
-def _watch(backend: Backend, interval: float) -> None:
-    """Redraw the snapshot every ``interval`` seconds until Ctrl-C."""
-    try:
-        with Live(render(take_snapshot(backend)), console=stdout(), auto_refresh=False) as live:
-            while True:
-                time.sleep(interval)
-                live.update(render(take_snapshot(backend)), refresh=True)
-    except KeyboardInterrupt:
-        return

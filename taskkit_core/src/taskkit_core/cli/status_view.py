@@ -10,14 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group
-from rich.markup import escape
-from rich.table import Table
-
 from ..backend import Backend
 from ..clock import cur_ts
 from ..settings import WorkerSettings
 from ..url import mask_url
+from .render import Cell, Styled, TextTable
 
 WINDOW = 3600.0
 """Done and failed counts cover this many seconds back."""
@@ -79,7 +76,7 @@ def take_snapshot(backend: Backend) -> Snapshot:
         for s in backend.group_stats(since=now - WINDOW)
     ]
     workers = [
-        _worker_row(worker_id, expiry, now, ttl) for worker_id, expiry in backend.get_workers()
+        _worker_row(worker_id, expiry, now, ttl) for worker_id, expiry in backend.get_leases()
     ]
     return Snapshot(mask_url(backend.url), backend.namespace, now, groups, workers)
 
@@ -109,23 +106,24 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} d"
 
 
-def _lease(seconds: float) -> str:
+def _lease(seconds: float) -> Cell:
     if seconds >= 0:
         return f"expires in {duration(seconds)}"
-    return f"[red]expired {duration(-seconds)} ago[/red]"
+    return Styled(f"expired {duration(-seconds)} ago", "red")
 
 
-def groups_table(snapshot: Snapshot) -> Table:
+GROUP_COLUMNS = ("group", "queued", "due now", "in flight", "done 1h", "failed 1h", "oldest wait")
+WORKER_COLUMNS = ("worker", "host", "pid", "last heartbeat", "lease")
+
+
+def groups_table(snapshot: Snapshot) -> TextTable:
     """One row per group that has tasks."""
-    table = Table(title="Groups", title_justify="left")
-    table.add_column("group", overflow="fold")
-    for name in ("queued", "due now", "in flight", "done 1h", "failed 1h", "oldest wait"):
-        table.add_column(name, justify="right")
+    table = TextTable("Groups", GROUP_COLUMNS, right=frozenset(GROUP_COLUMNS[1:]))
     for g in snapshot.groups:
         oldest = "-" if g.oldest_waiting_seconds is None else duration(g.oldest_waiting_seconds)
-        failed = f"[red]{g.failed_last_hour}[/red]" if g.failed_last_hour else "0"
+        failed = Styled(str(g.failed_last_hour), "red" if g.failed_last_hour else "")
         table.add_row(
-            escape(g.group),
+            g.group,
             str(g.queued),
             str(g.due_now),
             str(g.in_flight),
@@ -138,18 +136,13 @@ def groups_table(snapshot: Snapshot) -> Table:
     return table
 
 
-def workers_table(snapshot: Snapshot) -> Table:
+def workers_table(snapshot: Snapshot) -> TextTable:
     """One row per worker process that holds (or held) a lease."""
-    table = Table(title="Workers", title_justify="left")
-    table.add_column("worker", overflow="fold")
-    table.add_column("host", overflow="fold")
-    table.add_column("pid", justify="right")
-    table.add_column("last heartbeat", justify="right")
-    table.add_column("lease", justify="right")
+    table = TextTable("Workers", WORKER_COLUMNS, right=frozenset(WORKER_COLUMNS[2:]))
     for w in snapshot.workers:
         table.add_row(
-            escape(w.worker_id),
-            escape(w.host),
+            w.worker_id,
+            w.host,
             w.pid,
             f"~{duration(w.last_heartbeat_seconds_ago)} ago",
             _lease(w.lease_expires_in_seconds),
@@ -159,11 +152,8 @@ def workers_table(snapshot: Snapshot) -> Table:
     return table
 
 
-def render(snapshot: Snapshot) -> Group:
+def render(snapshot: Snapshot) -> list[TextTable | Cell]:
     """The heading and both tables, for printing or for a live display."""
     when = datetime.fromtimestamp(snapshot.taken).strftime("%H:%M:%S")
-    heading = (
-        f"[bold]{escape(snapshot.url)}[/bold]  namespace [bold]{escape(snapshot.namespace)}[/bold]"
-        f"  at {when}"
-    )
-    return Group(heading, groups_table(snapshot), workers_table(snapshot))
+    heading = f"{snapshot.url}  namespace {snapshot.namespace}  at {when}"
+    return [Styled(heading, "bold"), groups_table(snapshot), workers_table(snapshot)]

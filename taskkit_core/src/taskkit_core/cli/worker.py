@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import click
 
-from ..kit import Kit, ScheduleEntriesCompatMapping
-from ..settings import RuntimeConfig
+from ..compat import encode_schedule_entries
+from ..kit import Kit
 from ..url import mask_url
+from ..worker.plan import RuntimeConfig, WorkerPlan
 from .app import App, load_app, load_schedule, with_shutdown_timeout
 from .options import (
     backend_options,
@@ -55,7 +55,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 @option(
     "--processes",
     "-p",
-    env="TASKKIT_PROCESSES",
+    env=("TASKKIT_WORKER_PROCESSES", "TASKKIT_PROCESSES"),
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
@@ -65,7 +65,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 @option(
     "--threads",
     "-t",
-    env="TASKKIT_THREADS",
+    env=("TASKKIT_WORKER_THREADS", "TASKKIT_THREADS"),
     multiple=True,
     metavar="GROUP=N",
     help="Worker threads per group, repeatable (the variable: space-separated). "
@@ -73,14 +73,14 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--polling-interval",
-    env="TASKKIT_POLLING_INTERVAL",
+    env=("TASKKIT_WORKER_POLLING_INTERVAL", "TASKKIT_POLLING_INTERVAL"),
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
     help="How often an idle group asks for due tasks. Default: 1 to 4 s, growing with its threads.",
 )
 @option(
     "--helper-services/--no-helper-services",
-    env="TASKKIT_HELPER_SERVICES",
+    env=("TASKKIT_WORKER_HELPER_SERVICES", "TASKKIT_HELPER_SERVICES"),
     default=True,
     show_default=True,
     help="Run the services that restore tasks of dead workers, forget dead workers "
@@ -88,7 +88,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--shutdown-timeout",
-    env="TASKKIT_SHUTDOWN_TIMEOUT",
+    env=("TASKKIT_WORKER_SHUTDOWN_TIMEOUT", "TASKKIT_SHUTDOWN_TIMEOUT"),
     type=click.FloatRange(min=0),
     metavar="SECONDS",
     help="How long running tasks may finish after SIGTERM or Ctrl-C. Default: the "
@@ -96,14 +96,14 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
 )
 @option(
     "--schedule",
-    env="TASKKIT_SCHEDULE",
+    env=("TASKKIT_WORKER_SCHEDULE", "TASKKIT_SCHEDULE"),
     metavar="MODULE:ATTR",
     help="Schedule entries to run (a list, or a dict of named lists). Default: "
     "SCHEDULE of the app's module, if any.",
 )
 @option(
     "--start-method",
-    env="TASKKIT_START_METHOD",
+    env=("TASKKIT_WORKER_START_METHOD", "TASKKIT_START_METHOD"),
     type=click.Choice(["fork", "forkserver", "spawn"]),
     help="How worker processes start. Default: spawn (a child inherits no thread or lock).",
 )
@@ -134,16 +134,19 @@ def worker_command(
     exits at once.
     """
     app = load_app(app_spec)
-    plan = Plan(
+    settings = with_shutdown_timeout(app.settings(), shutdown_timeout)
+    schedule_entries = load_schedule(schedule) if schedule else app.schedule
+    plan = WorkerPlan(
+        RuntimeConfig.build(
+            _threads_for(app, threads),
+            polling_interval=polling_interval,
+            schedule_entries=encode_schedule_entries(app.handler, schedule_entries),
+            settings=settings,
+        ),
         processes=processes,
-        threads=_threads_for(app, threads),
-        schedule=load_schedule(schedule) if schedule else app.schedule,
-        polling_interval=polling_interval,
         helper_services=helper_services,
         start_method=start_method,
     )
-    RuntimeConfig.build(plan.threads, polling_interval=polling_interval)  # validate early
-    settings = with_shutdown_timeout(app.settings(), shutdown_timeout)
     kit = app.open_kit(url, backend_options(namespace), settings)
     try:
         if processes == 0 or not kit.backend.capabilities.multi_process:
@@ -155,52 +158,15 @@ def worker_command(
     return 0
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What the worker command was asked to run."""
-
-    processes: int
-    threads: dict[str, int]
-    schedule: ScheduleEntriesCompatMapping | None
-    polling_interval: float | None
-    helper_services: bool
-    start_method: str | None
-
-    def describe(self, mode: str) -> str:
-        """One log line's worth: the mode, the threads and the schedules."""
-        schedules = ", ".join(sorted(self.schedule)) if self.schedule else "none"
-        return f"{mode}; threads per group {self.threads}; schedules: {schedules}"
-
-
-def _run_threads(kit: Kit, plan: Plan) -> None:
+def _run_threads(kit: Kit, plan: WorkerPlan) -> None:
     where = mask_url(kit.backend.url)
     if plan.processes > 1:
         logger.warning("%s is private to one process: running the threads in this process", where)
     logger.info("taskkit worker on %s: %s", where, plan.describe("worker threads in this process"))
-    ThreadsWorker(kit.settings.shutdown_timeout).run(
-        lambda: kit.start_threads(
-            plan.threads,
-            schedule_entries=plan.schedule,
-            polling_interval=plan.polling_interval,
-            helper_services=plan.helper_services,
-        )
-    )
+    ThreadsWorker(plan.runtime.settings.shutdown_timeout).run(lambda: kit.launch_threads(plan))
 
 
-def _run_processes(kit: Kit, plan: Plan) -> None:
+def _run_processes(kit: Kit, plan: WorkerPlan) -> None:
     mode = f"{plan.processes} worker process(es)"
     logger.info("taskkit worker on %s: %s", mask_url(kit.backend.url), plan.describe(mode))
-    try:
-        kit.start(
-            plan.processes,
-            plan.threads,
-            schedule_entries=plan.schedule,
-            polling_interval=plan.polling_interval,
-            helper_services=plan.helper_services,
-            start_method=plan.start_method,
-        )
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: the processes have drained
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            raise
+    kit.supervise(plan)  # returns once the processes drained after SIGTERM or Ctrl-C

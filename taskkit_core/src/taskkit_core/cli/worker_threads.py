@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from ..process import REPEAT_SIGNAL_WINDOW
-from ..runtime import WorkerRuntime
+from ..worker.process import REPEAT_SIGNAL_WINDOW
+from ..worker.runtime import WorkerRuntime
 
 logger = logging.getLogger("taskkit.cli")
 

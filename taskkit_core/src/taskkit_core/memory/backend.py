@@ -1,116 +1,26 @@
-"""The memory backend, its event bridge and its locks."""
+"""The memory backend: the Backend protocol over dicts and heaps, for one process."""
 
 from __future__ import annotations
 
 import heapq
-import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
-from ..backend import (
-    Capabilities,
-    Claim,
-    Connection,
-    GroupStats,
-    Outcome,
-    OutcomeKind,
-    StageInfo,
-)
 from ..clock import cur_ts
 from ..errors import ConfigurationError, Failed, NoResult, NotFound
-from ..events import ControlEvent, decode_control_event, encode_control_event
-from ..registry import check_namespace
+from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, StageInfo
 from ..task import Task
+from .locks import MemoryLock
+from .store import FAILED, QUEUED, STAGED, SUCCEEDED, Entry, MemoryStore, Space
 
 CAPABILITIES = Capabilities(
     multi_process=False, push_wakeups=True, transactional_enqueue=False, server_clock=False
 )
 
-MAX_KEPT_EVENTS = 1000
-
-State = Literal["queued", "staged", "done"]
-
-
-@dataclass(slots=True)
-class _Entry:
-    """A task and where it is in its life."""
-
-    task: Task
-    state: State = "queued"
-    attempt: int = 0
-    worker_id: str | None = None
-    began: float | None = None
-    result: bytes | None = None
-    error: str | None = None
-    done_at: float | None = None
-
-
-@dataclass
-class _Space:
-    """Everything stored under one namespace."""
-
-    tasks: dict[str, _Entry] = field(default_factory=dict)
-    queues: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
-    workers: dict[str, float] = field(default_factory=dict)
-    scheduler: dict[str, bytes] = field(default_factory=dict)
-    locks: dict[str, object] = field(default_factory=dict)
-    events: list[bytes] = field(default_factory=list)
-    events_dropped: int = 0
-    watchers: list[Callable[[str], None]] = field(default_factory=list)
-
-
-class MemoryStore:
-    """One named store (``memory://name``): namespaces behind one lock."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Condition(threading.RLock())
-        self.spaces: dict[str, _Space] = {}
-
-    def space(self, namespace: str) -> _Space:
-        return self.spaces.setdefault(namespace, _Space())
-
-
-_STORES: dict[str, MemoryStore] = {}
-_STORES_LOCK = threading.Lock()
-
-
-def _store_named(name: str) -> MemoryStore:
-    with _STORES_LOCK:
-        return _STORES.setdefault(name, MemoryStore())
-
-
-def open_memory(url: str, namespace: str = "taskkit", **options: Any) -> Connection:
-    """Open ``memory://[name]``: connections to the same name share their data."""
-    if options:
-        raise ConfigurationError(f"memory:// takes no option(s) {', '.join(sorted(options))}")
-    check_namespace(namespace)
-    store = _store_named(url.removeprefix("memory://").strip("/"))
-    return Connection(
-        backend=MemoryBackend(url, store, namespace),
-        bridge=MemoryEventBridge(store, namespace),
-    )
-
-
-class MemoryLock:
-    """A non-blocking lock owned by this object until released."""
-
-    def __init__(self, store: MemoryStore, space: _Space, target: str) -> None:
-        self._store, self._space, self._target = store, space, target
-
-    def acquire(self) -> bool:
-        with self._store.lock:
-            owner = self._space.locks.setdefault(self._target, self)
-            return owner is self
-
-    def release(self) -> None:
-        with self._store.lock:
-            if self._space.locks.get(self._target) is self:
-                del self._space.locks[self._target]
-
 
 class _Watch:
-    def __init__(self, store: MemoryStore, space: _Space, callback: Callable[[str], None]):
+    def __init__(self, store: MemoryStore, space: Space, callback: Callable[[str], None]):
         self._store, self._space, self._callback = store, space, callback
 
     def close(self) -> None:
@@ -133,29 +43,29 @@ class MemoryBackend:
     def __repr__(self) -> str:
         return f"MemoryBackend({self.url!r}, namespace={self.namespace!r})"
 
-    # -- workers -----------------------------------------------------------
+    # -- leases ------------------------------------------------------------
 
-    def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
         expires = cur_ts() + ttl
         with self._store.lock:
             for worker_id in worker_ids:
-                self._space.workers[worker_id] = expires
+                self._space.leases[worker_id] = expires
 
-    def get_workers(self) -> list[tuple[str, float]]:
+    def get_leases(self) -> list[tuple[str, float]]:
         with self._store.lock:
-            return sorted(self._space.workers.items(), key=lambda item: item[1])
+            return sorted(self._space.leases.items(), key=lambda item: item[1])
 
-    def purge_workers(self, worker_ids: Collection[str]) -> None:
+    def drop_leases(self, worker_ids: Collection[str]) -> None:
         with self._store.lock:
             for worker_id in worker_ids:
-                self._space.workers.pop(worker_id, None)
+                self._space.leases.pop(worker_id, None)
 
-    def purge_dead_workers(self) -> list[str]:
+    def purge_expired_leases(self) -> list[str]:
         now = cur_ts()
         with self._store.lock:
-            dead = [w for w, expires in self._space.workers.items() if expires < now]
+            dead = [w for w, expires in self._space.leases.items() if expires < now]
             for worker_id in dead:
-                del self._space.workers[worker_id]
+                del self._space.leases[worker_id]
             return dead
 
     # -- putting tasks in --------------------------------------------------
@@ -166,7 +76,7 @@ class MemoryBackend:
         with self._store.lock:
             for task in tasks:
                 if task.id not in self._space.tasks:
-                    self._space.tasks[task.id] = _Entry(task)
+                    self._space.tasks[task.id] = Entry(task)
                     self._push(task)
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
@@ -178,16 +88,17 @@ class MemoryBackend:
     ) -> None:
         now = cur_ts()
         with self._store.lock:
-            self._space.tasks[task.id] = _Entry(
-                task, state="done", began=now, result=result, error=error, done_at=now
+            state = SUCCEEDED if result is not None else FAILED
+            self._space.tasks[task.id] = Entry(
+                task, state=state, began=now, result=result, error=error, done_at=now
             )
 
     def _push(self, task: Task) -> None:
         heapq.heappush(self._space.queues.setdefault(task.group, []), (task.due, task.id))
 
-    # -- assignment ----------------------------------------------------------
+    # -- claiming and settling ------------------------------------------------
 
-    def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
+    def claim_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]:
         now = cur_ts()
         claims: list[Claim] = []
         with self._store.lock:
@@ -195,13 +106,13 @@ class MemoryBackend:
             while heap and len(claims) < limit:
                 due, task_id = heap[0]
                 entry = self._space.tasks.get(task_id)
-                if entry is None or entry.state != "queued" or entry.task.due != due:
+                if entry is None or entry.state is not QUEUED or entry.task.due != due:
                     heapq.heappop(heap)  # a stale heap slot
                     continue
                 if due > now:
                     break
                 heapq.heappop(heap)
-                entry.state, entry.worker_id, entry.began = "staged", worker_id, now
+                entry.state, entry.worker_id, entry.began = STAGED, worker_id, now
                 entry.attempt += 1
                 claims.append(Claim(entry.task, worker_id, entry.attempt, now))
         return claims
@@ -215,19 +126,17 @@ class MemoryBackend:
         entry = self._space.tasks.get(claim.task.id)
         if (
             entry is None
-            or entry.state != "staged"
+            or entry.state is not STAGED
             or entry.worker_id != claim.worker_id
             or entry.attempt != claim.attempt
         ):
             return False
         now = cur_ts()
         match outcome.kind:
-            case OutcomeKind.SUCCEEDED | OutcomeKind.FAILED:
-                entry.state, entry.done_at = "done", now
-                if outcome.kind is OutcomeKind.SUCCEEDED:
-                    entry.result = outcome.result
-                else:
-                    entry.error = outcome.message
+            case OutcomeKind.SUCCEEDED:
+                entry.state, entry.done_at, entry.result = SUCCEEDED, now, outcome.result
+            case OutcomeKind.FAILED:
+                entry.state, entry.done_at, entry.error = FAILED, now, outcome.message
             case OutcomeKind.RETRIED:
                 entry.task = replace(
                     entry.task, due=now + outcome.delay, retry_count=entry.task.retry_count + 1
@@ -240,15 +149,15 @@ class MemoryBackend:
                 del self._space.tasks[claim.task.id]
         return True
 
-    def _requeue(self, entry: _Entry) -> None:
-        entry.state, entry.worker_id, entry.began = "queued", None, None
+    def _requeue(self, entry: Entry) -> None:
+        entry.state, entry.worker_id, entry.began = QUEUED, None, None
         self._push(entry.task)
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
         now = cur_ts()
         restored: list[StageInfo] = []
         with self._store.lock:
-            live = {w for w, expires in self._space.workers.items() if expires >= now}
+            live = {w for w, expires in self._space.leases.items() if expires >= now}
             for info in self._stage_info():
                 if len(restored) >= limit:
                     break
@@ -271,7 +180,7 @@ class MemoryBackend:
             queued = [
                 e.task
                 for e in self._space.tasks.values()
-                if e.state == "queued" and e.task.group == group
+                if e.state is QUEUED and e.task.group == group
             ]
         return sorted(queued, key=lambda t: (t.due, t.id))[:limit]
 
@@ -280,10 +189,10 @@ class MemoryBackend:
             entry = self._space.tasks.get(task_id)
             if entry is None:
                 raise NotFound(f"no task with id {task_id!r}")
-            if entry.state != "done":
-                raise NoResult(entry.task)
-            if entry.result is None:
+            if entry.state is FAILED:
                 raise Failed(entry.task, entry.error or "")
+            if entry.state is not SUCCEEDED or entry.result is None:
+                raise NoResult(entry.task)
             return entry.task, entry.result
 
     def get_done_task_ids(self, since: float | None, until: float | None, limit: int) -> list[str]:
@@ -315,7 +224,7 @@ class MemoryBackend:
         staged = [
             StageInfo(e.worker_id or "", task_id, e.began or 0.0, e.attempt)
             for task_id, e in self._space.tasks.items()
-            if e.state == "staged"
+            if e.state is STAGED
         ]
         return sorted(staged, key=lambda info: (info.began, info.task_id))
 
@@ -328,15 +237,15 @@ class MemoryBackend:
                     e.task.group,
                     {"queued": 0, "due": 0, "in_flight": 0, "done": 0, "failed": 0, "oldest": None},
                 )
-                if e.state == "queued":
+                if e.state is QUEUED:
                     c["queued"] += 1
                     if e.task.due <= now:
                         c["due"] += 1
                         c["oldest"] = min(c["oldest"] or e.task.due, e.task.due)
-                elif e.state == "staged":
+                elif e.state is STAGED:
                     c["in_flight"] += 1
                 elif e.done_at is not None and e.done_at >= since:
-                    c["done" if e.result is not None else "failed"] += 1
+                    c["done" if e.state is SUCCEEDED else "failed"] += 1
         return [
             GroupStats(
                 group, c["queued"], c["due"], c["in_flight"], c["done"], c["failed"], c["oldest"]
@@ -382,7 +291,7 @@ class MemoryBackend:
     def destroy_all(self) -> None:
         with self._store.lock:
             space = self._space
-            for table in (space.tasks, space.queues, space.workers, space.scheduler, space.locks):
+            for table in (space.tasks, space.queues, space.leases, space.scheduler, space.locks):
                 table.clear()
             space.events_dropped += len(space.events)
             space.events.clear()
@@ -390,35 +299,10 @@ class MemoryBackend:
     def close(self) -> None:
         return None
 
-
-class MemoryEventBridge:
-    """Control events kept in the store; receivers wait on its condition."""
-
-    def __init__(self, store: MemoryStore, namespace: str) -> None:
-        self._store = store
-        self._space = store.space(namespace)
-        with store.lock:
-            self._cursor = self._space.events_dropped + len(self._space.events)
-
-    def send_event(self, event: ControlEvent) -> None:
-        with self._store.lock:
-            self._space.events.append(encode_control_event(event))
-            overflow = len(self._space.events) - MAX_KEPT_EVENTS
-            if overflow > 0:
-                del self._space.events[:overflow]
-                self._space.events_dropped += overflow
-            self._store.lock.notify_all()
-
-    def receive_events(self, timeout: float) -> list[ControlEvent]:
-        space = self._space
-        with self._store.lock:
-            self._store.lock.wait_for(
-                lambda: space.events_dropped + len(space.events) > self._cursor, timeout
-            )
-            start = max(0, self._cursor - space.events_dropped)
-            raw = space.events[start:]
-            self._cursor = space.events_dropped + len(space.events)
-        return [event for data in raw if (event := decode_control_event(data)) is not None]
-
-    def close(self) -> None:
-        return None
+    # TODO(merge): the 0.3 names, which the conformance kit calls until the arch-kit
+    # branch (which renames its calls) lands.
+    assign_tasks = claim_tasks
+    set_worker_ttl = refresh_leases
+    get_workers = get_leases
+    purge_workers = drop_leases
+    purge_dead_workers = purge_expired_leases

@@ -27,8 +27,8 @@ import pytest
 from ..backend import Backend, Capabilities, Connection
 from ..events import EventBridge
 from ..kit import Kit
-from ..registry import connect, drop, migrate
-from ..runtime import WorkerRuntime
+from ..opening import connect, drop, migrate
+from ..worker.runtime import WorkerRuntime
 from .backend_contract import BackendContract
 from .events_contract import EventBridgeContract
 from .kit_contract import KitContract

@@ -11,7 +11,7 @@ import pytest
 
 from ..errors import CapabilityError
 from ..kit import Kit
-from ..process import TaskkitProcess
+from ..worker.process import TaskkitProcess
 from .support import task_args, wait_until
 
 

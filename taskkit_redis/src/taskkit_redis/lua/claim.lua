@@ -9,11 +9,11 @@
 -- ARGV[3]  worker id
 -- ARGV[4]  limit (>= 1)
 -- ARGV[5]  claim token, unique per call; a call repeated with the same token
---          (its answer was lost) returns what the first call staged that is
+--          (its reply was lost: a forgotten claim) returns what the first call staged that is
 --          still staged to the worker, instead of staging more
 -- Each claimed task gets state staged, the worker, attempt + 1 and began =
 -- the server's time. Returns one array per task: id, attempt, began, then the
--- TASK_FIELDS of lib.lua.
+-- TASK_FIELDS (keys.py).
 local P, group, worker, limit, token = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local t = now()
 local wake = {}
@@ -30,14 +30,15 @@ local function replay(staged)
   local out = {}
   for _, item in ipairs(staged) do
     local id, attempt = item[1], item[2]
-    local f = redis.call('HMGET', task_key(P, id), 'st', 'w', 'a', 'b', 'due')
-    if f[1] == 'staged' and f[2] == worker and tonumber(f[3]) == attempt then
+    local f = redis.call('HMGET', task_key(P, id),
+      FIELD_STATE, FIELD_WORKER, FIELD_ATTEMPT, FIELD_BEGAN, FIELD_DUE)
+    if f[1] == STATE_STAGED and f[2] == worker and tonumber(f[3]) == attempt then
       if #out < limit then
         out[#out + 1] = reply(id, attempt, f[4])
       else
         -- the repeated call asks for fewer: release the rest, attempt given back
         redis.call('ZREM', KEYS[2], id)
-        redis.call('HINCRBY', task_key(P, id), 'a', -1)
+        redis.call('HINCRBY', task_key(P, id), FIELD_ATTEMPT, -1)
         enqueue(P, id, group, f[5], t, wake)
       end
     end
@@ -64,9 +65,9 @@ while #out < limit do
   for _, id in ipairs(ids) do
     redis.call('ZREM', KEYS[1], id)
     local key = task_key(P, id)
-    if redis.call('HGET', key, 'st') == 'queued' then
-      local attempt = redis.call('HINCRBY', key, 'a', 1)
-      redis.call('HSET', key, 'st', 'staged', 'w', worker, 'b', began)
+    if redis.call('HGET', key, FIELD_STATE) == STATE_QUEUED then
+      local attempt = redis.call('HINCRBY', key, FIELD_ATTEMPT, 1)
+      redis.call('HSET', key, FIELD_STATE, STATE_STAGED, FIELD_WORKER, worker, FIELD_BEGAN, began)
       redis.call('ZADD', KEYS[2], began, id)
       staged[#staged + 1] = {id, attempt}
       out[#out + 1] = reply(id, attempt, began)

@@ -10,8 +10,8 @@ local P = ARGV[1]
 for j = 2, #ARGV do
   local id = ARGV[j]
   local key = task_key(P, id)
-  local f = redis.call('HMGET', key, 'st', 'g')
-  if f[1] == 'queued' then
+  local f = redis.call('HMGET', key, FIELD_STATE, FIELD_GROUP)
+  if f[1] == STATE_QUEUED then
     local queue = queue_key(P, f[2])
     redis.call('ZREM', queue, id)
     if redis.call('EXISTS', queue) == 0 then

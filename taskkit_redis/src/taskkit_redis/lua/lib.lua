@@ -1,7 +1,10 @@
 -- lib.lua: helpers prepended to every script of this directory.
--- Static text: no script is ever built from data. P is the namespace prefix
--- "{N}:" (ARGV[1] of every script); the key layout is documented in
--- taskkit_redis/keys.py.
+-- Keys, task fields, states and outcome kinds are written as layout names
+-- (KEY_..., FIELD_..., STATE_..., OUTCOME_...): taskkit_redis/lua_layout.py
+-- replaces each with its value from keys.py or states.py when the scripts
+-- are loaded. Static text: no script is ever built
+-- from data. P is the namespace prefix "{N}:" (ARGV[1] of every script); the
+-- key layout is documented in taskkit_redis/keys.py.
 
 -- The server's clock, in float seconds since the epoch.
 local function now()
@@ -20,15 +23,15 @@ local function hex(s)
 end
 
 local function task_key(P, id)
-  return P .. 't:' .. id
+  return P .. KEY_TASK .. id
 end
 
 local function queue_key(P, group)
-  return P .. 'q:' .. hex(group)
+  return P .. KEY_QUEUE .. hex(group)
 end
 
--- The task fields a claim or a lookup returns, in the order records.py decodes them.
-local TASK_FIELDS = {'g', 'n', 'd', 'due', 'c', 's', 'r', 'ttl'}
+-- The task fields a claim returns, in the order records.py decodes them.
+local TASK_FIELDS = {FIELD_LIST}
 
 -- The longest expiry written, 100 years in ms: PEXPIRE refuses larger ones.
 local MAX_EXPIRE_MS = 3153600000000
@@ -37,32 +40,34 @@ local MAX_EXPIRE_MS = 3153600000000
 -- in `wake` when it is due now.
 local function enqueue(P, id, group, due, t, wake)
   local key = task_key(P, id)
-  redis.call('HSET', key, 'st', 'queued')
-  redis.call('HDEL', key, 'w', 'b')
+  redis.call('HSET', key, FIELD_STATE, STATE_QUEUED)
+  redis.call('HDEL', key, FIELD_WORKER, FIELD_BEGAN)
   redis.call('ZADD', queue_key(P, group), due, id)
-  redis.call('SADD', P .. 'groups', group)
+  redis.call('SADD', P .. KEY_GROUPS, group)
   if tonumber(due) <= t then
     wake[group] = true
   end
 end
 
--- Queue new tasks given as 9 ARGV entries each from ARGV[first] on: id, group,
--- name, data, due, created, scheduled, retry_count, ttl. A task whose id
--- exists is left as it is. Returns how many were new.
+-- Queue new tasks given as 9 ARGV entries each from ARGV[first] on: id, then
+-- the TASK_FIELDS in order (group, name, data, due, created, scheduled,
+-- retry_count, ttl). A task whose id exists is left as it is. Returns how
+-- many were new.
 local function put_tasks(P, first, t, wake)
   local queues, count = {}, 0
   for j = first, #ARGV, 9 do
     local id, group, due = ARGV[j], ARGV[j + 1], ARGV[j + 4]
     local key = task_key(P, id)
     if redis.call('EXISTS', key) == 0 then
-      redis.call('HSET', key, 'g', group, 'n', ARGV[j + 2], 'd', ARGV[j + 3], 'due', due,
-        'c', ARGV[j + 5], 's', ARGV[j + 6], 'r', ARGV[j + 7], 'ttl', ARGV[j + 8],
-        'st', 'queued', 'a', '0')
+      redis.call('HSET', key, FIELD_GROUP, group, FIELD_NAME, ARGV[j + 2],
+        FIELD_DATA, ARGV[j + 3], FIELD_DUE, due, FIELD_CREATED, ARGV[j + 5],
+        FIELD_SCHEDULED, ARGV[j + 6], FIELD_RETRY_COUNT, ARGV[j + 7], FIELD_TTL, ARGV[j + 8],
+        FIELD_STATE, STATE_QUEUED, FIELD_ATTEMPT, '0')
       local queue = queues[group]
       if not queue then
         queue = queue_key(P, group)
         queues[group] = queue
-        redis.call('SADD', P .. 'groups', group)
+        redis.call('SADD', P .. KEY_GROUPS, group)
       end
       redis.call('ZADD', queue, due, id)
       if tonumber(due) <= t then
@@ -74,15 +79,15 @@ local function put_tasks(P, first, t, wake)
   return count
 end
 
--- Mark a task finished (kind 'succeeded' with its result, or 'failed' with its
--- message), index it as done and disposable, and let it expire after its ttl.
+-- Mark a task finished (outcome kind succeeded with its result, or failed with
+-- its message), index it as done and disposable, and let it expire after its ttl.
 local function finish(P, done_key, expiry_key, id, kind, payload, ttl, t)
   local key = task_key(P, id)
-  local field = 'err'
-  if kind == 'succeeded' then
-    field = 'res'
+  local state, field = STATE_FAILED, FIELD_ERROR
+  if kind == OUTCOME_SUCCEEDED then
+    state, field = STATE_SUCCEEDED, FIELD_RESULT
   end
-  redis.call('HSET', key, 'st', kind, 'f', num(t), field, payload)
+  redis.call('HSET', key, FIELD_STATE, state, FIELD_FINISHED, num(t), field, payload)
   redis.call('ZADD', done_key, num(t), id)
   redis.call('ZADD', expiry_key, num(t + ttl), id)
   local ms = math.min(MAX_EXPIRE_MS, math.max(1, math.ceil(ttl * 1000)))
@@ -92,7 +97,6 @@ end
 -- Wake idle workers of each group noted in `wake`.
 local function publish_wakeups(P, wake)
   for group in pairs(wake) do
-    redis.call('PUBLISH', P .. 'wake', group)
+    redis.call('PUBLISH', P .. KEY_WAKE, group)
   end
 end
-

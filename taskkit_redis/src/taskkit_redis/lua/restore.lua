@@ -1,7 +1,7 @@
 -- restore.lua: put back in their queues up to `limit` tasks staged to dead
 -- workers, longest-held first, in one step.
 -- KEYS[1]  P staged
--- KEYS[2]  P workers
+-- KEYS[2]  P workers (the leases)
 -- KEYS[3]  P groups (task and queue keys are derived)
 -- ARGV[1]  P
 -- ARGV[2]  limit
@@ -16,8 +16,9 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if #out >= limit then
     break
   end
-  local f = redis.call('HMGET', task_key(P, id), 'st', 'w', 'a', 'g', 'due', 'b')
-  if f[1] ~= 'staged' then
+  local f = redis.call('HMGET', task_key(P, id),
+    FIELD_STATE, FIELD_WORKER, FIELD_ATTEMPT, FIELD_GROUP, FIELD_DUE, FIELD_BEGAN)
+  if f[1] ~= STATE_STAGED then
     redis.call('ZREM', KEYS[1], id) -- its task is gone
   else
     local live = alive[f[2]]

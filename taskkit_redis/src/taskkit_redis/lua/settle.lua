@@ -16,27 +16,29 @@ local t = now()
 local wake, answers = {}, {}
 for j = 2, #ARGV, 6 do
   local kind = ARGV[j]
-  if kind ~= 'succeeded' and kind ~= 'failed' and kind ~= 'retried'
-      and kind ~= 'released' and kind ~= 'discarded' then
+  if kind ~= OUTCOME_SUCCEEDED and kind ~= OUTCOME_FAILED and kind ~= OUTCOME_RETRIED
+      and kind ~= OUTCOME_RELEASED and kind ~= OUTCOME_DISCARDED then
     return redis.error_reply('settle.lua: unknown outcome kind')
   end
 end
 for j = 2, #ARGV, 6 do
   local kind, id, worker, attempt = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
   local key = task_key(P, id)
-  local f = redis.call('HMGET', key, 'st', 'w', 'a', 'g', 'due', 'r', 'ttl')
-  if f[1] ~= 'staged' or f[2] ~= worker or f[3] ~= attempt then
+  local f = redis.call('HMGET', key, FIELD_STATE, FIELD_WORKER, FIELD_ATTEMPT, FIELD_GROUP,
+    FIELD_DUE, FIELD_RETRY_COUNT, FIELD_TTL)
+  if f[1] ~= STATE_STAGED or f[2] ~= worker or f[3] ~= attempt then
     answers[#answers + 1] = 0
   else
     redis.call('ZREM', KEYS[1], id)
-    if kind == 'succeeded' or kind == 'failed' then
+    if kind == OUTCOME_SUCCEEDED or kind == OUTCOME_FAILED then
       finish(P, KEYS[2], KEYS[3], id, kind, ARGV[j + 4], tonumber(f[7]), t)
-    elseif kind == 'retried' then
+    elseif kind == OUTCOME_RETRIED then
       local due = num(t + tonumber(ARGV[j + 5]))
-      redis.call('HSET', key, 'due', due, 'r', string.format('%d', tonumber(f[6]) + 1))
+      local retries = string.format('%d', tonumber(f[6]) + 1)
+      redis.call('HSET', key, FIELD_DUE, due, FIELD_RETRY_COUNT, retries)
       enqueue(P, id, f[4], due, t, wake)
-    elseif kind == 'released' then
-      redis.call('HINCRBY', key, 'a', -1) -- never started: the attempt is given back
+    elseif kind == OUTCOME_RELEASED then
+      redis.call('HINCRBY', key, FIELD_ATTEMPT, -1) -- never started: the attempt is given back
       enqueue(P, id, f[4], f[5], t, wake)
     else
       redis.call('DEL', key)

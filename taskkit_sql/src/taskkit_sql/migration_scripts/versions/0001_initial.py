@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context, op
-from taskkit_sql.columns import Message, Name, Payload, Timestamp
+from taskkit_sql.columns import EventId, Message, Name, Payload, Timestamp
+from taskkit_sql.databases import family_of_dialect, options_of_every_family
+from taskkit_sql.databases.base import Index
 
 revision = "0001"
 down_revision = None
@@ -88,7 +90,7 @@ def upgrade() -> None:
         f"{p}events",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            EventId(),
             primary_key=True,
             autoincrement=True,
             comment="increasing event number; receivers read past their last one",
@@ -96,27 +98,16 @@ def upgrade() -> None:
         sa.Column("sent", Timestamp(), nullable=False, comment="when it was sent (epoch s)"),
         sa.Column("data", Payload(), nullable=False, comment="encoded control event (JSON)"),
         comment="taskkit control events (shutdown, pause, resume); old ones are deleted",
-        sqlite_autoincrement=True,
+        **options_of_every_family(lambda family: family.autoincrement_options()),
     )
 
 
-def _create_indexes(table: str, *indexes: tuple[str, list[str], int | None]) -> None:
-    """CREATE INDEX each; on MySQL one ALTER TABLE for all (each ALTER rebuilds the table)."""
-    dialect = op.get_context().dialect
-    if dialect.name in ("mysql", "mariadb"):
-        quote = dialect.identifier_preparer.quote
-        clauses = ", ".join(
-            f"ADD INDEX {quote(name)} ({', '.join(quote(column) for column in columns)})"
-            for name, columns, _state in indexes
-        )
-        op.execute(f"ALTER TABLE {quote(table)} {clauses}")
-        return
-    for name, columns, state in indexes:
-        where = None if state is None else sa.text(f"state = {state}")
-        op.create_index(name, table, columns, postgresql_where=where, sqlite_where=where)
+def _create_indexes(table: str, *indexes: Index) -> None:
+    """CREATE INDEX each, as the database's family does it (partial where it can)."""
+    family_of_dialect(op.get_context().dialect.name).create_indexes(op, table, indexes)
 
 
 def downgrade() -> None:
     p = _prefix()
-    for name in ("events", "locks", "scheduler_states", "workers", "tasks"):
-        op.drop_table(f"{p}{name}")
+    for table in ("events", "locks", "scheduler_states", "workers", "tasks"):
+        op.drop_table(f"{p}{table}")

@@ -1,0 +1,1 @@
+"""taskkit 0.2's ``taskkit.contrib``: only ``django`` lived here (see taskkit.contrib.django)."""

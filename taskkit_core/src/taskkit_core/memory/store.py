@@ -1,0 +1,72 @@
+"""Where memory:// keeps its data: named stores of namespaces, each behind one lock.
+
+``memory://name`` names a store of this process; every connection to the
+same name shares it. A store holds one :class:`Space` per namespace: the
+tasks with their states, the queues, the leases, scheduler states, locks,
+control events and wake-up callbacks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..records import TaskState
+from ..task import Task
+
+# The states as module constants: the claim loop compares them for every task.
+QUEUED, STAGED, SUCCEEDED, FAILED = (
+    TaskState.QUEUED,
+    TaskState.STAGED,
+    TaskState.SUCCEEDED,
+    TaskState.FAILED,
+)
+
+
+@dataclass(slots=True)
+class Entry:
+    """A task and where it is in its life."""
+
+    task: Task
+    state: TaskState = QUEUED
+    attempt: int = 0
+    worker_id: str | None = None
+    began: float | None = None
+    result: bytes | None = None
+    error: str | None = None
+    done_at: float | None = None
+
+
+@dataclass
+class Space:
+    """Everything stored under one namespace."""
+
+    tasks: dict[str, Entry] = field(default_factory=dict)
+    queues: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    leases: dict[str, float] = field(default_factory=dict)
+    scheduler: dict[str, bytes] = field(default_factory=dict)
+    locks: dict[str, object] = field(default_factory=dict)
+    events: list[bytes] = field(default_factory=list)
+    events_dropped: int = 0
+    watchers: list[Callable[[str], None]] = field(default_factory=list)
+
+
+class MemoryStore:
+    """One named store (``memory://name``): namespaces behind one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition(threading.RLock())
+        self.spaces: dict[str, Space] = {}
+
+    def space(self, namespace: str) -> Space:
+        return self.spaces.setdefault(namespace, Space())
+
+
+_STORES: dict[str, MemoryStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def store_named(name: str) -> MemoryStore:
+    with _STORES_LOCK:
+        return _STORES.setdefault(name, MemoryStore())

@@ -1,0 +1,245 @@
+"""The worker threads of one group in one process, and the claimer that feeds them.
+
+One claimer thread per group keeps the group's threads supplied: it claims
+as many due tasks as there are free places in one ``claim_tasks`` round
+trip, where the places are the threads plus ``prefetch`` tasks claimed
+ahead, so a busy group claims in real batches instead of one task per
+freed thread. Worker threads take claims from the local line, run them,
+and hand their outcomes to the group's Settler. When nothing is due the
+claimer sleeps until the polling interval passes or the backend pushes a
+wake-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from ..backend import Backend, Claim, Outcome
+from ..handler import TaskHandler
+from ..outages import OutageLog
+from .crashpoints import crash_point
+from .holdings import Holdings
+from .settler import Settler
+from .task_run import run_task, running_claim
+
+logger = logging.getLogger("taskkit.worker")
+
+PAUSED_WAIT = 1.0
+STALE_LEASE_WAIT = 0.2
+
+
+class GroupPool:
+    """N worker threads, one claimer and one settler for ``group``."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        handler: TaskHandler,
+        worker_id: str,
+        group: str,
+        size: int,
+        polling_interval: float,
+        claim_batch: int | None,
+        lease_is_fresh: Callable[[], bool],
+        prefetch: int | None = None,
+        initial_delay: float = 0.0,
+        max_attempts: int | None = None,
+        holdings: Holdings | None = None,
+        scrub: Callable[[str], str] = str,
+    ) -> None:
+        self.backend = backend
+        self.handler = handler
+        self.worker_id = worker_id
+        self.group = group
+        self.size = size
+        self.polling_interval = polling_interval
+        self.capacity = size + (size if prefetch is None else prefetch)
+        self.claim_batch = min(claim_batch or self.capacity, self.capacity)
+        self.lease_is_fresh = lease_is_fresh
+        self.initial_delay = initial_delay
+        self.max_attempts = max_attempts
+        self.paused = False
+        self._scrub = scrub
+        self._claiming = True
+        self._workers_stop = False
+        # One lock, two conditions: workers wait for claims in the line, the
+        # claimer waits for room. A finished task wakes only the claimer, not
+        # every idle worker (with one condition each task woke them all).
+        self._lock = threading.Lock()
+        self._has_work = threading.Condition(self._lock)
+        self._has_room = threading.Condition(self._lock)
+        self._line: deque[Claim] = deque()
+        self._busy = 0
+        self._wake = threading.Event()
+        self._running: dict[int, Claim] = {}
+        self.holdings = holdings or Holdings()
+        self._settler = Settler(backend, group, self.holdings, scrub)
+        self._claimer = threading.Thread(
+            target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
+        )
+        self._workers = [
+            threading.Thread(
+                target=self._work_loop, name=f"taskkit-worker[{group}]#{i}", daemon=True
+            )
+            for i in range(size)
+        ]
+
+    # -- control ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._settler.start()
+        self._claimer.start()
+        for thread in self._workers:
+            thread.start()
+
+    def wake(self) -> None:
+        """Claim now instead of at the end of the polling interval."""
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self.wake()
+
+    @property
+    def claiming(self) -> bool:
+        return self._claiming
+
+    def stop_claiming(self) -> None:
+        """Take no more tasks; claimed tasks not yet started go back to the queue."""
+        with self._lock:
+            self._claiming = False
+            self._has_room.notify_all()
+        self.wake()
+
+    def drain(self, timeout: float) -> bool:
+        """Stop claiming, let running tasks finish and their outcomes be written.
+
+        Waits up to ``timeout`` seconds; True when everything ended in time.
+        """
+        deadline = time.monotonic() + timeout
+        self.stop_claiming()
+        self._claimer.join(timeout)
+        with self._lock:
+            self._workers_stop = True
+            self._has_work.notify_all()
+        for thread in self._workers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._workers):
+            return False
+        return self._settler.close(max(0.0, deadline - time.monotonic()))
+
+    def abandon(self) -> list[Claim]:
+        """Give up on running tasks (the process is exiting); return their claims."""
+        self._settler.abandon()
+        with self._lock:
+            return list(self._running.values())
+
+    # -- claiming -----------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        outage = OutageLog(f"claimer of group {self.group!r}", self._scrub)
+        if self.initial_delay > 0:
+            self._wake.wait(self.initial_delay)
+        while self._claiming:
+            if self.paused:
+                self._wake.wait(PAUSED_WAIT)
+                self._wake.clear()
+                continue
+            if not self.lease_is_fresh():
+                time.sleep(STALE_LEASE_WAIT)
+                continue
+            wanted = self._free_places()
+            if not wanted:
+                continue
+            self._wake.clear()
+            try:
+                with self.holdings.claiming():
+                    claims = self.backend.claim_tasks(self.group, self.worker_id, wanted)
+                    self.holdings.took(claims)
+            except Exception as exc:
+                self._wake.wait(outage.failed(exc))
+                continue
+            outage.succeeded()
+            self._hand_over(claims)
+            if len(claims) < wanted:
+                self._wake.wait(self.polling_interval)
+
+    def _free_places(self) -> int:
+        """Wait (up to a second) for room in the line; how many tasks to claim."""
+        with self._lock:
+            if len(self._line) + self._busy >= self.capacity:
+                self._has_room.wait(PAUSED_WAIT)
+            free = self.capacity - len(self._line) - self._busy
+            return max(0, min(free, self.claim_batch)) if self._claiming else 0
+
+    def _hand_over(self, claims: list[Claim]) -> None:
+        if claims and self._paused_now():
+            # Paused while this claim was in flight: hand the tasks back unstarted.
+            for claim in claims:
+                self._settler.put(Outcome.released(claim))
+            return
+        with self._lock:
+            self._line.extend(claims)
+            self._has_work.notify(len(claims))
+
+    def _paused_now(self) -> bool:
+        """Read ``paused`` afresh: another thread may have set it during a claim."""
+        return self.paused
+
+    # -- working --------------------------------------------------------------------
+
+    def _work_loop(self) -> None:
+        while (claim := self._next_claim()) is not None:
+            try:
+                if self._claiming:
+                    self._settler.put(self._outcome_of(claim))
+                else:
+                    self._settler.put(Outcome.released(claim))
+            finally:
+                self._done_with(claim)
+
+    def _next_claim(self) -> Claim | None:
+        with self._lock:
+            while not self._line and not self._workers_stop:
+                self._has_work.wait()
+            if not self._line:
+                return None
+            claim = self._line.popleft()
+            self._busy += 1
+            self._running[threading.get_ident()] = claim
+            return claim
+
+    def _done_with(self, claim: Claim) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._running.pop(threading.get_ident(), None)
+            self._has_room.notify()
+
+    def _outcome_of(self, claim: Claim) -> Outcome:
+        task = claim.task
+        if self.max_attempts is not None and claim.attempt > self.max_attempts:
+            logger.warning(
+                "task %s (%s) failed: claimed %d times, more than max_attempts=%d",
+                task.id,
+                task.name,
+                claim.attempt,
+                self.max_attempts,
+            )
+            return Outcome.failed(
+                claim,
+                f"gave up after {claim.attempt - 1} attempts (max_attempts={self.max_attempts})",
+            )
+        crash_point("after_claim")
+        logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
+        with running_claim(claim):
+            outcome = run_task(self.handler, task).as_outcome(claim)
+        crash_point("before_settle")
+        return outcome

@@ -1,0 +1,53 @@
+"""The opener: a Redis URL and its options in, a core ``Connection`` out.
+
+``open_redis`` is what ``plugin`` registers for redis://, rediss:// and
+unix://, and the one public function of that name. redis-py is imported
+inside it (through ``client``), the first time a URL is opened, so loading
+taskkit's plugins never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from taskkit_core.backend import Connection
+from taskkit_core.names import check_namespace
+
+from .backend import RedisBackend
+from .events import RedisEventBridge
+from .keys import Keys
+
+
+def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
+    """Open ``url`` with ``options`` (namespace and the tuning options of ``urls``).
+
+    A bad URL or option raises ConfigurationError (one line, no password);
+    an unreachable server raises redis-py's error, which
+    ``taskkit_core.connect`` turns into BackendUnavailable.
+    """
+    from .client import make_client, warn_about_durability
+    from .urls import parse_redis_url
+
+    settings = dict(options)
+    namespace = check_namespace(settings.pop("namespace", "taskkit"))
+    target = parse_redis_url(url, settings)
+    client = make_client(target)
+    try:
+        warn_about_durability(client, target)
+        keys = Keys(namespace)
+        backend = RedisBackend(url, client, keys)
+        bridge = RedisEventBridge(client, keys)
+    except BaseException:
+        client.connection_pool.disconnect()
+        raise
+    return Connection(backend=backend, bridge=bridge)
+
+
+def drop_redis(url: str, options: Mapping[str, Any]) -> None:
+    """Delete every key of the namespace ``options`` names (``taskkit drop``)."""
+    connection = open_redis(url, options)
+    try:
+        connection.backend.destroy_all()
+    finally:
+        connection.close()
