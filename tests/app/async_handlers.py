@@ -1,12 +1,12 @@
-"""The conformance kit's and the reliability suite's handlers, with their tasks as coroutines.
+"""The conformance kit's RecordingHandler, with its tasks as coroutines.
 
 Each behaviour runs as a coroutine on the worker process's event loop, the
 one ``async def`` task functions run on (``taskkit_core.app.event_loop``),
 while the worker thread that took the task waits for it, exactly as for an
 app's async tasks. Sleeping is ``asyncio.sleep``; blocking work (waiting on
-a gate or a result, pure-Python or GIL-holding loops) is handed to a thread
-with ``asyncio.to_thread``, as well-behaved async code does. Importable as
-``app.async_handlers`` by worker processes started with spawn.
+a gate or a result) is handed to a thread with ``asyncio.to_thread``, as
+well-behaved async code does. Importable as ``app.async_handlers`` by worker
+processes started with spawn.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from harness.app import ReliabilityHandler
 from taskkit_core.app.event_loop import EVENT_LOOP
 from taskkit_core.testing import RecordingHandler
 
@@ -47,16 +46,3 @@ async def _as_coroutine(name: str, blocking: Behaviour, task: Task, data: Any) -
         return await asyncio.to_thread(blocking, task, data)
     await asyncio.sleep(0)
     return blocking(task, data)
-
-
-class AsyncReliabilityHandler(ReliabilityHandler):
-    """ReliabilityHandler whose work runs as a coroutine on the worker's event loop."""
-
-    def _work(self, data: dict[str, Any]) -> None:
-        EVENT_LOOP.run(self._work_async(data))
-
-    async def _work_async(self, data: dict[str, Any]) -> None:
-        if data.get("mode", "sleep") == "sleep":
-            await asyncio.sleep(float(data.get("sleep", 0)))
-        else:
-            await asyncio.to_thread(super()._work, data)

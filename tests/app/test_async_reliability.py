@@ -19,7 +19,7 @@ from reliability.test_delivery import (
 )
 from taskkit_core.testing import OpenConnection
 
-from app.async_handlers import AsyncReliabilityHandler
+from app.async_reliability_handler import AsyncReliabilityHandler
 from taskkit_core import Kit
 
 __all__ = ["test_r4_async", "test_r9_async"]

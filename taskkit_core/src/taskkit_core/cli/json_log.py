@@ -20,7 +20,9 @@ FIELD_PREFIX = "taskkit_"
 
 
 class JsonLogFormatter(ScrubbingFormatter):
-    """Formats a record as one line of JSON."""
+    """Formats a record as one line of JSON; worker processes get it too (spawn included)."""
+
+    taskkit_portable = True
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

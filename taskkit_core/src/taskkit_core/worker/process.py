@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import time
 from collections.abc import Mapping
@@ -118,13 +117,15 @@ def _root_log_format() -> str:
 
 
 def _portable_root_formatter() -> logging.Formatter | None:
-    """The formatter of this process's first root handler, if it can travel to a child."""
+    """The formatter of this process's first root handler, if it is made to travel to a child.
+
+    A formatter says so with ``taskkit_portable = True`` (``--log-format
+    json``'s does); any other stays, and the child formats with the format
+    string alone.
+    """
     for handler in logging.getLogger().handlers:
-        try:
-            pickle.dumps(handler.formatter)
-        except Exception:
-            return None
-        return handler.formatter
+        formatter = handler.formatter
+        return formatter if getattr(formatter, "taskkit_portable", False) else None
     return None
 
 
