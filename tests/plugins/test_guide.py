@@ -3,7 +3,9 @@
 The guide marks code blocks with a hidden comment on the line before the
 fence: ``<!-- runnable -->`` blocks are run (in the plugin venv, where
 taskkit-acme is installed), ``<!-- file: PATH -->`` blocks must equal that
-file of the repository and ``<!-- excerpt: PATH -->`` blocks must appear in it.
+file of the repository and ``<!-- excerpt: PATH -->`` blocks must appear in it;
+``<!-- skeleton: PATH -->`` and ``<!-- skeleton-excerpt: PATH -->`` do the same
+with the files ``taskkit new-backend mydb`` writes.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from taskkit_core.cli.skeleton import render
 
 from taskkit_core import (
     Backend,
@@ -30,7 +33,7 @@ from taskkit_core import (
 
 from .venv import GUIDE, REPO, Venv
 
-MARKER = re.compile(r"^<!-- (runnable|file: (\S+)|excerpt: (\S+)) -->$")
+MARKER = re.compile(r"^<!-- (?:(runnable)|(file|excerpt|skeleton|skeleton-excerpt): (\S+)) -->$")
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ def blocks(text: str) -> list[Block]:
                 line=index + 1,
                 language=lines[index][3:].strip(),
                 code="\n".join(lines[index + 1 : end]) + "\n",
-                marker=above.group(1).split(":")[0] if above else None,
-                path=(above.group(2) or above.group(3)) if above else None,
+                marker=(above.group(1) or above.group(2)) if above else None,
+                path=above.group(3) if above else None,
             )
         )
         index = end + 1
@@ -69,6 +72,7 @@ def blocks(text: str) -> list[Block]:
 
 
 GUIDE_TEXT = GUIDE.read_text()
+SKELETON = render("mydb")
 BLOCKS = blocks(GUIDE_TEXT)
 RUNNABLE = [b for b in BLOCKS if b.marker == "runnable"]
 
@@ -113,7 +117,7 @@ def hookspec_functions() -> list[Callable[..., Any]]:
 
 def test_the_guide_has_runnable_and_checked_blocks() -> None:
     assert len(RUNNABLE) >= 5
-    assert {b.marker for b in BLOCKS} >= {"runnable", "file", "excerpt"}
+    assert {b.marker for b in BLOCKS} >= {"runnable", "file", "excerpt", "skeleton"}
 
 
 @pytest.mark.parametrize("hook", hookspec_functions(), ids=lambda f: f.__name__)
@@ -157,7 +161,7 @@ def test_every_protocol_method_is_named(method: str) -> None:
 
 @pytest.mark.parametrize("contract", [n for n in testing.__all__ if n.endswith("Contract")])
 def test_every_contract_class_is_listed(contract: str) -> None:
-    assert f"| `{contract}` |" in section("8. Running the conformance kit")
+    assert f"| `{contract}` |" in section("9. Running the conformance kit")
 
 
 @pytest.mark.parametrize(
@@ -167,6 +171,20 @@ def test_blocks_showing_the_example_are_its_files(block: Block) -> None:
     assert block.path is not None
     text = (REPO / block.path).read_text()
     if block.marker == "file":
+        assert block.code == text, f"plugins.md line {block.line} differs from {block.path}"
+    else:
+        assert block.code in text, f"plugins.md line {block.line} is not in {block.path}"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in BLOCKS if b.marker in ("skeleton", "skeleton-excerpt")],
+    ids=lambda b: str(b.path),
+)
+def test_blocks_showing_the_skeleton_are_what_new_backend_writes(block: Block) -> None:
+    assert block.path is not None
+    text = SKELETON[PurePosixPath(block.path)]
+    if block.marker == "skeleton":
         assert block.code == text, f"plugins.md line {block.line} differs from {block.path}"
     else:
         assert block.code in text, f"plugins.md line {block.line} is not in {block.path}"

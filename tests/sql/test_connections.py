@@ -33,9 +33,13 @@ def test_no_postgresql_session_is_left_idle_in_transaction(
     backend: SqlBackend, bridge: EventBridge, taskkit_url: str
 ) -> None:
     _workout(backend, bridge)
+    pool: Any = backend.database.engine.pool
+    # This backend's own sessions: other tests may share the server and be mid-transaction.
+    pids = [record.dbapi_connection.info.backend_pid for record in pool._pool.queue]
+    assert pids, "the workout left connections in the pool"
     with plain_engine(taskkit_url) as engine, engine.connect() as conn:
         states = conn.execute(
-            text("SELECT state FROM pg_stat_activity WHERE application_name = 'taskkit'")
+            text("SELECT state FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}
         ).scalars()
         assert "idle in transaction" not in set(states)
 

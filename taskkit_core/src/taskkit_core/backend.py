@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .events import EventBridge
 from .records import (
@@ -281,14 +281,6 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release connections and threads; the object is unusable afterwards."""
         ...
-
-    if TYPE_CHECKING:  # TODO(merge): delete with the 0.3 names the conformance kit still calls
-        # (the arch-kit branch renames its calls); for the type checker only.
-        def assign_tasks(self, group: str, worker_id: str, limit: int = 1) -> list[Claim]: ...
-        def set_worker_ttl(self, worker_ids: Collection[str], ttl: float) -> None: ...
-        def get_workers(self) -> list[tuple[str, float]]: ...
-        def purge_workers(self, worker_ids: Collection[str]) -> None: ...
-        def purge_dead_workers(self) -> list[str]: ...
 
 
 @dataclass

@@ -240,7 +240,7 @@ class SqlBackend:
                 group=r.group_name,
                 queued=int(r.queued),
                 due=int(r.due),
-                in_flight=int(r.staged),
+                staged=int(r.staged),
                 done=int(r.done),
                 failed=int(r.failed),
                 oldest_due=None if r.oldest_due is None else float(r.oldest_due),
@@ -302,13 +302,6 @@ class SqlBackend:
         statement = select(func.count()).select_from(self._tables.tasks)
         count = self._db.run(lambda conn: conn.execute(statement).scalar())
         return int(count or 0)
-
-    # TODO(merge): remove once core renames land (taskkit 0.3 names of the protocol).
-    assign_tasks = claim_tasks
-    set_worker_ttl = refresh_leases
-    get_workers = get_leases
-    purge_workers = drop_leases
-    purge_dead_workers = purge_expired_leases
 
     @property
     def database(self) -> Database:

@@ -356,11 +356,3 @@ class AcmeBackend:
 
     def close(self) -> None:
         self._db.close()
-
-    # TODO(merge): the 0.3 names, which taskkit's conformance kit calls until the
-    # arch-kit branch (which renames its calls) lands.
-    assign_tasks = claim_tasks
-    set_worker_ttl = refresh_leases
-    get_workers = get_leases
-    purge_workers = drop_leases
-    purge_dead_workers = purge_expired_leases

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..backend import Backend, Claim
 from ..handler import DiscardTask
 from ..kit import InitiateTaskArgs, Kit
 from ..settings import WorkerSettings
@@ -176,3 +177,21 @@ def task_args(name: str, datas: Iterable[Any], group: str = "g") -> list[Initiat
 def make_task(group: str = "g", name: str = "echo", data: Any = None, **kwargs: Any) -> Task:
     """A task with JSON data, as the RecordingHandler expects."""
     return Task.init(group, name, json.dumps(data).encode(), **kwargs)
+
+
+Start = Any
+"""The ``start_threads`` fixture's type, as the kit's tests annotate it."""
+
+
+def claim_one(backend: Backend, group: str = "g", worker: str = "w1") -> Claim:
+    claims = backend.claim_tasks(group, worker, 1)
+    assert len(claims) == 1, f"expected one due task in {group!r}, got {claims}"
+    return claims[0]
+
+
+def alive(backend: Backend, *workers: str, ttl: float = 60) -> None:
+    backend.refresh_leases(set(workers), ttl)
+
+
+def gone(backend: Backend, task_id: str) -> bool:
+    return backend.lookup_tasks(task_id)[task_id] is None

@@ -9,10 +9,22 @@ from typing import Any
 
 import pytest
 
-from ..errors import CapabilityError
-from ..kit import Kit
-from ..worker.process import TaskkitProcess
-from .support import task_args, wait_until
+from ...errors import CapabilityError
+from ...kit import Kit
+from ...worker.process import TaskkitProcess
+from ..requirements import refused_without, requires
+from ..support import (
+    task_args,
+    wait_until,
+)
+
+
+@refused_without("multi_process")
+def _processes_are_refused(request: pytest.FixtureRequest) -> None:
+    """Without multi_process, start_processes refuses with a clear error."""
+    kit: Kit = request.getfixturevalue("kit")
+    with pytest.raises(CapabilityError, match="start_threads"):
+        kit.start_processes(1, {"g": 1})
 
 
 class ProcessContract:
@@ -27,20 +39,11 @@ class ProcessContract:
                 process.kill()
             process.join(10)
 
-    def _need_processes(self, kit: Kit) -> None:
-        if not kit.backend.capabilities.multi_process:
-            with pytest.raises(CapabilityError, match="start_threads"):
-                kit.start_processes(1, {"g": 1})
-            pytest.skip(
-                "the backend lacks worker processes sharing the backend (capability "
-                "multi_process); refusing them with a clear error was checked instead"
-            )
-
+    @requires("multi_process")
     @pytest.mark.parametrize("start_method", ["fork", "forkserver", "spawn"])
     def test_worker_processes_run_tasks(
         self, kit: Kit, processes: list[TaskkitProcess], start_method: str
     ) -> None:
-        self._need_processes(kit)
         results = kit.initiate_tasks(*task_args("pid", range(40)))
         processes += kit.start_processes(
             2, {"g": 2}, polling_interval=0.1, start_method=start_method
@@ -49,23 +52,23 @@ class ProcessContract:
         assert pids <= {p.pid for p in processes}
         assert os.getpid() not in pids
 
+    @requires("multi_process")
     def test_shutdown_event_ends_worker_processes(
         self, kit: Kit, processes: list[TaskkitProcess]
     ) -> None:
-        self._need_processes(kit)
         processes += kit.start_processes(2, {"g": 1}, polling_interval=0.1)
         # a worker holds its lease only after its event bridge started listening
-        wait_until(lambda: len(kit.backend.get_workers()) == 2, timeout=60)
+        wait_until(lambda: len(kit.backend.get_leases()) == 2, timeout=60)
         kit.send_shutdown_event()
         for process in processes:
             process.join(30)
             assert process.exitcode == 0
             assert not process.is_active()
 
+    @requires("multi_process")
     def test_sigterm_lets_the_running_task_finish(
         self, kit: Kit, processes: list[TaskkitProcess]
     ) -> None:
-        self._need_processes(kit)
         (process,) = kit.start_processes(1, {"g": 1}, polling_interval=0.1)
         processes.append(process)
         result = kit.initiate_task("g", "sleep", 1.5)
@@ -79,10 +82,10 @@ class ProcessContract:
         assert process.exitcode == 0
         assert result.get(timeout=1) == 1.5
 
+    @requires("multi_process")
     def test_the_task_of_a_killed_worker_process_finishes_elsewhere(
         self, kit: Kit, processes: list[TaskkitProcess]
     ) -> None:
-        self._need_processes(kit)
         victim = kit.start_processes(1, {"g": 1}, polling_interval=0.1)[0]
         processes.append(victim)
         result = kit.initiate_task("g", "sleep", 1.0)

@@ -1,11 +1,17 @@
-"""The EventBridge: control events from any connection reach every receiver."""
+"""Control events: the EventBridge between connections, and pause/resume/shutdown through a Kit."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from ..events import EventBridge, make_event
+from ...events import EventBridge, make_event
+from ...kit import Kit
+from ..support import (
+    RecordingHandler,
+    Start,
+    wait_until,
+)
 
 
 class EventBridgeContract:
@@ -58,6 +64,43 @@ class EventBridgeContract:
         time.sleep(0.1)
         late = taskkit_open().bridge
         assert late.receive_events(0.5) == []
+
+
+class ControlEventContract:
+    """Pause, resume and shutdown events reaching worker threads."""
+
+    def test_pause_and_resume(
+        self, kit: Kit, handler: RecordingHandler, start_threads: Start
+    ) -> None:
+        runtime = start_threads({"g": 2, "h": 1})
+        kit.send_pause_event({"g"})
+        wait_until(lambda: runtime.pools["g"].paused)
+        paused = kit.initiate_task("g", "echo", 1)
+        other = kit.initiate_task("h", "echo", 2)
+        assert other.get(timeout=10) == 2, "an unpaused group keeps working"
+        time.sleep(0.6)
+        assert handler.ran(paused.task_id) == []
+        kit.send_resume_event()
+        assert paused.get(timeout=10) == 1
+
+    def test_shutdown_event_stops_the_workers(self, kit: Kit, start_threads: Start) -> None:
+        runtime = start_threads({"g": 2})
+        kit.send_shutdown_event()
+        assert runtime.wait(timeout=15)
+
+    def test_shutdown_of_one_group_leaves_the_others(
+        self, kit: Kit, handler: RecordingHandler, start_threads: Start
+    ) -> None:
+        runtime = start_threads({"g": 1, "h": 1})
+        kit.send_shutdown_event({"g"})
+        wait_until(lambda: not runtime.pools["g"].claiming)
+        stopped = kit.initiate_task("g", "echo", 1)
+        working = kit.initiate_task("h", "echo", 2)
+        assert working.get(timeout=10) == 2
+        assert not runtime.stopped
+        assert handler.ran(stopped.task_id) == []
+        kit.send_shutdown_event({"h"})
+        assert runtime.wait(timeout=15)
 
 
 def _receive(bridge: EventBridge, count: int, timeout: float = 10.0) -> list[Any]:

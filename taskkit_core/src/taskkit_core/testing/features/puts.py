@@ -1,0 +1,57 @@
+"""Putting tasks in: put_tasks and lookup_tasks, bytes and timestamps kept exactly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ...backend import Backend, Outcome
+from ...task import MAX_PAYLOAD_BYTES, Task
+from ..support import claim_one, make_task
+
+
+class PutContract:
+    """put_tasks: idempotent, looked up unchanged, queued in due order."""
+
+    def test_put_task_can_be_looked_up_unchanged(self, backend: Backend) -> None:
+        task = Task.init("g", "echo", bytes(range(256)), due=time.time() - 1.25, ttl=123.5)
+        backend.put_tasks(task)
+        assert backend.lookup_tasks(task.id) == {task.id: task}
+
+    def test_lookup_of_unknown_id_is_none(self, backend: Backend) -> None:
+        assert backend.lookup_tasks("nosuchid") == {"nosuchid": None}
+
+    def test_put_is_idempotent(self, backend: Backend) -> None:
+        task = make_task()
+        backend.put_tasks(task)
+        backend.put_tasks(task)
+        assert len(backend.claim_tasks("g", "w1", 10)) == 1
+
+    def test_put_many_then_queued_in_due_order(self, backend: Backend) -> None:
+        now = time.time()
+        tasks = [make_task(data=i, due=now - 10 + (i % 5)) for i in range(10)]
+        backend.put_tasks(*tasks)
+        queued = backend.get_queued_tasks("g", 100)
+        assert [t.id for t in queued] == [t.id for t in sorted(tasks, key=lambda t: (t.due, t.id))]
+        assert len(backend.get_queued_tasks("g", 3)) == 3
+        assert backend.get_queued_tasks("other", 10) == []
+
+    def test_timestamps_round_trip_to_the_microsecond(self, backend: Backend) -> None:
+        task = make_task(due=1700000000.123456, scheduled=1700000000.654321)
+        backend.put_tasks(task)
+        (found,) = backend.lookup_tasks(task.id).values()
+        assert found is not None
+        assert found.due == pytest.approx(task.due, abs=1e-6)
+        assert found.created == pytest.approx(task.created, abs=1e-6)
+        assert found.scheduled == pytest.approx(1700000000.654321, abs=1e-6)
+
+    @pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 1024 * 1024, MAX_PAYLOAD_BYTES])
+    def test_payload_and_result_sizes_round_trip(self, backend: Backend, size: int) -> None:
+        data = bytes(i % 251 for i in range(size))
+        task = Task.init("g", "echo", data)
+        backend.put_tasks(task)
+        claim = claim_one(backend)
+        assert claim.task.data == data
+        assert backend.settle(Outcome.succeeded(claim, data)) == [True]
+        assert backend.get_result(task.id) == (claim.task, data)
