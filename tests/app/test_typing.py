@@ -22,7 +22,8 @@ ERROR = re.compile(r"^[^:]+:(\d+): error: .*\[([a-z-]+)\]$")
 
 
 def mypy(request: pytest.FixtureRequest, *paths: Path) -> tuple[int, str]:
-    cache = request.config.cache.mkdir("mypy") if request.config.cache else None
+    provider = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    cache = provider.mkdir("mypy") if provider else None
     options = ["--config-file", str(PYPROJECT), "--no-error-summary"]
     options += ["--cache-dir", str(cache)] if cache else []
     out, err, status = api.run([*options, *map(str, paths)])
