@@ -294,6 +294,11 @@ class RedisBackend:
             listener.close()
         self._client.connection_pool.disconnect()
 
+    @property
+    def client(self) -> Redis:
+        """The redis-py client (for tools and tests of this package)."""
+        return self._client
+
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
     return [arg for task in tasks for arg in task_args(task)]
