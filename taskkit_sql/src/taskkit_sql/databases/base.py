@@ -139,6 +139,13 @@ class Family(ABC):
         """What pushes changes (see ``changes``); None: receivers poll."""
         return None
 
+    def folds_table_names(self, conn: Connection) -> bool:
+        """Whether the catalog shows table names folded to lower case (see ``namespaces``).
+
+        Then a table's name in the catalog does not tell which case made it.
+        """
+        return False
+
     def serves(self, dialect_name: str) -> bool:
         """Whether an application's SQLAlchemy connection of this dialect is on this family."""
         return dialect_name in self.dialects
