@@ -235,7 +235,7 @@ class MemoryBackend:
             for e in self._space.tasks.values():
                 c = counts.setdefault(
                     e.task.group,
-                    {"queued": 0, "due": 0, "in_flight": 0, "done": 0, "failed": 0, "oldest": None},
+                    {"queued": 0, "due": 0, "staged": 0, "done": 0, "failed": 0, "oldest": None},
                 )
                 if e.state is QUEUED:
                     c["queued"] += 1
@@ -243,12 +243,12 @@ class MemoryBackend:
                         c["due"] += 1
                         c["oldest"] = min(c["oldest"] or e.task.due, e.task.due)
                 elif e.state is STAGED:
-                    c["in_flight"] += 1
+                    c["staged"] += 1
                 elif e.done_at is not None and e.done_at >= since:
                     c["done" if e.state is SUCCEEDED else "failed"] += 1
         return [
             GroupStats(
-                group, c["queued"], c["due"], c["in_flight"], c["done"], c["failed"], c["oldest"]
+                group, c["queued"], c["due"], c["staged"], c["done"], c["failed"], c["oldest"]
             )
             for group, c in sorted(counts.items())
         ]
