@@ -297,7 +297,7 @@ class RedisBackend:
         close_client(self._client)
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> RedisClient:
         """The redis-py client (for tools and tests of this package)."""
         return self._client
 

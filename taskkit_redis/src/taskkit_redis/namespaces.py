@@ -7,14 +7,14 @@ everywhere, Redis included, although its keys (``{Billing}:...`` and
 ``{billing}:...``) would never meet. So that a refusal can be decided,
 every namespace opened on a database is recorded in the hash REGISTRY:
 field ``namespace_key(name)``, value the exact name. The first connection
-to open a name records it (HSETNX, read back in the same MULTI: of two case
+to open a name records it (HSETNX and HGET in one script: of two case
 variants opened at once, one wins and the other is refused). ``drop``
-removes the entry, and only while it still holds the dropped name.
+removes the field, and only while it still holds the dropped name.
 
 REGISTRY lies outside every namespace's ``{N}:`` prefix, so ``destroy_all``
-never deletes it. It is one key, touched by single-key commands only, so it
-works on a cluster too (in a slot of its own). Namespaces opened by taskkit
-before this registry existed are recorded when they are next opened.
+never deletes it. It is one key, touched by one-key scripts only, so it
+works on a cluster too (in a slot of its own). A namespace opened by
+taskkit before this registry existed is recorded when it is next opened.
 """
 
 from __future__ import annotations
@@ -24,30 +24,34 @@ from typing import TYPE_CHECKING
 from taskkit_core.names import check_same_namespace, namespace_key
 
 if TYPE_CHECKING:
-    from redis import Redis
-    from redis.client import Pipeline
+    from .client import RedisClient
 
 REGISTRY = "taskkit:namespaces"
 """The hash of namespaces: lowered name -> exact name (see the module docstring)."""
 
+# KEYS[1] the registry; ARGV[1] the lowered name, ARGV[2] the exact name.
+_RECORD = """
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGET', KEYS[1], ARGV[1])
+"""
+_FORGET = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 
-def record_namespace(client: Redis, namespace: str) -> None:
+
+def record_namespace(client: RedisClient, namespace: str) -> None:
     """Record ``namespace`` unless a name differing only in case is (ConfigurationError)."""
-    key = namespace_key(namespace)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.hsetnx(REGISTRY, key, namespace)
-        pipe.hget(REGISTRY, key)
-        _, recorded = pipe.execute()
-    check_same_namespace(namespace, None if recorded is None else recorded.decode())
+    recorded = client.eval(_RECORD, 1, REGISTRY, namespace_key(namespace), namespace)
+    check_same_namespace(namespace, _text(recorded))
 
 
-def forget_namespace(client: Redis, namespace: str) -> None:
+def forget_namespace(client: RedisClient, namespace: str) -> None:
     """Remove the record of ``namespace`` (after its keys were deleted), if it is its own."""
-    key, exact = namespace_key(namespace), namespace.encode()
+    client.eval(_FORGET, 1, REGISTRY, namespace_key(namespace), namespace)
 
-    def forget(pipe: Pipeline) -> None:
-        if pipe.hget(REGISTRY, key) == exact:
-            pipe.multi()
-            pipe.hdel(REGISTRY, key)
 
-    client.transaction(forget, REGISTRY)
+def _text(value: object) -> str | None:
+    return value.decode() if isinstance(value, bytes) else None if value is None else str(value)
