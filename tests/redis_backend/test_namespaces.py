@@ -1,4 +1,4 @@
-"""The registry of namespaces: a case variant is refused, drop frees the name, old ones are recorded.
+"""The namespace registry: a case variant is refused, drop frees the name, old ones recorded.
 
 Redis keys never fold case, but taskkit compares namespaces without case on
 every backend; the hash ``taskkit:namespaces`` holds each namespace's exact
