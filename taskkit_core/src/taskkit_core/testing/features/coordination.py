@@ -108,9 +108,7 @@ class CoordinationContract:
         }
         for name, call in _every_call(backend, task):
             call()
-            _probe(other, name)
-            seen = written.get(name, lambda: True)
-            assert seen(), f"another connection does not see what {name} wrote (not committed?)"
+            _probe(other, name, written.get(name, lambda: True))
 
     # -- wake-ups --------------------------------------------------------------
 
@@ -187,15 +185,21 @@ def _persist(backend: Backend) -> None:
     backend.persist_scheduler_state_and_put_tasks("probe", b"s", make_task(group="s"))
 
 
-def _probe(other: Backend, after: str) -> None:
-    """Another connection puts, claims and settles a task, in a thread given PROBE_TIMEOUT s."""
+def _probe(other: Backend, after: str, sees_it: Callable[[], object]) -> None:
+    """On another connection and thread, given PROBE_TIMEOUT s: what ``after`` wrote is seen,
+    and a task is put, claimed and settled."""
     errors: list[BaseException] = []
+    step = ["its read"]
 
     def work() -> None:
         try:
+            assert sees_it(), f"another connection does not see what {after} wrote (committed?)"
             probe = make_task(group="probe")
+            step[0] = "put_tasks"
             other.put_tasks(probe)
+            step[0] = "claim_tasks"
             (claim,) = other.claim_tasks("probe", "w-probe", 1)
+            step[0] = "settle"
             assert other.settle(Outcome.discarded(claim)) == [True]
         except BaseException as exc:
             errors.append(exc)
@@ -204,8 +208,8 @@ def _probe(other: Backend, after: str) -> None:
     thread.start()
     thread.join(PROBE_TIMEOUT)
     assert not thread.is_alive(), (
-        f"after {after} returned, another connection's put, claim and settle waited more than "
-        f"{PROBE_TIMEOUT:.0f} s: {after} left a transaction (or a lock of the store) open"
+        f"after {after} returned, another connection's {step[0]} waited more than "
+        f"{PROBE_TIMEOUT:.0f} s: a call left a transaction (or a lock of the store) open"
     )
     if errors:
         raise errors[0]
