@@ -8,9 +8,12 @@ Opening runs no DDL: it refuses a namespace that differs from an existing
 one only in case (see ``namespaces``; a namespace made before that check
 gets its record now), checks that the namespace's schema is at the
 revision this package needs and raises StorageNotReady (with the command
-to run) when it is missing or older. Then the family checks its server
-(``Family.check_server``: its version, and on PostgreSQL whether it
-autovacuums) and sets up its change source (``Family.change_source``).
+to run) when it is missing or older. Then the family chooses where work
+that needs a lasting server session runs (``Family.set_up_sessions``: on
+PostgreSQL behind a connection pooler, the ``direct_url`` or nowhere),
+checks its server (``Family.check_server``: its version, and on PostgreSQL
+whether it autovacuums) and sets up its change source
+(``Family.change_source``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
             check_ready(conn, tables, sql_url, opts.namespace)
         if not recorded:
             record_on_open(db, tables, family)
+        family.set_up_sessions(db, sql_url, opts)
         family.check_server(db, sql_url, tables)
         changes = family.change_source(db, tables, sql_url, scrubber(url))
         backend = SqlBackend(url, sql_url.masked(), db, tables, changes)
