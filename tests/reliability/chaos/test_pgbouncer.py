@@ -1,4 +1,4 @@
-"""R28: the whole conformance kit on PostgreSQL through PgBouncer in transaction pooling mode.
+"""R30: the whole conformance kit on PostgreSQL through PgBouncer in transaction pooling mode.
 
 A private PostgreSQL with a real ``pgbouncer`` in front (``pool_mode =
 transaction``, five server connections); every kit connection goes through
