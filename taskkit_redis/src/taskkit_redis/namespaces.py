@@ -44,13 +44,15 @@ return 0
 
 def record_namespace(client: RedisClient, namespace: str) -> None:
     """Record ``namespace`` unless a name differing only in case is (ConfigurationError)."""
-    recorded = client.eval(_RECORD, 1, REGISTRY, namespace_key(namespace), namespace)
+    record = client.register_script(_RECORD)  # EVALSHA, loaded on the first NOSCRIPT
+    recorded = record(keys=[REGISTRY], args=[namespace_key(namespace), namespace])
     check_same_namespace(namespace, _text(recorded))
 
 
 def forget_namespace(client: RedisClient, namespace: str) -> None:
     """Remove the record of ``namespace`` (after its keys were deleted), if it is its own."""
-    client.eval(_FORGET, 1, REGISTRY, namespace_key(namespace), namespace)
+    forget = client.register_script(_FORGET)
+    forget(keys=[REGISTRY], args=[namespace_key(namespace), namespace])
 
 
 def _text(value: object) -> str | None:
