@@ -296,6 +296,11 @@ class RedisBackend:
 
         close_client(self._client)
 
+    @property
+    def client(self) -> RedisClient:
+        """The redis-py client (for tools and tests of this package)."""
+        return self._client
+
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
     return [arg for task in tasks for arg in task_args(task)]

@@ -60,6 +60,13 @@ Keys (``P`` is the prefix ``{N}:``):
     ``PEXPIRE`` to an hour, so it vanishes an hour after the last event.
     Receivers read past the last entry id they delivered (see ``events``).
 
+One key outside every namespace (see ``namespaces``):
+
+``taskkit:namespaces`` hash, every namespace opened on this database: its
+    name lower-cased -> its exact name. A namespace differing from a
+    recorded one only in case is refused. ``drop`` removes the namespace's
+    field; ``destroy_all`` leaves it.
+
 Pub/sub channel (not a key, but namespaced the same way):
 
 ``P wake`` the name of a group that has a task due now (a wake-up).

@@ -18,6 +18,7 @@ from taskkit_core.names import check_namespace
 from .backend import RedisBackend
 from .events import RedisEventBridge
 from .keys import Keys
+from .namespaces import forget_namespace, record_namespace
 
 
 def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
@@ -36,6 +37,7 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     client = make_client(target)
     try:
         warn_about_durability(client, target)
+        record_namespace(client, namespace)
         keys = Keys(namespace)
         backend = RedisBackend(url, client, keys)
         bridge = RedisEventBridge(client, keys, target.connection_kwargs["socket_timeout"])
@@ -46,9 +48,12 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
 
 
 def drop_redis(url: str, options: Mapping[str, Any]) -> None:
-    """Delete every key of the namespace ``options`` names (``taskkit drop``)."""
+    """Delete every key of the namespace ``options`` names, and its record (``taskkit drop``)."""
     connection = open_redis(url, options)
+    backend = connection.backend
+    assert isinstance(backend, RedisBackend)
     try:
-        connection.backend.destroy_all()
+        backend.destroy_all()
+        forget_namespace(backend.client, backend.namespace)
     finally:
         connection.close()

@@ -35,6 +35,7 @@ from .changes import ChangeSource
 from .driver import Prepared
 from .engine import Database
 from .forgotten import ForgottenClaims
+from .namespaces import RECORD
 from .puts import TaskWriter
 from .schema import WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
@@ -286,9 +287,16 @@ class SqlBackend:
     # -- lifecycle ----------------------------------------------------------------
 
     def destroy_all(self) -> None:
+        locks = self._tables.locks
+        # Every row, but the record of the namespace's exact name (see ``namespaces``).
+        deletes = [
+            locks.delete().where(locks.c.name != RECORD) if table is locks else table.delete()
+            for table in self._tables.all()
+        ]
+
         def work(conn: Connection) -> None:
-            for table in self._tables.all():
-                conn.execute(table.delete())
+            for delete_rows in deletes:
+                conn.execute(delete_rows)
 
         self._db.run(work, transaction=True)
 

@@ -129,6 +129,9 @@ class Database:
         self.family = family
         self.dialect = engine.dialect
         self._begin = family.begin_sql
+        self.session_engine: Engine | None = engine
+        """The engine of work that needs a lasting server session (LISTEN, session locks);
+        None where only a transaction pooler leads to the server (``Family.set_up_sessions``)."""
         self.lock_retries: Counter[str] = Counter()
         """Retries after lock conflicts so far, by kind (see the module docstring)."""
         self._retries_lock = threading.Lock()
@@ -256,6 +259,8 @@ class Database:
     read = single
 
     def close(self) -> None:
+        if self.session_engine not in (None, self.engine):
+            self.session_engine.dispose()
         self.engine.dispose()
 
 

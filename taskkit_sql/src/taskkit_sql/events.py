@@ -16,6 +16,12 @@ seconds and delivered once each (a late commit signals a change of its
 own). Events older than RETENTION seconds are deleted when a new one is
 sent (found by a plain read and deleted by id, so the cleanup never waits
 for another sender's uncommitted row).
+
+The table's counter starts again when the table is made anew (``taskkit
+drop`` then ``migrate``): a read that finds nothing new also looks at the
+newest id, and when it is below what this bridge has delivered, the bridge
+reads the new table from its start. ``destroy_all`` keeps the counter (and
+the same check makes the bridge start over on the emptied table, harmlessly).
 """
 
 from __future__ import annotations
@@ -75,8 +81,9 @@ class SqlEventBridge:
             .where(events.c.id > bindparam("b_floor"))
             .order_by(events.c.id)
         )
+        self._newest = select(func.max(events.c.id))
         with db.read() as conn:
-            newest = conn.execute(select(func.max(events.c.id))).scalar()
+            newest = conn.execute(self._newest).scalar()
         self._floor = int(newest or 0)
         self._seen: dict[int, float] = {}
         self._wake = threading.Event()
@@ -130,14 +137,29 @@ class SqlEventBridge:
 
     def _fetch(self) -> list[ControlEvent]:
         with self._lock:
-            params = {"b_floor": self._floor}
-            rows = self._db.run(lambda conn: conn.execute(self._since, params).all())
+            fresh = self._unseen()
+            if not fresh and self._restarted():
+                self._floor, self._seen = 0, {}  # a table made anew: read it from its start
+                fresh = self._unseen()
             now = time.monotonic()
-            fresh = [row for row in rows if row.id not in self._seen]
             for row in fresh:
                 self._seen[row.id] = now
             self._advance_floor(now)
         return [event for row in fresh if (event := _decode(row.data)) is not None]
+
+    def _unseen(self) -> list[Any]:
+        """Rows above the floor that this bridge has not delivered."""
+        params = {"b_floor": self._floor}
+        rows = self._db.run(lambda conn: conn.execute(self._since, params).all())
+        return [row for row in rows if row.id not in self._seen]
+
+    def _restarted(self) -> bool:
+        """Whether the newest id is below one this bridge delivered (the counter restarted)."""
+        delivered = max([self._floor, *self._seen])
+        if delivered == 0:
+            return False
+        newest = self._db.run(lambda conn: conn.execute(self._newest).scalar())
+        return int(newest or 0) < delivered
 
     def _advance_floor(self, now: float) -> None:
         settled = [event_id for event_id, seen in self._seen.items() if now - seen > GAP_GRACE]

@@ -8,7 +8,8 @@ Each family's ``lock`` hook picks one (see ``databases/``):
   process frees it at once.
 - :class:`LeaseLock`: a lease row in ``<namespace>_locks`` that expires
   after LEASE_SECONDS, so a lock of a killed process frees itself within
-  that (SQLite, which has no sessions to tie a lock to).
+  that (SQLite, which has no sessions to tie a lock to, and PostgreSQL
+  behind a connection pooler without a ``direct_url``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import secrets
 import threading
 from typing import Any
 
-from sqlalchemy import Double, bindparam, delete
+from sqlalchemy import Double, bindparam, delete, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 from taskkit_core.clock import cur_ts
@@ -100,11 +101,14 @@ class LeaseLock:
         self._give_back = delete(locks).where(
             locks.c.name == bindparam("b_name"), locks.c.owner == bindparam("b_owner")
         )
+        self._owner = select(locks.c.owner).where(locks.c.name == bindparam("b_name"))
 
     def acquire(self) -> bool:
         """Take the lease if it is free, expired, or already ours (which renews it)."""
         with self._db.write() as conn:
-            return conn.execute(self._take, {**self._params, "now": cur_ts()}).rowcount == 1
+            conn.execute(self._take, {**self._params, "now": cur_ts()})
+            # Read back rather than trust rowcount, which psycopg leaves at -1 for an upsert.
+            return bool(conn.execute(self._owner, self._params).scalar() == self._params["b_owner"])
 
     def release(self) -> None:
         with self._db.write() as conn:

@@ -6,6 +6,12 @@ receive the namespace, and Alembic keeps its own version table per
 namespace (``<namespace>_alembic_version``), so taskkit's history never
 mixes with an application's own Alembic history in the same database.
 
+A namespace that differs from an existing one only in case is refused
+before anything is changed, and ``migrate`` records the namespace's exact
+name in its own storage (see ``namespaces``); ``drop`` refuses the same way,
+so it never drops the tables of a case variant that the database folds
+into the same names.
+
 Online, the upgrade runs under the family's migration lock (an advisory
 transaction lock on PostgreSQL, GET_LOCK on MySQL, the write lock on
 SQLite; ``Family.migration_lock``), so processes that migrate at the same
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +32,9 @@ from sqlalchemy import MetaData, String, Table, column, inspect, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import DropTable
 from taskkit_core.errors import StorageNotReady
+from taskkit_core.names import namespace_key
 
+from .namespaces import check_namespace_free, record_namespace
 from .options import DEFAULT_NAMESPACE
 from .schema import Tables, build_tables
 from .urls import SqlURL
@@ -88,10 +97,12 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
 
     db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with db.write() as conn, sql_url.family.migration_lock(conn, sql_url, opts.namespace):
+        with db.write() as conn, _locked(conn, sql_url, opts.namespace):
+            check_namespace_free(conn, tables, sql_url.family)
             before = current_revision(conn, tables)
             if before != HEAD:
                 _run_alembic(tables, connection=conn)
+            record_namespace(conn, tables, sql_url.family)
     finally:
         db.close()
     where = f"namespace {opts.namespace!r} in {sql_url.masked()!r}"
@@ -109,12 +120,17 @@ def drop(url: str, options: Mapping[str, Any]) -> None:
     tables = build_tables(opts.namespace)
     db = Database(make_engine(sql_url, opts, pooled=False), sql_url.family)
     try:
-        with db.write() as conn, sql_url.family.migration_lock(conn, sql_url, opts.namespace):
-            # DROP TABLE IF EXISTS: no catalog queries, one statement per table.
+        with db.write() as conn, _locked(conn, sql_url, opts.namespace):
+            check_namespace_free(conn, tables, sql_url.family)  # never a case variant's tables
             for dropped in [*tables.all(), Table(tables.version_table, MetaData())]:
                 conn.execute(DropTable(dropped, if_exists=True))
     finally:
         db.close()
+
+
+def _locked(conn: Connection, url: SqlURL, namespace: str) -> AbstractContextManager[None]:
+    """The family's migration lock, one for all namespaces that differ only in case."""
+    return url.family.migration_lock(conn, url, namespace_key(namespace))
 
 
 def _run_alembic(tables: Tables, **attributes: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from taskkit_core.errors import ConfigurationError
@@ -29,6 +29,11 @@ class SqlOptions:
         crash, a power loss may undo the last commits) or ``full`` (every
         commit is flushed to disk).
     sqlite_busy_timeout: seconds an SQLite writer waits for the write lock.
+    direct_url: PostgreSQL behind a connection pooler (PgBouncer): a URL of
+        the same database that keeps one server session per connection (the
+        server itself, or a pooler in session mode), used for LISTEN and
+        session locks while everything else goes through the pooler. Only as
+        a keyword option: in the URL's query string its password would show.
     """
 
     namespace: str = DEFAULT_NAMESPACE
@@ -38,6 +43,7 @@ class SqlOptions:
     connect_timeout: float = 10.0
     sqlite_synchronous: str = "normal"
     sqlite_busy_timeout: float = 30.0
+    direct_url: str | None = field(default=None, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -56,6 +62,11 @@ def parse_options(options: Mapping[str, Any], query: Mapping[str, str], where: s
             f"unknown option(s) {', '.join(unknown)} for {where!r}; "
             f"known: {', '.join(sorted(OPTION_NAMES))}"
         )
+    if "direct_url" in query:
+        raise ConfigurationError(
+            f"pass direct_url as a keyword option, not in the query string of {where!r} "
+            "(where its password would show)"
+        )
     merged: dict[str, Any] = {**query, **options}
     values = SqlOptions(
         namespace=check_namespace(merged.get("namespace", DEFAULT_NAMESPACE)),
@@ -65,6 +76,7 @@ def parse_options(options: Mapping[str, Any], query: Mapping[str, str], where: s
         connect_timeout=_seconds(merged, "connect_timeout", 10.0),
         sqlite_synchronous=str(merged.get("sqlite_synchronous", "normal")).lower(),
         sqlite_busy_timeout=_seconds(merged, "sqlite_busy_timeout", 30.0),
+        direct_url=_optional_text(merged, "direct_url"),
     )
     if values.sqlite_synchronous not in ("normal", "full"):
         raise ConfigurationError(
@@ -95,3 +107,10 @@ def _seconds(merged: Mapping[str, Any], name: str, default: float) -> float:
             f"option {name} must be a positive number of seconds, got {value!r}"
         )
     return number
+
+
+def _optional_text(merged: Mapping[str, Any], name: str) -> str | None:
+    value = merged.get(name)
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ConfigurationError(f"option {name} must be a URL (a non-empty str)")
+    return value

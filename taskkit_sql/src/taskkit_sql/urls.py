@@ -94,4 +94,6 @@ def _check_host(raw: str, url: URL) -> None:
 def resolve(url: str, options: Mapping[str, Any]) -> tuple[SqlURL, SqlOptions]:
     """The validated URL and options (ConfigurationError without the password)."""
     sql_url = parse_sql_url(url, OPTION_NAMES)
-    return sql_url, parse_options(options, sql_url.query_options, sql_url.masked())
+    parsed = parse_options(options, sql_url.query_options, sql_url.masked())
+    sql_url.family.check_options(parsed, sql_url.masked())
+    return sql_url, parsed

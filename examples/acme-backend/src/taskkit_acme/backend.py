@@ -145,9 +145,11 @@ class AcmeBackend:
             self._insert(c, tasks)
 
     def _insert(self, c: sqlite3.Connection, tasks: Collection[Task]) -> None:
+        # ON CONFLICT DO NOTHING skips only a task whose id exists (a repeated put);
+        # INSERT OR IGNORE would also skip, silently, a row that breaks NOT NULL.
         c.executemany(
-            f"INSERT OR IGNORE INTO {self._t.tasks} ({TASK_COLUMNS}, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
+            f"INSERT INTO {self._t.tasks} ({TASK_COLUMNS}, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued') ON CONFLICT (id) DO NOTHING",
             [_params(task) for task in tasks],
         )
 

@@ -20,7 +20,7 @@ from taskkit_core import StorageNotReady
 from taskkit_core.url import mask_url
 
 from .config import AcmeConfig
-from .schema import Tables, exists
+from .schema import Tables, check_case, exists
 
 
 class Database:
@@ -79,6 +79,7 @@ def _connect_existing(url: str, config: AcmeConfig) -> sqlite3.Connection:
         check_same_thread=False,  # threads take turns through Database._lock
     )
     try:
+        check_case(connection, config.namespace)
         if exists(connection, config.namespace):
             return connection
     except BaseException:

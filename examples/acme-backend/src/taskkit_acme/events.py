@@ -4,7 +4,12 @@
 seen (at first, the newest row when it was created, so old events are not
 replayed) and ``receive_events`` polls for newer rows until some arrive or
 its timeout ends. Ids come from AUTOINCREMENT, so they only grow, even after
-rows are deleted. Only the newest KEPT_EVENTS rows are kept.
+rows are deleted (``destroy_all``). Only the newest KEPT_EVENTS rows are kept.
+
+Dropping the table (``drop``, then ``migrate``) starts its ids again at 1. A
+bridge notices when the newest id is below its cursor and reads the new
+table from its start, so its workers still hear a shutdown sent after the
+reset.
 """
 
 from __future__ import annotations
@@ -53,8 +58,12 @@ class AcmeEventBridge:
 
     def _fetch_new(self) -> list[ControlEvent]:
         with self._db.read() as c:
+            events = self._db.tables.events
+            (newest,) = c.execute(f"SELECT coalesce(max(id), 0) FROM {events}").fetchone()
+            if newest < self._cursor:  # the table was made anew: its ids started again
+                self._cursor = 0
             rows = c.execute(
-                f"SELECT id, body FROM {self._db.tables.events} WHERE id > ? ORDER BY id",
+                f"SELECT id, body FROM {events} WHERE id > ? ORDER BY id",
                 (self._cursor,),
             ).fetchall()
         if rows:

@@ -1,7 +1,11 @@
 """The storage layout: five tables per namespace, created by ``migrate``, removed by ``drop``.
 
 Every table name starts with the namespace, so namespaces sharing one
-database file never see each other's rows. Times are float seconds since
+database file never see each other's rows. SQLite compares table names
+without case, even quoted ones, so ``casea_tasks`` would be the table of
+namespace ``CaseA``: as taskkit asks, a namespace that differs from an
+existing one only in case is refused (``check_case``). SQLite's catalog
+keeps each name as it was created, so it tells which namespace exists. Times are float seconds since
 the epoch, read from taskkit's settable clock (``taskkit_core.cur_ts``).
 Text is compared with SQLite's BINARY collation, i.e. byte for byte, as the
 contract asks for group and task names.
@@ -14,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from taskkit_core.names import check_same_namespace
 
 from .config import parse_config
 
@@ -92,6 +98,16 @@ def exists(connection: sqlite3.Connection, namespace: str) -> bool:
     return bool(row[0] == len(TABLES))
 
 
+def check_case(connection: sqlite3.Connection, namespace: str) -> None:
+    """ConfigurationError if the file holds a namespace that differs from ours only in case."""
+    rows = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)",
+        (f"{namespace}_tasks",),
+    )
+    for (name,) in rows:
+        check_same_namespace(namespace, name.removesuffix("_tasks"))
+
+
 def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
     """Create the database file and the namespace's tables; with ``sql_only``, return the SQL."""
     config = parse_config(url, options)
@@ -102,6 +118,7 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
     try:
         connection.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
         connection.execute("BEGIN IMMEDIATE")
+        check_case(connection, config.namespace)
         for statement in statements:
             connection.execute(statement)
         connection.execute("COMMIT")
@@ -118,6 +135,7 @@ def drop(url: str, options: Mapping[str, Any]) -> None:
     connection = sqlite3.connect(config.path, timeout=config.timeout, isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")
+        check_case(connection, config.namespace)  # never drop a case variant's tables
         for table in TABLES:
             connection.execute(f'DROP TABLE IF EXISTS "{config.namespace}_{table}"')
         connection.execute("COMMIT")

@@ -3,7 +3,10 @@
 ``memory://name`` names a store of this process; every connection to the
 same name shares it. A store holds one :class:`Space` per namespace: the
 tasks with their states, the queues, the leases, scheduler states, locks,
-control events and wake-up callbacks.
+control events and wake-up callbacks. Spaces are keyed by the namespace
+compared without case (``names.namespace_key``) and remember the exact name
+that made them, so a case variant of a namespace in use is refused, as on
+every backend.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..names import check_same_namespace, namespace_key
 from ..records import TaskState
 from ..task import Task
 
@@ -40,8 +44,9 @@ class Entry:
 
 @dataclass
 class Space:
-    """Everything stored under one namespace."""
+    """Everything stored under one namespace (``name``, exactly as it was first opened)."""
 
+    name: str
     tasks: dict[str, Entry] = field(default_factory=dict)
     queues: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     leases: dict[str, float] = field(default_factory=dict)
@@ -60,7 +65,14 @@ class MemoryStore:
         self.spaces: dict[str, Space] = {}
 
     def space(self, namespace: str) -> Space:
-        return self.spaces.setdefault(namespace, Space())
+        """The space of ``namespace``, made on first use.
+
+        ConfigurationError when a namespace differing only in case has one.
+        """
+        with self.lock:
+            space = self.spaces.setdefault(namespace_key(namespace), Space(namespace))
+        check_same_namespace(namespace, space.name)
+        return space
 
 
 _STORES: dict[str, MemoryStore] = {}

@@ -18,7 +18,7 @@ import pytest
 from ..backend import Backend, Capabilities, Connection
 from ..events import EventBridge
 from ..kit import Kit
-from ..opening import connect, drop, migrate
+from ..opening import connect, drop, lookup_backend, migrate
 from ..worker.runtime import WorkerRuntime
 from .requirements import MARKERS, CapabilityMissing, skip_unless_fit
 from .support import FAST_SETTINGS, RecordingHandler
@@ -118,10 +118,11 @@ def taskkit_open(
 
     def open_connection(namespace: str = taskkit_namespace) -> Connection:
         options = {**taskkit_options, "namespace": namespace}
-        if namespace not in namespaces:
+        if namespace not in namespaces and lookup_backend(taskkit_url)[1].migrate is not None:
             migrate(taskkit_url, **options)
-            namespaces.add(namespace)
+            namespaces.add(namespace)  # its storage exists now, whatever the open does
         connection = connect(taskkit_url, **options)
+        namespaces.add(namespace)  # dropped afterwards; never one that was refused
         opened.append(connection)
         return connection
 

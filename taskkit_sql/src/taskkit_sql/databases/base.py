@@ -115,6 +115,14 @@ class Family(ABC):
                 f"add it as the path, e.g. {scheme}://user@host/dbname"
             )
 
+    def check_options(self, options: SqlOptions, where: str) -> None:
+        """Refuse options this database has no use for (ConfigurationError; ``where`` masked)."""
+        if options.direct_url is not None:
+            raise ConfigurationError(
+                f"option direct_url is for PostgreSQL behind a connection pooler, "
+                f"not for {self.title} ({where!r})"
+            )
+
     def check_storage(self, url: SqlURL, options: SqlOptions) -> None:
         """Before connecting: refuse to open storage that connecting would create."""
         return None
@@ -122,6 +130,13 @@ class Family(ABC):
     def server_version(self, dialect: Dialect) -> tuple[str, tuple[int, ...]]:
         """The kind of server (a key of ``minimum_versions``) and its version."""
         return self.title, tuple(int(part) for part in (dialect.server_version_info or ()))
+
+    def set_up_sessions(self, db: Database, url: SqlURL, options: SqlOptions) -> None:
+        """Choose ``db.session_engine``: where work that needs a lasting server session runs.
+
+        LISTEN and session locks need one; here it is the backend's own engine.
+        """
+        return None
 
     def check_server(self, db: Database, url: SqlURL, tables: Tables) -> None:
         """After connecting: refuse a server too old (BackendUnavailable)."""
@@ -138,6 +153,13 @@ class Family(ABC):
     ) -> ChangeSource | None:
         """What pushes changes (see ``changes``); None: receivers poll."""
         return None
+
+    def folds_table_names(self, conn: Connection) -> bool:
+        """Whether the catalog shows table names folded to lower case (see ``namespaces``).
+
+        Then a table's name in the catalog does not tell which case made it.
+        """
+        return False
 
     def serves(self, dialect_name: str) -> bool:
         """Whether an application's SQLAlchemy connection of this dialect is on this family."""

@@ -10,6 +10,9 @@
 - Names are VARBINARY holding UTF-8 (the default collations fold case,
   accents and trailing spaces; see ``columns``); payloads are LONGBLOB,
   written in pieces past PIECE bytes (see ``blobs``).
+- With ``lower_case_table_names`` 1 or 2 the server compares table names
+  without case and its catalog may show them folded: a namespace's exact
+  name is then known from its record alone (see ``namespaces``).
 - Locks: ``GET_LOCK(name, 0)`` on a connection kept while held; the name is
   a hash of database, namespace and lock name (GET_LOCK names are
   server-wide and at most 64 characters). No push wake-ups: receivers poll.
@@ -90,6 +93,10 @@ class MysqlFamily(Family):
     def server_version(self, dialect: Dialect) -> tuple[str, tuple[int, ...]]:
         _, version = super().server_version(dialect)
         return ("MariaDB" if getattr(dialect, "is_mariadb", False) else "MySQL"), version
+
+    def folds_table_names(self, conn: Connection) -> bool:
+        # lower_case_table_names 1 stores names in lower case; 2 stores InnoDB's so too.
+        return bool(conn.exec_driver_sql("SELECT @@lower_case_table_names").scalar())
 
     def insert(self, table: Table) -> Insert:
         return mysql.insert(table)

@@ -10,6 +10,14 @@
 - Locks: ``pg_try_advisory_lock`` on a connection kept while held, keyed by
   a stable 64-bit hash of namespace and name; freed when the session ends.
 - Opening warns once per process and database when autovacuum is off.
+- Behind a connection pooler (PgBouncer; :func:`behind_pooler` tells) a
+  client's statements run on whichever server session is free, so session
+  state does not last: such connections prepare no statements, and LISTEN
+  and the session locks run on the ``direct_url`` engine. Without one,
+  opening logs one warning: receivers poll and locks are lease rows (as on
+  SQLite). Transaction-scoped work (claims, settles, the scheduler's
+  compare-and-set, migrations' ``pg_advisory_xact_lock``) works through a
+  transaction pooler as it is.
 """
 
 from __future__ import annotations
@@ -25,19 +33,20 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
+from taskkit_core.errors import ConfigurationError
 
 from ..arrays import ArrayStatements
 from ..changes import ChangeSource, channel_names
 from ..claims import Claims, ClaimStatements, Restored, claims_from, restored_from
 from ..driver import Prepared, fetch
-from ..engine import Database
+from ..engine import Database, make_engine
 from ..listener import Listener
-from ..locks import SessionLock, digest
+from ..locks import LeaseLock, SessionLock, digest
 from ..options import SqlOptions
 from ..schema import Tables
 from ..statements import Statements, state_is
 from ..states import STAGED
-from ..urls import SqlURL
+from ..urls import SqlURL, parse_sql_url
 from .base import Family, Versions, connect_timeout
 
 logger = logging.getLogger("taskkit.sql")
@@ -47,6 +56,7 @@ DEADLOCK = "40P01"
 
 _vacuum_checked: set[str] = set()
 _vacuum_checked_lock = threading.Lock()
+_pooler_warned: set[str] = set()
 
 
 def advisory_key(namespace: str, target: str) -> int:
@@ -71,6 +81,33 @@ class PostgresqlFamily(Family):
             "keepalives_count": 3,
         }
 
+    def set_up_connection(self, dbapi_connection: Any, options: SqlOptions) -> None:
+        if behind_pooler(dbapi_connection):
+            # A prepared statement lives in one server session, which a transaction
+            # pooler does not keep for this connection.
+            dbapi_connection.prepare_threshold = None
+
+    def check_options(self, options: SqlOptions, where: str) -> None:
+        if options.direct_url is not None:
+            direct = parse_sql_url(options.direct_url, frozenset())
+            if direct.family is not self:
+                raise ConfigurationError(
+                    f"direct_url must be a PostgreSQL URL, got {direct.masked()!r} (for {where!r})"
+                )
+
+    def set_up_sessions(self, db: Database, url: SqlURL, options: SqlOptions) -> None:
+        """The ``direct_url`` engine if given; none behind a pooler (see the module docstring)."""
+        if options.direct_url is not None:
+            direct = parse_sql_url(options.direct_url, frozenset())
+            db.session_engine = make_engine(direct, options)
+            check_same_database(db, url, direct)
+            return
+        with db.read() as conn:
+            pooled = behind_pooler(conn.connection.dbapi_connection)
+        if pooled:
+            db.session_engine = None
+            warn_once_behind_pooler(url)
+
     def lock_conflict(self, error: object) -> str | None:
         sqlstate = getattr(error, "sqlstate", None)
         return "deadlock (PostgreSQL 40P01)" if sqlstate == DEADLOCK else None
@@ -82,7 +119,9 @@ class PostgresqlFamily(Family):
     def change_source(
         self, db: Database, tables: Tables, url: SqlURL, scrub: Callable[[str], str]
     ) -> ChangeSource | None:
-        return Listener(db.engine, tables.namespace, scrub)
+        if db.session_engine is None:
+            return None  # behind a pooler without direct_url: receivers poll
+        return Listener(db.session_engine, tables.namespace, scrub)
 
     def insert(self, table: Table) -> Insert:
         return postgresql.insert(table)
@@ -98,9 +137,13 @@ class PostgresqlFamily(Family):
         return ArrayStatements(tables.tasks, db.dialect, self.now_sql, tasks_channel)
 
     def lock(self, db: Database, tables: Tables, target: str) -> Lock:
+        if db.session_engine is None:
+            return LeaseLock(db, tables, target)  # behind a pooler without direct_url
         key = advisory_key(tables.namespace, target)
         return SessionLock(
-            db.engine, select(func.pg_try_advisory_lock(key)), select(func.pg_advisory_unlock(key))
+            db.session_engine,
+            select(func.pg_try_advisory_lock(key)),
+            select(func.pg_advisory_unlock(key)),
         )
 
     @contextmanager
@@ -172,6 +215,51 @@ class PostgresClaims(ClaimStatements):
         with self.db.single() as conn:
             rows = conn.execute(self._restore, {"b_limit": limit}).all()
         return restored_from(rows)
+
+
+def behind_pooler(dbapi_connection: Any) -> bool:
+    """Whether a connection pooler (PgBouncer or alike) answers for the server.
+
+    At login PostgreSQL tells a client its session's process id, for cancel
+    requests; a pooler makes one up, since its client's statements run in
+    several server sessions. So the id given at login and the session's own
+    (``pg_backend_pid()``) differ only behind a pooler.
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (session_pid,) = cursor.fetchone()
+    if not dbapi_connection.autocommit:
+        dbapi_connection.rollback()  # leave no transaction behind the check
+    return bool(session_pid != dbapi_connection.info.backend_pid)
+
+
+def check_same_database(db: Database, url: SqlURL, direct: SqlURL) -> None:
+    """ConfigurationError unless ``direct`` reaches the database ``url`` does."""
+    name = select(func.current_database())
+    assert db.session_engine is not None
+    with db.read() as conn, db.session_engine.connect() as direct_conn:
+        ours, theirs = conn.execute(name).scalar(), direct_conn.execute(name).scalar()
+    if ours != theirs:
+        raise ConfigurationError(
+            f"direct_url {direct.masked()!r} reaches the database {theirs!r}, "
+            f"not {ours!r} as {url.masked()!r} does"
+        )
+
+
+def warn_once_behind_pooler(url: SqlURL) -> None:
+    """One warning per process and URL: what a pooler without direct_url costs, and the fix."""
+    where = url.masked()
+    with _vacuum_checked_lock:
+        if where in _pooler_warned:
+            return
+        _pooler_warned.add(where)
+    logger.warning(
+        "PostgreSQL at %s is reached through a connection pooler (PgBouncer or alike), "
+        "where LISTEN and session locks do not last: workers poll for tasks and control "
+        "events and locks are lease rows; for wake-ups at once pass the option direct_url="
+        "<a URL of the same database on the server itself, or on a pooler in session mode>",
+        where,
+    )
 
 
 def warn_without_autovacuum(db: Database, url: SqlURL, tables: Tables) -> None:

@@ -1,4 +1,10 @@
-"""Control events: the EventBridge between connections, and pause/resume/shutdown through a Kit."""
+"""Control events: the EventBridge between connections, and pause/resume/shutdown through a Kit.
+
+Events are stored: a receiver that was away while events were sent gets
+them when it reads again, and a receiver's position keeps working when
+its namespace is emptied (``destroy_all``) or dropped and migrated again,
+which restarts many storages' counters.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 from ...events import EventBridge, make_event
 from ...kit import Kit
+from ...opening import drop, migrate
 from ..support import (
     RecordingHandler,
     Start,
@@ -65,6 +72,40 @@ class EventBridgeContract:
         late = taskkit_open().bridge
         assert late.receive_events(0.5) == []
 
+    def test_events_sent_while_a_receiver_was_away_arrive(
+        self, bridge: EventBridge, taskkit_open: Any
+    ) -> None:
+        sender = taskkit_open().bridge
+        bridge.receive_events(0.01)
+        time.sleep(AWAY)  # the receiver neither reads nor waits: cut off, or busy
+        sent = [make_event("pause", None), make_event("resume", ["g"])]
+        for event in sent:
+            sender.send_event(event)
+            time.sleep(AWAY / 2)
+        assert _receive(bridge, 2) == sent
+
+    def test_events_arrive_after_destroy_all(self, bridge: EventBridge, taskkit_open: Any) -> None:
+        sender = taskkit_open()
+        _send_and_receive_three(sender.bridge, bridge)
+        sender.backend.destroy_all()
+        sender.bridge.send_event(make_event("shutdown", None))
+        assert _receive(bridge, 1) == [{"name": "shutdown", "groups": None}]
+
+    def test_events_arrive_after_drop_and_migrate(
+        self,
+        bridge: EventBridge,
+        taskkit_open: Any,
+        taskkit_url: str,
+        taskkit_namespace: str,
+        taskkit_options: dict[str, Any],
+    ) -> None:
+        _send_and_receive_three(taskkit_open().bridge, bridge)
+        options = {**taskkit_options, "namespace": taskkit_namespace}
+        drop(taskkit_url, **options)  # an operator resets the namespace; workers keep running
+        migrate(taskkit_url, **options)
+        taskkit_open().bridge.send_event(make_event("shutdown", None))
+        assert _receive(bridge, 1) == [{"name": "shutdown", "groups": None}]
+
 
 class ControlEventContract:
     """Pause, resume and shutdown events reaching worker threads."""
@@ -101,6 +142,18 @@ class ControlEventContract:
         assert handler.ran(stopped.task_id) == []
         kit.send_shutdown_event({"h"})
         assert runtime.wait(timeout=15)
+
+
+AWAY = 1.5
+"""Seconds a receiver stays away: longer than any bridge's wait or keep-alive in the kit."""
+
+
+def _send_and_receive_three(sender: EventBridge, receiver: EventBridge) -> None:
+    """Move the receiver's position past three events (so a counter that restarts is below it)."""
+    receiver.receive_events(0.01)
+    for _ in range(3):
+        sender.send_event(make_event("pause", ["g"]))
+    assert len(_receive(receiver, 3)) == 3
 
 
 def _receive(bridge: EventBridge, count: int, timeout: float = 10.0) -> list[Any]:

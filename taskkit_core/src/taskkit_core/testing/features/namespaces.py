@@ -1,4 +1,10 @@
-"""Names and namespaces: odd names stay distinct, namespaces never mix, destroy_all empties one."""
+"""Names and namespaces: odd names stay distinct, namespaces never mix, destroy_all empties one.
+
+Namespaces are compared without regard to case on every backend: a name
+that differs from an existing namespace only in case is refused when it is
+migrated or opened (``taskkit_core.names.check_same_namespace``), because
+some storages fold the case of table names and would mix the two.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 import pytest
 
 from ...backend import Backend
-from ...errors import NotFound
+from ...errors import ConfigurationError, NotFound
 from ..support import make_task
 
 ODD_GROUPS = [
@@ -73,6 +79,25 @@ class NamespaceContract:
             other.get_result(task.id)
         other.destroy_all()
         assert backend.lookup_tasks(task.id)[task.id] == task
+
+    def test_a_namespace_differing_only_in_case_is_refused(
+        self, backend: Backend, taskkit_open: Any, taskkit_namespace: str
+    ) -> None:
+        task = make_task(data="secret")
+        backend.put_tasks(task)
+        variant = taskkit_namespace.swapcase()
+        with pytest.raises(ConfigurationError) as refused:
+            other = taskkit_open(namespace=variant).backend
+            seen = other.lookup_tasks(task.id)[task.id] is not None
+            pytest.fail(
+                f"namespace {variant!r} opened next to {taskkit_namespace!r}"
+                + (" and sees its tasks" if seen else "")
+                + "; a namespace differing from an existing one only in case must be refused"
+            )
+        message = str(refused.value)
+        assert repr(variant) in message and repr(taskkit_namespace) in message, message
+        assert "\n" not in message
+        assert backend.lookup_tasks(task.id) == {task.id: task}
 
     def test_destroy_all_empties_the_namespace(self, backend: Backend) -> None:
         backend.put_tasks(make_task(), make_task(group="h"))

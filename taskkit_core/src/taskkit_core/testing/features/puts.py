@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -12,7 +13,21 @@ from ..support import claim_one, make_task
 
 
 class PutContract:
-    """put_tasks: idempotent, looked up unchanged, queued in due order."""
+    """put_tasks: all or none, idempotent, looked up unchanged, queued in due order."""
+
+    def test_a_put_that_fails_stores_none_of_its_tasks(self, backend: Backend) -> None:
+        good = [make_task(data=i) for i in range(3)]
+        # Not bytes: no backend can store it, so the put fails somewhere along the way.
+        unstorable = dataclasses.replace(make_task(), data=None)  # type: ignore[arg-type]
+        ids = [t.id for t in [*good, unstorable]]
+        try:
+            backend.put_tasks(good[0], good[1], unstorable, good[2])
+        except Exception:  # refused: then nothing of it may be stored
+            stored = [i for i, t in backend.lookup_tasks(*ids).items() if t is not None]
+            assert stored == [], f"a put that raised stored {len(stored)} of its 4 tasks"
+        else:  # a backend may accept it; then every task is stored
+            missing = [i for i, t in backend.lookup_tasks(*ids).items() if t is None]
+            assert missing == [], f"a put that returned did not store {len(missing)} of its tasks"
 
     def test_put_task_can_be_looked_up_unchanged(self, backend: Backend) -> None:
         task = Task.init("g", "echo", bytes(range(256)), due=time.time() - 1.25, ttl=123.5)

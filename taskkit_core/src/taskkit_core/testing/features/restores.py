@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
-from ...backend import Backend, Outcome
+from ...backend import Backend, Claim, Outcome
 from ...kit import Kit
 from ..support import (
     RecordingHandler,
@@ -44,11 +45,61 @@ class RestoreContract:
         restored = wait_until(lambda: backend.restore_abandoned(10), timeout=10)
         assert [i.task_id for i in restored] == [task.id]
 
+    def test_a_worker_racing_a_restore_keeps_its_task_or_loses_it(self, backend: Backend) -> None:
+        for round_ in range(RACE_ROUNDS):
+            task = make_task(data=round_)
+            backend.put_tasks(task)
+            claim = claim_one(backend, worker="racer")  # a worker whose lease ran out...
+            accepted, restored = _race_return_and_restore(backend, claim)  # ...comes back
+            queued = task.id in {t.id for t in backend.get_queued_tasks("g", 100)}
+            if accepted:  # it kept its task: its outcome stands, nothing was queued again
+                assert not restored and not queued, (
+                    f"round {round_}: the worker's outcome was written and the task was "
+                    "restored too: a restore must requeue only while the task is staged, "
+                    "in one atomic step"
+                )
+                assert backend.get_result(task.id)[1] == b"1"
+            else:  # it lost its task: restored, and its late outcome refused
+                assert restored and queued, f"round {round_}: the outcome was refused for nothing"
+            backend.drop_leases({"racer"})
+            backend.discard_tasks(task.id)
+
     def test_restore_respects_its_limit(self, backend: Backend) -> None:
         backend.put_tasks(*(make_task(data=i) for i in range(5)))
         backend.claim_tasks("g", "gone", 5)
         assert len(backend.restore_abandoned(2)) == 2
         assert len(backend.restore_abandoned(10)) == 3
+
+
+RACE_ROUNDS = 30
+"""Rounds of a returning worker against a restore (each starts both at once)."""
+
+
+def _race_return_and_restore(backend: Backend, claim: Claim) -> tuple[bool, bool]:
+    """(whether the worker's outcome was accepted, whether a restore took its task).
+
+    On one thread the worker of ``claim`` comes back: it refreshes its lease
+    and writes its outcome; on another a restore runs; both start together.
+    """
+    start = threading.Barrier(2)
+    accepted: list[bool] = []
+    restored: list[str] = []
+
+    def come_back() -> None:
+        start.wait()
+        backend.refresh_leases({claim.worker_id}, 60)
+        accepted.extend(backend.settle(Outcome.succeeded(claim, b"1")))
+
+    def restore() -> None:
+        start.wait()
+        restored.extend(i.task_id for i in backend.restore_abandoned(100))
+
+    threads = [threading.Thread(target=come_back), threading.Thread(target=restore)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return accepted == [True], claim.task.id in restored
 
 
 class RecoveryContract:
