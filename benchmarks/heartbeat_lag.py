@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -173,7 +174,7 @@ def _figures(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     ends = [end for _, end in calls]
-    gaps = [b - a for a, b in zip(ends, ends[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ends)]
     durations = [end - began for began, end in calls]
     return {
         "url": mask_url(url),
