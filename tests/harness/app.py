@@ -100,6 +100,8 @@ class ReliabilityHandler:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 sorted(_shuffled())
+        elif mode == "hold_gil":  # one C call that keeps the GIL throughout (libc sleep)
+            ctypes.PyDLL(None).sleep(int(seconds))
         elif mode == "exit":
             os._exit(1)
         elif mode == "segfault":

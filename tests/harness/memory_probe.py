@@ -55,9 +55,7 @@ def start_if_asked() -> None:
         _running.add(os.getpid())
     interval = float(os.environ.get(INTERVAL_ENV, "10"))
     tracemalloc.start(1)
-    threading.Thread(
-        target=_sample_forever, args=(Path(directory), interval), daemon=True
-    ).start()
+    threading.Thread(target=_sample_forever, args=(Path(directory), interval), daemon=True).start()
 
 
 def _sample_forever(directory: Path, interval: float) -> None:

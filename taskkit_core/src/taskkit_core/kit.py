@@ -17,6 +17,7 @@ from .result import Result
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, Task
 from .url import mask_url
+from .worker.lease_keeper import LeaseKeeper
 from .worker.plan import HelperServices, RuntimeConfig, WorkerPlan
 from .worker.process import TaskkitProcess
 from .worker.runtime import WorkerRuntime
@@ -306,11 +307,15 @@ class Kit:
 
         Returns how it ended: the signal, and whether a second one forced it.
         """
+        settings = plan.runtime.settings
         supervisor = Supervisor(
             lambda index: self._start_process(plan, index),
             plan.processes,
             should_restart,
-            plan.runtime.settings.shutdown_timeout,
+            settings.shutdown_timeout,
+            LeaseKeeper(
+                self.backend, settings.worker_ttl, settings.heartbeat, lambda: supervisor.processes
+            ),
         )
         return supervisor.run()
 

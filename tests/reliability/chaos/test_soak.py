@@ -5,8 +5,9 @@ processes (4 threads each) take them. Faults follow a seeded random
 schedule: SIGKILL of a worker every ~20 s (a new one replaces it), SIGSTOP
 of a worker for 5 s every ~45 s, every connection reset through the proxy
 every ~30 s and a backend restart half-way or every ~5 minutes, whichever
-comes first (not SQLite: a file has no server and no connection to reset). One worker is never touched: its
-memory and open files are compared after warm-up and at the end.
+comes first (not SQLite: a file has no server and no connection to reset).
+One worker is never touched: its memory and open files are compared after
+warm-up and at the end.
 ``TASKKIT_SOAK_SECONDS`` changes the length.
 """
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..handler import TaskHandler
 from ..opening import connect
+from .lease_keeper import LeaseShare
 from .plan import RuntimeConfig
 from .runtime import WorkerRuntime
 from .stop_orders import ProcessStop, send_order
@@ -73,6 +74,7 @@ class TaskkitProcess(BaseProcess):
         context = multiprocessing.get_context(self.start_method)
         self._terminate_event = context.Event()
         self._orders, self._order_sender = context.Pipe(duplex=False)
+        self.lease = LeaseShare(context)
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
         # Start with the chosen method, as the context's own Process class would.
@@ -98,6 +100,7 @@ class TaskkitProcess(BaseProcess):
         connection = connect(self.url, **self.backend_options)
         runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, self.config)
         ProcessStop(runtime, self._orders).install()
+        self.lease.publish(runtime.heartbeat)
         runtime.start(handle_events=False)
         try:
             runtime.run_until_stopped()

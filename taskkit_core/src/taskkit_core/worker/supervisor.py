@@ -5,7 +5,8 @@ process that dies is started again. The supervisor runs no task code, so it
 blocks SIGINT and SIGTERM and reads each with its sender (``stop_signals``):
 a keypress that reaches it twice (directly, and through a wrapper such as
 ``uv run``) counts once. The first action orders every process to drain,
-the second to stop at once (``stop_orders``).
+the second to stop at once (``stop_orders``). Given a LeaseKeeper, it also
+renews its processes' leases, which their GIL cannot delay (``lease_keeper``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from .lease_keeper import LeaseKeeper
 from .process import TaskkitProcess
+from .services import ServiceThread
 from .stop_orders import ABORT, DRAIN
 from .stop_signals import Stopped, StopSignals, again_hint, signal_name
 
@@ -38,6 +41,7 @@ class Supervisor:
         count: int,
         should_restart: Callable[[TaskkitProcess], bool],
         shutdown_timeout: float,
+        keeper: LeaseKeeper | None = None,
     ) -> None:
         self.start = start
         self.count = count
@@ -47,14 +51,23 @@ class Supervisor:
         self._stop = threading.Event()
         self._actions: list[int] = []
         self._aborted_by = float("inf")
+        self._keeper_stop = threading.Event()
+        self._keeper = (
+            None if keeper is None else ServiceThread(keeper, "lease keeper", self._keeper_stop)
+        )
 
     def run(self) -> Stopped:
         """Supervise until a signal (or a shutdown event for every group); say how it ended."""
         with StopSignals(self._on_action):
             self.processes = [self._start(i) for i in range(self.count)]
-            while not self._stop.wait(1.0):
-                self._restart_dead()
-            self._stop_all()
+            if self._keeper is not None:
+                self._keeper.start()
+            try:
+                while not self._stop.wait(1.0):
+                    self._restart_dead()
+                self._stop_all()
+            finally:
+                self._keeper_stop.set()
         if not self._actions:
             return Stopped()
         return Stopped(self._actions[-1], forced=len(self._actions) > 1)
