@@ -21,6 +21,11 @@ Python loop: the interpreter hands the GIL over every 5 ms), ``sort``
 never let go of the GIL) and ``long`` (three million floats, 1-3 s per call,
 like a long NumPy call on object arrays). The machine's load average is
 printed with every line, since other processes lengthen every slice.
+
+``--supervised`` runs the worker as ``Kit.start`` (and ``taskkit worker``)
+do: a supervisor process whose lease keeper renews the worker process's
+lease (``taskkit_core/worker/lease_keeper.py``). Only the margin and the
+task runs are measured then (the heartbeat runs in the child).
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ import multiprocessing
 import os
 import random
 import secrets
+import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from taskkit_core.opening import connect, drop, lookup_backend
@@ -53,13 +61,14 @@ def _floats(size: int) -> list[float]:
 
 
 class GilHandler:
-    """Runs ``load`` tasks: ``{"mode": ..., "seconds": ...}``; counts the starts."""
+    """Runs ``load`` tasks: ``{"mode": ..., "seconds": ...}``; counts the starts in a file."""
 
-    def __init__(self) -> None:
-        self.starts = 0
+    def __init__(self, starts: Path) -> None:
+        self.starts = starts
 
     def handle(self, task: Task) -> Any:
-        self.starts += 1
+        with self.starts.open("a") as handle:
+            handle.write(task.id + "\n")
         data = json.loads(task.data)
         end = time.monotonic() + float(data["seconds"])
         while time.monotonic() < end:
@@ -128,40 +137,86 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def measure(url: str, load: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One worker runtime on ``url`` under ``load`` for ``args.seconds``; the figures."""
+    """One worker on ``url`` under ``load`` for ``args.seconds``; the figures."""
     namespace = f"hblag_{secrets.token_hex(4)}"
     _, entry = lookup_backend(url)
     if entry.migrate is not None:
         migrate_storage(url, namespace=namespace)
     settings = WorkerSettings(worker_ttl=args.ttl, heartbeat_interval=args.heartbeat)
-    handler = GilHandler()
-    kit = Kit.from_url(url, handler, settings=settings, namespace=namespace)
-    if load in SIZES:
-        _floats(SIZES[load])  # built before the clock starts
-    watcher, results = None, None
-    if entry.capabilities.multi_process:
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        watcher = context.Process(
-            target=watch_margin, args=(url, namespace, args.seconds, results), daemon=True
-        )
-        watcher.start()
-    load_avg = os.getloadavg()[0]
-    runtime = kit.start_threads({"load": args.threads}, polling_interval=0.2)
-    times = RefreshTimes(runtime.heartbeat.backend.refresh_leases)
-    runtime.heartbeat.backend.refresh_leases = times  # type: ignore[method-assign]
-    for _ in range(args.threads):
-        kit.initiate_task("load", "gil", {"mode": load, "seconds": args.seconds})
-    time.sleep(args.seconds)
-    margin = results.get(timeout=60) if results is not None else None
-    runtime.stop(timeout=5)
-    if watcher is not None:
-        watcher.join(10)
+    with tempfile.TemporaryDirectory() as scratch:
+        starts = Path(scratch) / "starts"
+        starts.touch()
+        kit = Kit.from_url(url, GilHandler(starts), settings=settings, namespace=namespace)
+        watcher, results = _watch(url, namespace, args.seconds, entry.capabilities.multi_process)
+        load_avg = os.getloadavg()[0]
+        run = _supervised if args.supervised else _in_process
+        calls = run(kit, load, args, (url, namespace, settings, starts))
+        margin = results.get(timeout=60) if results is not None else None
+        if watcher is not None:
+            watcher.join(10)
+        runs = len(starts.read_text().split())
     kit.backend.destroy_all()
     kit.close()
     if entry.migrate is not None:
         drop(url, namespace=namespace)
-    return _figures(url, load, times.calls, margin, handler.starts, load_avg, args)
+    return _figures(url, load, calls, margin, runs, load_avg, args)
+
+
+def _watch(url: str, namespace: str, seconds: float, other_process: bool) -> tuple[Any, Any]:
+    if not other_process:
+        return None, None
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    watcher = context.Process(
+        target=watch_margin, args=(url, namespace, seconds, results), daemon=True
+    )
+    watcher.start()
+    return watcher, results
+
+
+def _put_load(kit: Kit, load: str, args: argparse.Namespace) -> None:
+    for _ in range(args.threads):
+        kit.initiate_task("load", "gil", {"mode": load, "seconds": args.seconds})
+
+
+def _in_process(
+    kit: Kit, load: str, args: argparse.Namespace, where: tuple[Any, ...]
+) -> list[tuple[float, float]]:
+    """Worker threads in this process; the heartbeat's own refresh times."""
+    if load in SIZES:
+        _floats(SIZES[load])  # built before the clock starts
+    runtime = kit.start_threads({"load": args.threads}, polling_interval=0.2)
+    times = RefreshTimes(runtime.heartbeat.backend.refresh_leases)
+    runtime.heartbeat.backend.refresh_leases = times  # type: ignore[method-assign]
+    _put_load(kit, load, args)
+    time.sleep(args.seconds)
+    runtime.stop(timeout=5)
+    return times.calls
+
+
+def _supervised(
+    kit: Kit, load: str, args: argparse.Namespace, where: tuple[Any, ...]
+) -> list[tuple[float, float]]:
+    """``Kit.start(1, ...)`` in a process of its own (lease keeper included); no call times."""
+    supervisor = multiprocessing.get_context("spawn").Process(
+        target=_supervise, args=(*where, args.threads)
+    )
+    supervisor.start()
+    _put_load(kit, load, args)
+    time.sleep(args.seconds)
+    for _ in range(2):  # the second stops it at once
+        if supervisor.pid is not None:
+            os.kill(supervisor.pid, signal.SIGTERM)
+        time.sleep(0.2)
+    supervisor.join(30)
+    return []
+
+
+def _supervise(
+    url: str, namespace: str, settings: WorkerSettings, starts: Path, threads: int
+) -> None:
+    kit = Kit.from_url(url, GilHandler(starts), settings=settings, namespace=namespace)
+    kit.start(1, {"load": threads}, polling_interval=0.2)
 
 
 def _figures(
@@ -178,7 +233,7 @@ def _figures(
     durations = [end - began for began, end in calls]
     return {
         "url": mask_url(url),
-        "load": load,
+        "load": load + (" (supervised)" if args.supervised else ""),
         "ttl": args.ttl,
         "heartbeat": args.heartbeat or args.ttl / 3,
         "refreshes": len(calls),
@@ -219,6 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ttl", type=float, default=WorkerSettings().worker_ttl)
     parser.add_argument("--heartbeat", type=float, default=None)
+    parser.add_argument(
+        "--supervised",
+        action="store_true",
+        help="run the worker as Kit.start does (a supervisor keeps the lease); "
+        "only the margin and the task runs are measured",
+    )
     parser.add_argument("--json", help="append each result as a JSON line to this file")
     args = parser.parse_args(argv)
     print(HEADER, flush=True)
