@@ -15,6 +15,7 @@ from ..worker.stop_signals import Stopped
 from .app import App, load_app, load_schedule, with_shutdown_timeout
 from .options import (
     backend_options,
+    log_format_option,
     namespace_option,
     option,
     taskkit_command,
@@ -107,6 +108,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
     type=click.Choice(["fork", "forkserver", "spawn"]),
     help="How worker processes start. Default: spawn (a child inherits no thread or lock).",
 )
+@log_format_option
 @taskkit_command
 def worker_command(
     app_spec: str,

@@ -71,6 +71,7 @@ class TaskkitProcess(BaseProcess):
         self._start_method = self.start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
         self.log_format = _root_log_format()
+        self.log_formatter = _portable_root_formatter()
         context = multiprocessing.get_context(self.start_method)
         self._terminate_event = context.Event()
         self._orders, self._order_sender = context.Pipe(duplex=False)
@@ -95,6 +96,8 @@ class TaskkitProcess(BaseProcess):
     def run(self) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=self.log_level, format=self.log_format)
+            for handler in logging.getLogger().handlers:
+                handler.setFormatter(self.log_formatter or handler.formatter)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         self._order_sender.close()  # this end is the supervisor's
         connection = connect(self.url, **self.backend_options)
@@ -115,3 +118,16 @@ def _root_log_format() -> str:
         if handler.formatter is not None and handler.formatter._fmt:
             return handler.formatter._fmt
     return logging.BASIC_FORMAT
+
+
+def _portable_root_formatter() -> logging.Formatter | None:
+    """The formatter of this process's first root handler, if it is made to travel to a child.
+
+    A formatter says so with ``taskkit_portable = True`` (``--log-format
+    json``'s does); any other stays, and the child formats with the format
+    string alone.
+    """
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        return formatter if getattr(formatter, "taskkit_portable", False) else None
+    return None
