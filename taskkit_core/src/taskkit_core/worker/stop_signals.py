@@ -183,13 +183,29 @@ class StopSignals:
         if self.waited:
             signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
 
+    def block_again(self) -> None:
+        """Block the waited signals again in this thread, after code that may unblock them.
+
+        multiprocessing's resource tracker unblocks SIGINT and SIGTERM in the
+        thread that starts it (when a process's first lock or event is made).
+        """
+        if self.waited:
+            signal.pthread_sigmask(signal.SIG_BLOCK, self.waited)
+
     def _ordinary(self, signum: int, frame: FrameType | None) -> None:
         self._unknown.put(Copy(signum, None))  # SimpleQueue.put is safe in a handler
 
     def _listen(self) -> None:
         while not self._closing.is_set():
             for copy in self._next_copies():
-                if self._count.add(copy):
+                new = self._count.add(copy)
+                logger.debug(
+                    "%s from %s: %s",
+                    signal.Signals(copy.signum).name,
+                    "an unknown sender" if copy.sender is None else f"pid {copy.sender}",
+                    f"action {self._count.actions}" if new else "a copy of a counted action",
+                )
+                if new:
                     self._act(copy.signum)
 
     def _next_copies(self) -> list[Copy]:

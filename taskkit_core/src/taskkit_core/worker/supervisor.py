@@ -50,6 +50,7 @@ class Supervisor:
         self.processes: list[TaskkitProcess] = []
         self._stop = threading.Event()
         self._actions: list[int] = []
+        self._signals = StopSignals(self._on_action)
         self._aborted_by = float("inf")
         self._keeper_stop = threading.Event()
         self._keeper = (
@@ -58,7 +59,8 @@ class Supervisor:
 
     def run(self) -> Stopped:
         """Supervise until a signal (or a shutdown event for every group); say how it ended."""
-        with StopSignals(self._on_action):
+        _start_resource_tracker()
+        with self._signals:
             self.processes = [self._start(i) for i in range(self.count)]
             if self._keeper is not None:
                 self._keeper.start()
@@ -74,6 +76,7 @@ class Supervisor:
 
     def _start(self, index: int) -> TaskkitProcess:
         process = self.start(index)
+        self._signals.block_again()  # starting a process may have unblocked them
         logger.info("worker process %d started (pid %s)", index, process.pid)
         return process
 
@@ -137,3 +140,15 @@ class Supervisor:
                 process.kill()
                 process.join()
             logger.info("worker process pid %s stopped (code %s)", process.pid, process.exitcode)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker before the stop signals are blocked.
+
+    Starting it unblocks SIGINT and SIGTERM in the calling thread (CPython
+    3.11-3.13), which would let their copies reach the ordinary handler
+    without a sender.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
