@@ -49,7 +49,7 @@ from typing import Any
 from taskkit_core.opening import connect, drop, lookup_backend
 from taskkit_core.url import mask_url
 
-from taskkit_core import Kit, Task, WorkerSettings
+from taskkit_core import JsonHandler, Kit, Task, WorkerSettings
 from taskkit_core import migrate as migrate_storage
 
 SIZES = {"sort": 1_000_000, "long": 3_000_000}
@@ -60,7 +60,7 @@ def _floats(size: int) -> list[float]:
     return [random.random() for _ in range(size)]
 
 
-class GilHandler:
+class GilHandler(JsonHandler):
     """Runs ``load`` tasks: ``{"mode": ..., "seconds": ...}``; counts the starts in a file."""
 
     def __init__(self, starts: Path) -> None:
@@ -69,23 +69,11 @@ class GilHandler:
     def handle(self, task: Task) -> Any:
         with self.starts.open("a") as handle:
             handle.write(task.id + "\n")
-        data = json.loads(task.data)
+        data = self.data(task)
         end = time.monotonic() + float(data["seconds"])
         while time.monotonic() < end:
             _work(data["mode"])
         return None
-
-    def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
-        return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)
 
 
 def _work(mode: str) -> None:
