@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,9 +60,15 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 class Worker:
     """A running ``taskkit worker`` in its own session (so Ctrl-C can reach its group)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path | None = None,
+        wrapper: Sequence[str] = (),
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "taskkit_core", "worker", *args],
+            [*wrapper, sys.executable, "-m", "taskkit_core", "worker", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -116,9 +122,11 @@ class Worker:
 
 
 @contextmanager
-def worker(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[Worker]:
-    """A worker that is killed at the end of the block if it still runs."""
-    running = Worker(args, env, cwd)
+def worker(
+    args: list[str], env: dict[str, str], cwd: Path | None = None, wrapper: Sequence[str] = ()
+) -> Iterator[Worker]:
+    """A worker (run by ``wrapper``, if given) that is killed at the end of the block."""
+    running = Worker(args, env, cwd, wrapper)
     try:
         yield running
     finally:

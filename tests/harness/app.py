@@ -22,6 +22,7 @@ from typing import Any
 
 from taskkit_core import JsonHandler, Task, current_claim
 
+from . import memory_probe
 from .history import HistoryWriter, record_settles
 
 HISTORY_ENV = "TASKKIT_HISTORY_DIR"
@@ -55,6 +56,7 @@ class ReliabilityHandler(JsonHandler):
                 self._writer = HistoryWriter(self.history_dir, "exec")
                 self._settles = HistoryWriter(self.history_dir, "settle")
                 record_settles(self._settles)
+                memory_probe.start_if_asked()
             return self._writer
 
     def handle(self, task: Task) -> Any:
@@ -98,6 +100,8 @@ class ReliabilityHandler(JsonHandler):
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 sorted(_shuffled())
+        elif mode == "hold_gil":  # one C call that keeps the GIL throughout (libc sleep)
+            ctypes.PyDLL(None).sleep(int(seconds))
         elif mode == "exit":
             os._exit(1)
         elif mode == "segfault":

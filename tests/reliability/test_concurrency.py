@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -10,10 +12,11 @@ from pathlib import Path
 import libfaketime
 import pytest
 from harness.history import read_history
+from harness.supervised import start_supervisor
 
 from taskkit_core import InitiateTaskArgs, Kit, WorkerSettings
 
-from .conftest import TTL, P, Workload, need_processes
+from .conftest import TTL, P, Workload, need_processes, wait_until
 
 
 def test_r2_sixteen_workers_claim_each_task_once(workload: Workload) -> None:
@@ -53,6 +56,35 @@ def test_r9_long_tasks_are_not_restored_while_their_worker_lives(
     report = workload.check(ids)
     report.assert_clean()
     assert report.executions_per_task == {1: 2}, "no restore, no duplicate"
+
+
+def test_r9_a_supervised_worker_keeps_its_lease_while_a_task_holds_the_gil(
+    workload: Workload, taskkit_namespace: str
+) -> None:
+    """One C call keeps the GIL for 5 s (longer than the 3 s TTL): the worker process's
+    own heartbeat cannot run, but its supervisor renews the lease (``lease_keeper``)."""
+    need_processes(workload)
+    kit = workload.kit
+    (task_id,) = workload.enqueue(1, sleep=5, mode="hold_gil")
+    supervisor = start_supervisor(
+        kit.backend.url, taskkit_namespace, workload.history_dir, kit.settings
+    )
+    try:
+        wait_until(lambda: _started(workload), timeout=30)
+        workload.start(1, 2)  # an idle second worker that would take over a restored task
+        workload.drain([task_id], timeout=40)
+    finally:
+        if supervisor.pid is not None:
+            os.kill(supervisor.pid, signal.SIGTERM)
+        supervisor.join(30)
+    report = workload.check([task_id])
+    report.assert_clean()
+    assert report.executions_per_task == {1: 1}, "no restore, no duplicate"
+    assert supervisor.exitcode == 0
+
+
+def _started(workload: Workload) -> bool:
+    return any(r["event"] == "start" for r in read_history(workload.history_dir, "exec"))
 
 
 def test_r25_one_thread_runs_tasks_in_due_order(workload: Workload) -> None:

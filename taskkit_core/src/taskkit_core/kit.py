@@ -17,9 +17,11 @@ from .result import Result
 from .settings import WorkerSettings
 from .task import DEFAULT_TASK_TTL, Task
 from .url import mask_url
+from .worker.lease_keeper import LeaseKeeper
 from .worker.plan import HelperServices, RuntimeConfig, WorkerPlan
 from .worker.process import TaskkitProcess
 from .worker.runtime import WorkerRuntime
+from .worker.stop_signals import Stopped
 from .worker.supervisor import Supervisor
 from .worker.task_run import EagerWorker
 
@@ -264,8 +266,9 @@ class Kit:
         """Run worker processes until SIGTERM or Ctrl-C, restarting any that dies.
 
         ``should_restart(process)`` lets the application recycle a process
-        (for example after some hours). SIGTERM ends with SystemExit and
-        Ctrl-C with KeyboardInterrupt, after the processes drained.
+        (for example after some hours). Ctrl-C ends with KeyboardInterrupt
+        and SIGTERM with SystemExit: code 0 after the processes drained, 143
+        when a second signal stopped them at once.
         """
         self._check_multi_process()
         plan = self._plan(
@@ -277,9 +280,10 @@ class Kit:
             processes=num_processes,
             start_method=start_method,
         )
-        if self.supervise(plan, should_restart) == signal.SIGINT:
+        stopped = self.supervise(plan, should_restart)
+        if stopped.signum == signal.SIGINT:
             raise KeyboardInterrupt
-        raise SystemExit(0)
+        raise SystemExit(stopped.exit_code)
 
     def launch_threads(self, plan: WorkerPlan) -> WorkerRuntime:
         """Run ``plan``'s worker threads in this process (see :meth:`start_threads`)."""
@@ -298,16 +302,20 @@ class Kit:
         self,
         plan: WorkerPlan,
         should_restart: Callable[[TaskkitProcess], bool] = lambda _: False,
-    ) -> int:
+    ) -> Stopped:
         """Run ``plan``'s processes until SIGTERM or SIGINT, restarting any that dies.
 
-        Returns the signal that ended it (see :meth:`start`).
+        Returns how it ended: the signal, and whether a second one forced it.
         """
+        settings = plan.runtime.settings
         supervisor = Supervisor(
             lambda index: self._start_process(plan, index),
             plan.processes,
             should_restart,
-            plan.runtime.settings.shutdown_timeout,
+            settings.shutdown_timeout,
+            LeaseKeeper(
+                self.backend, settings.worker_ttl, settings.heartbeat, lambda: supervisor.processes
+            ),
         )
         return supervisor.run()
 

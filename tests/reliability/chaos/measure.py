@@ -144,3 +144,35 @@ class CallTimer(Sampler):
         finally:
             self.longest = max(self.longest, time.monotonic() - began)
         return time.monotonic() - began
+
+
+RSS_GROWTH_LIMIT_KIB = 30 * 1024
+"""What a worker's RSS may gain after warm-up. The 30-minute MariaDB soak (RELIABILITY.md)
+levelled off at +18 MiB: glibc keeps the heap that reconnect bursts raised."""
+RSS_STILL_GROWING_FLOOR_KIB = 3 * 1024
+"""Second-half growth below this is noise, whatever the first half did."""
+
+
+def rss_levelled_off(warm_kib: int, after_warm_up: list[int]) -> str | None:
+    """None when RSS stayed bounded and levelled off after warm-up, else what went wrong.
+
+    Levelling off: the second half of the samples may rise above the first
+    half's peak by at most half of what the first half gained over warm-up
+    (or by the floor). Memory that keeps growing at a steady rate gains as
+    much in each half and fails, however long the soak.
+    """
+    if not after_warm_up:
+        return "no RSS samples after warm-up"
+    peak = max(after_warm_up)
+    if peak - warm_kib > RSS_GROWTH_LIMIT_KIB:
+        return f"RSS grew {(peak - warm_kib) // 1024} MiB after warm-up (limit 30)"
+    half = max(1, len(after_warm_up) // 2)
+    first_peak = max(after_warm_up[:half])
+    first_gain = max(0, first_peak - warm_kib)
+    second_gain = peak - first_peak
+    if second_gain > max(first_gain // 2, RSS_STILL_GROWING_FLOOR_KIB):
+        return (
+            f"RSS still growing: +{first_gain // 1024} MiB in the first half after "
+            f"warm-up, +{second_gain // 1024} MiB more in the second"
+        )
+    return None

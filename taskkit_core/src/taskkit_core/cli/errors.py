@@ -2,12 +2,15 @@
 
 Exit codes follow the shell's conventions (and click's):
 
-- 0: done (a worker that drained after SIGTERM or Ctrl-C also exits 0);
+- 0: done (a worker that drained after SIGTERM or Ctrl-C also exits 0, and
+  so does ``status --watch`` ended by Ctrl-C, its way to end);
 - 1: a runtime failure: the server is unreachable, the storage is not
   migrated, a task failed or did not finish in time, a plugin is broken;
 - 2: a usage or configuration error: a bad option, URL, scheme, APP path,
   group or JSON value; nothing was changed;
-- 130: interrupted by Ctrl-C outside a worker.
+- 130: interrupted by Ctrl-C; a worker exits so when a second Ctrl-C
+  stopped it at once;
+- 143: a worker stopped at once by a second SIGTERM.
 
 A traceback is shown only with ``--debug`` (or TASKKIT_DEBUG=1), and it is
 scrubbed of passwords like every other output.

@@ -96,7 +96,7 @@ def watch(parts: Parts, interval: float) -> None:
             sys.stdout.write("\n")
             time.sleep(interval)
     except KeyboardInterrupt:
-        return
+        return  # Ctrl-C is how a watch ends, not a failure: the command exits 0
 
 
 def _watch_in_place(parts: Parts, interval: float) -> None:

@@ -11,6 +11,7 @@ from ..compat import encode_schedule_entries
 from ..kit import Kit
 from ..url import mask_url
 from ..worker.plan import RuntimeConfig, WorkerPlan
+from ..worker.stop_signals import Stopped
 from .app import App, load_app, load_schedule, with_shutdown_timeout
 from .options import (
     backend_options,
@@ -130,8 +131,8 @@ def worker_command(
 
     A process that dies is restarted. The first SIGTERM or Ctrl-C stops taking
     tasks and lets running ones finish within the shutdown timeout, then exits
-    0; a second signal a second later puts running tasks back in the queue and
-    exits at once.
+    0; a second one, however soon, puts running tasks back in the queue and
+    exits at once with 130 (Ctrl-C) or 143 (SIGTERM).
     """
     app = load_app(app_spec)
     settings = with_shutdown_timeout(app.settings(), shutdown_timeout)
@@ -150,23 +151,24 @@ def worker_command(
     kit = app.open_kit(url, backend_options(namespace), settings)
     try:
         if processes == 0 or not kit.backend.capabilities.multi_process:
-            _run_threads(kit, plan)
+            stopped = _run_threads(kit, plan)
         else:
-            _run_processes(kit, plan)
+            stopped = _run_processes(kit, plan)
     finally:
         kit.close()
-    return 0
+    return stopped.exit_code
 
 
-def _run_threads(kit: Kit, plan: WorkerPlan) -> None:
+def _run_threads(kit: Kit, plan: WorkerPlan) -> Stopped:
     where = mask_url(kit.backend.url)
     if plan.processes > 1:
         logger.warning("%s is private to one process: running the threads in this process", where)
     logger.info("taskkit worker on %s: %s", where, plan.describe("worker threads in this process"))
-    ThreadsWorker(plan.runtime.settings.shutdown_timeout).run(lambda: kit.launch_threads(plan))
+    worker = ThreadsWorker(plan.runtime.settings.shutdown_timeout)
+    return worker.run(lambda: kit.launch_threads(plan))
 
 
-def _run_processes(kit: Kit, plan: WorkerPlan) -> None:
+def _run_processes(kit: Kit, plan: WorkerPlan) -> Stopped:
     mode = f"{plan.processes} worker process(es)"
     logger.info("taskkit worker on %s: %s", mask_url(kit.backend.url), plan.describe(mode))
-    kit.supervise(plan)  # returns once the processes drained after SIGTERM or Ctrl-C
+    return kit.supervise(plan)  # once the processes drained, or a second signal stopped them

@@ -1,77 +1,81 @@
 """``taskkit worker`` in one process: the worker threads run here, not in children.
 
 The mode for backends that live inside one process (memory://, without the
-``multi_process`` capability) and for ``--processes 0``. Signals behave as
-in a worker process: the first SIGTERM or Ctrl-C stops claiming and lets
-running tasks finish within the shutdown timeout; a second signal at least
-a second later puts running tasks back in the queue and exits at once.
-A ``taskkit shutdown`` event for every group stops it too.
+``multi_process`` capability) and for ``--processes 0``. Signals mean what
+they mean to the supervisor: the first SIGTERM or Ctrl-C stops claiming and
+lets running tasks finish within the shutdown timeout (exit 0); a second
+one, however soon, puts running tasks back in the queue and exits at once
+(130 after Ctrl-C, 143 after SIGTERM). A ``taskkit shutdown`` event for
+every group stops it too.
+
+Task code runs in this process, so only SIGINT is read with its sender
+(``stop_signals``): task threads inherit it blocked, as worker processes
+ignore it, and a Ctrl-C forwarded by a wrapper counts once. SIGTERM stays
+unblocked, so subprocesses that tasks start can still be terminated; each
+of its copies counts (run with ``--processes 1`` under a wrapper that
+forwards a group-wide SIGTERM).
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 from collections.abc import Callable
-from types import FrameType
 
-from ..worker.process import REPEAT_SIGNAL_WINDOW
 from ..worker.runtime import WorkerRuntime
+from ..worker.stop_signals import Stopped, StopSignals, again_hint, signal_name
 
 logger = logging.getLogger("taskkit.cli")
 
-WAIT_SLICE = 0.5
-"""How often the main thread wakes up while it waits (keeps signals prompt)."""
-
-
-class _StopNow(Exception):
-    """Raised by the second signal to leave the wait at once."""
+WAIT_SLICE = 0.2
+"""How often the main thread looks for a forced stop while the runtime drains."""
 
 
 class ThreadsWorker:
-    """Starts a runtime and waits for it to stop, turning signals into stop requests.
+    """Starts a runtime and waits for it to stop, turning stop actions into stop requests.
 
-    The signal handlers are in place before the runtime starts, so a signal
-    that comes while it starts is not lost (nor a KeyboardInterrupt).
+    The listener is in place before the runtime starts, so a signal that
+    comes while it starts is not lost (nor a KeyboardInterrupt).
     """
 
     def __init__(self, shutdown_timeout: float) -> None:
         self.shutdown_timeout = shutdown_timeout
         self.runtime: WorkerRuntime | None = None
-        self._first_signal: float | None = None
+        self._actions: list[int] = []
+        self._forced = threading.Event()
 
-    def run(self, start: Callable[[], WorkerRuntime]) -> None:
-        """Start the runtime; block until it stopped (drained, or forced by a second signal)."""
-        signums = (signal.SIGTERM, signal.SIGINT)
-        previous = {s: signal.signal(s, self._on_signal) for s in signums}
-        try:
+    def run(self, start: Callable[[], WorkerRuntime]) -> Stopped:
+        """Start the runtime; block until it stopped (drained, or forced by a second action)."""
+        with StopSignals(self._on_action, waited=[signal.SIGINT], handled=[signal.SIGTERM]):
             self.runtime = start()
-            if self._first_signal is not None:
+            if self._actions:
                 self.runtime.request_stop(release_running=True)
             while not self.runtime.wait(WAIT_SLICE):
-                pass
-        except _StopNow:
-            self._stop_now()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+                if self._forced.is_set():
+                    self.runtime.abort()
+                    break
+        if not self._actions:
+            return Stopped()
+        return Stopped(self._actions[-1], forced=self._forced.is_set())
 
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        now = time.monotonic()
-        if self._first_signal is None:
-            self._first_signal = now
-            logger.info(
-                "%s: finishing running tasks (up to %.0f s); send it again to stop at once",
-                signal.Signals(signum).name,
+    def _on_action(self, action: int, signum: int) -> None:
+        """The user's ``action``-th stop (on the listener thread)."""
+        self._actions.append(signum)
+        runtime = self.runtime
+        if action == 1:
+            logger.warning(
+                "%s: finishing %d running task(s), up to %.0f s; %s to stop now",
+                signal_name(signum),
+                runtime.running_count() if runtime is not None else 0,
                 self.shutdown_timeout,
+                again_hint(signum),
             )
-            if self.runtime is not None:
-                self.runtime.request_stop(release_running=True)
-        elif now - self._first_signal >= REPEAT_SIGNAL_WINDOW:
-            raise _StopNow
-
-    def _stop_now(self) -> None:
-        logger.warning("second signal: putting running tasks back and exiting now")
-        if self.runtime is not None:
-            self.runtime.abort()
+            if runtime is not None:
+                runtime.request_stop(release_running=True)
+        elif action == 2:
+            logger.warning(
+                "%s again: stopping now; running tasks go back to the queue",
+                signal_name(signum),
+            )
+            self._forced.set()

@@ -9,7 +9,10 @@
   process holds.
 - ``heartbeat``, ``services``, ``forgotten_claims``: the services (lease
   refresh, restorer, purger, discarder, release of forgotten claims).
-- ``process``: TaskkitProcess; ``supervisor``: keeps processes running.
+- ``process``: TaskkitProcess; ``supervisor``: keeps processes running;
+  ``lease_keeper``: the supervisor renewing its processes' leases.
+- ``stop_signals``: stop actions counted by sender; ``stop_orders``: how
+  a worker process drains or aborts.
 - ``plan``: WorkerPlan and RuntimeConfig, what to run, checked once.
 - ``crashpoints``: deterministic crashes for the reliability suite.
 

@@ -112,6 +112,11 @@ class GroupPool:
     def claiming(self) -> bool:
         return self._claiming
 
+    def running_count(self) -> int:
+        """How many tasks the group's threads are running now."""
+        with self._lock:
+            return len(self._running)
+
     def stop_claiming(self) -> None:
         """Take no more tasks; claimed tasks not yet started go back to the queue."""
         with self._lock:

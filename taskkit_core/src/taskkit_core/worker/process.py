@@ -7,28 +7,27 @@ under the fork, forkserver and spawn start methods; spawn is the default
 (see default_start_method).
 
 Signals: a worker process ignores SIGINT (a terminal's Ctrl-C reaches the
-whole process group; the supervisor forwards it as SIGTERM). The first
-SIGTERM stops claiming and lets running tasks finish within the shutdown
-timeout; a SIGTERM at least a second later puts running tasks back in the
-queue and exits at once.
+whole process group; the supervisor decides what it means and passes it on
+as an order, see ``stop_orders``). The first SIGTERM or drain order stops
+claiming and lets running tasks finish within the shutdown timeout; a
+second one puts running tasks back in the queue and exits at once (143).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
-import time
 from collections.abc import Mapping
 from multiprocessing.process import BaseProcess
-from types import FrameType
 from typing import Any
 
 from ..handler import TaskHandler
 from ..opening import connect
+from .lease_keeper import LeaseShare
 from .plan import RuntimeConfig
 from .runtime import WorkerRuntime
+from .stop_orders import ProcessStop, send_order
 
 logger = logging.getLogger("taskkit.process")
 
@@ -45,10 +44,6 @@ def default_start_method() -> str:
     "__main__":``). Pass ``start_method="fork"`` or "forkserver" to choose.
     """
     return "spawn"
-
-
-REPEAT_SIGNAL_WINDOW = 1.0
-"""Signals closer together than this count as one (killpg plus a forwarded signal)."""
 
 
 class TaskkitProcess(BaseProcess):
@@ -77,7 +72,10 @@ class TaskkitProcess(BaseProcess):
         self.log_level = logging.getLogger().getEffectiveLevel()
         self.log_format = _root_log_format()
         self.log_formatter = _portable_root_formatter()
-        self._terminate_event = multiprocessing.get_context(self.start_method).Event()
+        context = multiprocessing.get_context(self.start_method)
+        self._terminate_event = context.Event()
+        self._orders, self._order_sender = context.Pipe(duplex=False)
+        self.lease = LeaseShare(context)
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
         # Start with the chosen method, as the context's own Process class would.
@@ -91,15 +89,21 @@ class TaskkitProcess(BaseProcess):
         """False once the process has begun to shut down."""
         return not self._terminate_event.is_set()
 
+    def order_stop(self, level: int) -> None:
+        """Ask the process to drain (1) or to stop at once (2); see ``stop_orders``."""
+        send_order(self._order_sender, level)
+
     def run(self) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=self.log_level, format=self.log_format)
             for handler in logging.getLogger().handlers:
                 handler.setFormatter(self.log_formatter or handler.formatter)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self._order_sender.close()  # this end is the supervisor's
         connection = connect(self.url, **self.backend_options)
         runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, self.config)
-        _install_stop_signals(runtime)
+        ProcessStop(runtime, self._orders).install()
+        self.lease.publish(runtime.heartbeat)
         runtime.start(handle_events=False)
         try:
             runtime.run_until_stopped()
@@ -127,19 +131,3 @@ def _portable_root_formatter() -> logging.Formatter | None:
         formatter = handler.formatter
         return formatter if getattr(formatter, "taskkit_portable", False) else None
     return None
-
-
-def _install_stop_signals(runtime: WorkerRuntime) -> None:
-    first: list[float] = []
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        now = time.monotonic()
-        if not first:
-            first.append(now)
-            runtime.request_stop(release_running=True)
-        elif now - first[0] >= REPEAT_SIGNAL_WINDOW:
-            logger.warning("second signal: putting running tasks back and exiting now")
-            runtime.abort()
-            os._exit(0)
-
-    signal.signal(signal.SIGTERM, on_sigterm)

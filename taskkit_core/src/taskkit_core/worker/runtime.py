@@ -208,6 +208,10 @@ class WorkerRuntime:
         self._finished.wait(wait)
         return self._drained
 
+    def running_count(self) -> int:
+        """How many tasks this runtime's threads are running now."""
+        return sum(pool.running_count() for pool in self.pools.values())
+
     def on_stopped(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the runtime has shut down (to close its connection)."""
         self._on_stopped.append(callback)
