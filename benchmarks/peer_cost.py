@@ -235,9 +235,10 @@ def _recorder_note(data: dict[str, Any]) -> str:
     return (
         "CPU per task: from the first recorded task to the last (start-up apart), worker = the "
         "peer's worker process group, server = the private server's process tree "
-        f"(on Redis it includes the recorder, about {_fmt(recorder)} us per task: the Redis "
-        "CPU per task while peers on other backends drained); statements = the server's own "
-        "statement timing (pg_stat_statements, INFO commandstats, performance_schema if on)."
+        f"(on Redis it includes the recorder, at most {_fmt(recorder)} us per task: the Redis "
+        "CPU per task while peers on other backends drained, with the driver's polling); "
+        "statements = the server's own statement timing (pg_stat_statements, "
+        "INFO commandstats, performance_schema if on)."
     )
 
 
