@@ -30,7 +30,7 @@ from typing import Any
 
 from taskkit_core.url import mask_url
 
-from taskkit_core import DiscardTask, InitiateTaskArgs, JsonHandler, Task
+from taskkit_core import DiscardTask, InitiateTaskArgs, JsonHandler, Task, WorkerSettings
 
 from .target import Session, session
 
@@ -68,9 +68,20 @@ class SleepHandler(JsonHandler):
 
 
 def drain(
-    s: Session, handler: SleepHandler, threads: int, wait_ms: int, tasks: int, timeout: float
+    s: Session,
+    handler: SleepHandler,
+    threads: int,
+    wait_ms: int,
+    tasks: int,
+    timeout: float,
+    *,
+    fixed_prefetch: bool = False,
 ) -> dict[str, Any]:
-    """Put ``tasks`` sleeping tasks, drain them with ``threads`` threads; the figures."""
+    """Put ``tasks`` sleeping tasks, drain them with ``threads`` threads; the figures.
+
+    ``fixed_prefetch``: claim T tasks ahead, as before prefetch was fitted to the tasks.
+    """
+    s.kit.settings = WorkerSettings(prefetch=threads if fixed_prefetch else None)
     s.clean()
     handler.spans.clear()
     items: list[InitiateTaskArgs] = [
@@ -106,7 +117,13 @@ def drain(
 
 
 def measure(
-    url: str, threads: list[int], waits: list[int], seconds: float, timeout: float
+    url: str,
+    threads: list[int],
+    waits: list[int],
+    seconds: float,
+    timeout: float,
+    *,
+    fixed: bool = False,
 ) -> list[dict[str, Any]]:
     """Every (T, d) on ``url``, in one namespace; one result dict each."""
     handler = SleepHandler()
@@ -115,7 +132,7 @@ def measure(
         for wait_ms in waits:
             for t in threads:
                 tasks = max(4 * t, round(t * 1000 / wait_ms * seconds))
-                row = drain(s, handler, t, wait_ms, tasks, timeout)
+                row = drain(s, handler, t, wait_ms, tasks, timeout, fixed_prefetch=fixed)
                 row["url"] = mask_url(url)
                 print(_line(row), flush=True)
                 rows.append(row)
@@ -148,11 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--waits", type=_ints, default=[10, 100], help="d values, ms")
     ap.add_argument("--seconds", type=float, default=3.0, help="ideal drain length per case")
     ap.add_argument("--timeout", type=float, default=120.0, help="bound of each drain, s")
+    ap.add_argument(
+        "--fixed-prefetch",
+        action="store_true",
+        help="claim T tasks ahead, as before prefetch was fitted (for before/after runs)",
+    )
     ap.add_argument("--json", type=Path, help="write every row here")
     args = ap.parse_args(argv)
     rows = []
     for url in args.url:
-        rows += measure(url, args.threads, args.waits, args.seconds, args.timeout)
+        rows += measure(
+            url, args.threads, args.waits, args.seconds, args.timeout, fixed=args.fixed_prefetch
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0 if all(r["met"] for r in rows) else 1

@@ -40,8 +40,10 @@ class WorkerSettings:
     claim_batch: the most tasks one claim round trip takes (default: as
         many as there are free places).
     prefetch: tasks a group claims ahead of its threads, so a busy group
-        claims in batches (default: as many as it has threads; 0 claims only
-        for idle threads, fairest for long tasks shared by many processes).
+        claims in batches (default: as many as it has threads, and more, up
+        to 4 times, while tasks are short beside a claim round trip, so the
+        threads have work until the next claim arrives; 0 claims only for
+        idle threads, fairest for long tasks shared by many processes).
     max_attempts: a task claimed more often than this fails without running
         again, whether its attempts raised or killed their worker (poison
         tasks). None (the default, as in taskkit 0.2) leaves retries to the

@@ -2,10 +2,12 @@
 
 One claimer thread per group keeps the group's threads supplied: it claims
 as many due tasks as there are free places in one ``claim_tasks`` round
-trip, where the places are the threads plus ``prefetch`` tasks claimed
-ahead, so a busy group claims in real batches instead of one task per
-freed thread. Worker threads take claims from the local line, run them,
-and hand their outcomes to the group's Settler. When nothing is due the
+trip, where the places are the threads plus the tasks claimed ahead
+(``prefetch``, fitted to the tasks unless fixed: see prefetch.py), so a
+busy group claims in real batches instead of one task per freed thread
+and its threads have work while the next claim is on its way. Worker
+threads take claims from the local line, run them, and hand their
+outcomes to the group's Settler. When nothing is due the
 claimer sleeps until the polling interval passes or the backend pushes a
 wake-up.
 """
@@ -23,6 +25,7 @@ from ..handler import TaskHandler
 from ..outages import OutageLog
 from .crashpoints import crash_point
 from .holdings import Holdings
+from .prefetch import Prefetch
 from .settler import Settler
 from .task_run import run_task, running_claim
 
@@ -58,8 +61,8 @@ class GroupPool:
         self.group = group
         self.size = size
         self.polling_interval = polling_interval
-        self.capacity = size + (size if prefetch is None else prefetch)
-        self.claim_batch = min(claim_batch or self.capacity, self.capacity)
+        self.prefetch = Prefetch(size, prefetch)
+        self.claim_batch_setting = claim_batch
         self.lease_is_fresh = lease_is_fresh
         self.initial_delay = initial_delay
         self.max_attempts = max_attempts
@@ -107,6 +110,16 @@ class GroupPool:
     def resume(self) -> None:
         self.paused = False
         self.wake()
+
+    @property
+    def capacity(self) -> int:
+        """Tasks the group holds at most: running, and claimed ahead."""
+        return self.size + self.prefetch.extra
+
+    @property
+    def claim_batch(self) -> int:
+        """The most tasks one claim round trip asks for."""
+        return min(self.claim_batch_setting or self.capacity, self.capacity)
 
     @property
     def claiming(self) -> bool:
@@ -160,6 +173,7 @@ class GroupPool:
             if not wanted:
                 continue
             self._wake.clear()
+            began = time.monotonic()
             try:
                 with self.holdings.claiming():
                     claims = self.backend.claim_tasks(self.group, self.worker_id, wanted)
@@ -168,6 +182,7 @@ class GroupPool:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            self.prefetch.claimed(time.monotonic() - began)
             self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)
@@ -198,13 +213,14 @@ class GroupPool:
 
     def _work_loop(self) -> None:
         while (claim := self._next_claim()) is not None:
+            began = time.monotonic()
             try:
                 if self._claiming:
                     self._settler.put(self._outcome_of(claim))
                 else:
                     self._settler.put(Outcome.released(claim))
             finally:
-                self._done_with(claim)
+                self._done_with(time.monotonic() - began)
 
     def _next_claim(self) -> Claim | None:
         with self._lock:
@@ -217,8 +233,9 @@ class GroupPool:
             self._running[threading.get_ident()] = claim
             return claim
 
-    def _done_with(self, claim: Claim) -> None:
+    def _done_with(self, seconds: float) -> None:
         with self._lock:
+            self.prefetch.task_ran(seconds)
             self._busy -= 1
             self._running.pop(threading.get_ident(), None)
             self._has_room.notify()
