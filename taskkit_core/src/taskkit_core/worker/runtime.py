@@ -100,7 +100,7 @@ class WorkerRuntime:
             worker_id=self.worker_id,
             group=group,
             size=size,
-            polling_interval=self.config.polling_interval[group],
+            polling_interval=self._idle_interval(group),
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
             claim_batch=self.settings.claim_batch,
             prefetch=self.settings.prefetch,
@@ -109,6 +109,19 @@ class WorkerRuntime:
             holdings=self.holdings,
             scrub=self._scrub,
         )
+
+    def _idle_interval(self, group: str) -> float:
+        """The group's polling interval, stretched so idle groups stay within idle_claim_rate.
+
+        Only where the backend pushes wake-ups: elsewhere polling is how new
+        tasks are found at all.
+        """
+        interval = self.config.polling_interval[group]
+        rate = self.settings.idle_claim_rate
+        if rate is None or not self.backend.capabilities.push_wakeups:
+            return interval
+        groups = sum(1 for size in self.config.threads_per_group.values() if size > 0)
+        return max(interval, groups / rate)
 
     def _make_services(self, tz: tzinfo) -> list[ServiceThread]:
         s = self.settings
