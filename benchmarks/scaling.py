@@ -1,12 +1,15 @@
 """Scaling out: W2 with more worker processes, and with more groups, on one server.
 
     python -m benchmarks.scaling --url URL [--url URL ...] [--processes 1,2,4,8]
-        [--groups 1,100,1000] [--grid] [--tasks 5000] [--json FILE]
+        [--groups 1,100,1000] [--grid] [--tasks 10000] [--idle-claim-rate none]
+        [--json FILE]
 
-Each case puts ``--tasks`` no-op tasks (the W2 task: it records its start in
-Redis) spread evenly over G groups in one bulk call, starts P worker
-processes with ``kit.start_processes`` (default settings) serving every
-group, and measures, from the first recorded task to the last:
+Each case starts P worker processes with ``kit.start_processes`` (default
+settings) serving every group, waits until all of them hold a lease and
+then ``--settle`` seconds (so start-up is not in the figures: that is item
+3's yardstick), puts ``--tasks`` no-op tasks (the W2 task: it records its
+start in Redis) spread evenly over G groups in one bulk call, and
+measures, from the first recorded task to the last:
 
 - tasks/s (first task start to last, as W2), its ratio to the first case
   of the same sweep (the issue-19 target: the total must not fall);
@@ -27,6 +30,8 @@ every (P, G) pair instead.
 Everything runs on a private server of the URL's kind (``servers.py``), so
 the server's CPU and statement counts are this run's alone; only the URL's
 kind is used. The recorder is the shared Redis (``--recorder-url``).
+``--idle-claim-rate`` sets that WorkerSettings field (``none``: every group
+polls at its own interval, as before the bound) for before/after runs.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from typing import Any
 
 from taskkit_core.opening import drop, lookup_backend
 
-from taskkit_core import DiscardTask, InitiateTaskArgs, Kit, Task, TaskkitProcess
+from taskkit_core import DiscardTask, InitiateTaskArgs, Kit, Task, TaskkitProcess, WorkerSettings
 from taskkit_core import migrate as migrate_storage
 
 from .counters import rate, split_total
@@ -88,7 +93,9 @@ class Case:
         self.namespace = new_namespace()
         if lookup_backend(url)[1].migrate is not None:
             migrate_storage(url, namespace=self.namespace)
-        self.kit = Kit.from_url(url, GroupsHandler(self.keys), namespace=self.namespace)
+        self.kit = Kit.from_url(
+            url, GroupsHandler(self.keys), namespace=self.namespace, settings=_settings(args)
+        )
         self.processes: list[TaskkitProcess] = []
 
     def put(self, names: list[str], tasks: int) -> None:
@@ -106,10 +113,20 @@ class Case:
             "time": time.monotonic(),
         }
 
-    def drain(self, processes: int, names: list[str], threads: int) -> dict[str, Any]:
-        """Start the workers on the queued tasks; rate and CPU per task of the drain."""
-        tasks, timeout = self.args.tasks, self.args.timeout
+    def start(self, processes: int, names: list[str], threads: int) -> None:
+        """Start the workers; return once each holds a lease and ``--settle`` s more passed."""
         self.processes = self.kit.start_processes(processes, dict.fromkeys(names, threads))
+        deadline = time.monotonic() + self.args.timeout
+        while len(self.kit.backend.get_leases()) < processes:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{processes} worker processes not up in {self.args.timeout} s")
+            time.sleep(0.1)
+        time.sleep(self.args.settle)
+
+    def drain(self, names: list[str]) -> dict[str, Any]:
+        """Put the tasks for the idle workers; rate and CPU per task of the drain."""
+        tasks, timeout = self.args.tasks, self.args.timeout
+        self.put(names, tasks)
         deadline = time.monotonic() + timeout
         while self.recorder.executions() < 1 and time.monotonic() < deadline:
             time.sleep(FIRST_TASK_POLL)
@@ -169,10 +186,11 @@ def run_case(
     threads = max(1, args.threads // groups)
     case = Case(private.url(), private.process.pid, args)
     try:
-        case.put(names, args.tasks)
+        case.start(processes, names, threads)
         row: dict[str, Any] = {"kind": kind, "processes": processes, "groups": groups}
         row["threads_per_group"] = threads
-        row.update(case.drain(processes, names, threads))
+        row["idle_claim_rate"] = case.kit.settings.idle_claim_rate
+        row.update(case.drain(names))
         row.update(case.idle(kind, private))
         return row
     finally:
@@ -211,13 +229,24 @@ def _line(row: dict[str, Any]) -> str:
     rate_text = f"{row['tasks_per_s']:,.0f}/s" if row["tasks_per_s"] else "—"
     return (
         f"{row['kind']:<8} P={row['processes']} G={row['groups']:<4} "
-        f"({row['threads_per_group']} thr/group): {rate_text} "
+        f"({row['threads_per_group']} thr/group, idle_claim_rate {row['idle_claim_rate']}): "
+        f"{rate_text} "
         f"(x{row.get('ratio_to_first', 1.0):.2f}), worker {row['worker_us_per_task']:,.0f} "
         f"+ server {row['server_us_per_task']:,.0f} us CPU/task; idle "
         f"{row['idle_queries_per_s']:,.1f} q/s ({row['idle_queries_per_s_per_process']:,.1f} "
         f"per process), worker CPU {row['idle_worker_cpu_percent']:.1f}%"
         + (" TIMED OUT" if row["timed_out"] else "")
     )
+
+
+def _rate(text: str) -> float | str | None:
+    return text if text == "default" else None if text == "none" else float(text)
+
+
+def _settings(args: argparse.Namespace) -> WorkerSettings:
+    if args.idle_claim_rate == "default":
+        return WorkerSettings()
+    return WorkerSettings(idle_claim_rate=args.idle_claim_rate)
 
 
 def _ints(text: str) -> list[int]:
@@ -235,7 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groups", type=_ints, default=[1, 100, 1000])
     ap.add_argument("--grid", action="store_true", help="every (P, G) pair")
     ap.add_argument("--threads", type=int, default=8, help="threads per process (one group)")
-    ap.add_argument("--tasks", type=int, default=5000)
+    ap.add_argument("--tasks", type=int, default=10_000)
+    ap.add_argument("--settle", type=float, default=3.0, help="s between start-up and the put")
+    ap.add_argument(
+        "--idle-claim-rate",
+        type=_rate,
+        default="default",
+        help="WorkerSettings.idle_claim_rate: a number, none, or default",
+    )
     ap.add_argument("--timeout", type=float, default=300.0, help="bound of each drain, s")
     ap.add_argument("--idle-warmup", type=float, default=3.0)
     ap.add_argument("--idle-window", type=float, default=10.0)
