@@ -15,6 +15,7 @@ wake-up.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections import deque
@@ -51,6 +52,7 @@ class GroupPool:
         lease_is_fresh: Callable[[], bool],
         prefetch: int | None = None,
         initial_delay: float = 0.0,
+        polling_jitter: float = 0.0,
         max_attempts: int | None = None,
         holdings: Holdings | None = None,
         scrub: Callable[[str], str] = str,
@@ -65,6 +67,7 @@ class GroupPool:
         self.claim_batch_setting = claim_batch
         self.lease_is_fresh = lease_is_fresh
         self.initial_delay = initial_delay
+        self.polling_jitter = polling_jitter
         self.max_attempts = max_attempts
         self.paused = False
         self._scrub = scrub
@@ -185,7 +188,14 @@ class GroupPool:
             self.prefetch.claimed(time.monotonic() - began)
             self._hand_over(claims)
             if len(claims) < wanted:
-                self._wake.wait(self.polling_interval)
+                self._wake.wait(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        """The polling interval, spread by ``polling_jitter`` so many groups do not poll at once."""
+        if not self.polling_jitter:
+            return self.polling_interval
+        spread = random.uniform(-self.polling_jitter, self.polling_jitter)
+        return self.polling_interval * (1 + spread)
 
     def _free_places(self) -> int:
         """Wait (up to a second) for room in the line; how many tasks to claim."""

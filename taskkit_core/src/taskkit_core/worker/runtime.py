@@ -43,6 +43,9 @@ from .services import (
 
 logger = logging.getLogger("taskkit.worker")
 
+STRETCHED_JITTER = 0.5
+"""A stretched polling interval is drawn from +-50% around its value."""
+
 
 def new_worker_id() -> str:
     """host:pid:random, so a worker id says where to look and is never reused."""
@@ -102,6 +105,7 @@ class WorkerRuntime:
             size=size,
             polling_interval=self._idle_interval(group),
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
+            polling_jitter=STRETCHED_JITTER if self._stretched(group) else 0.0,
             claim_batch=self.settings.claim_batch,
             prefetch=self.settings.prefetch,
             lease_is_fresh=self.heartbeat.lease_is_fresh,
@@ -110,11 +114,16 @@ class WorkerRuntime:
             scrub=self._scrub,
         )
 
+    def _stretched(self, group: str) -> bool:
+        return self._idle_interval(group) > self.config.polling_interval[group]
+
     def _idle_interval(self, group: str) -> float:
         """The group's polling interval, stretched so idle groups stay within idle_claim_rate.
 
         Only where the backend pushes wake-ups: elsewhere polling is how new
-        tasks are found at all.
+        tasks are found at all. Stretched intervals are spread at random
+        (``STRETCHED_JITTER``), so groups that went idle together do not all
+        poll in the same instant: the rate is the bound on average.
         """
         interval = self.config.polling_interval[group]
         rate = self.settings.idle_claim_rate
