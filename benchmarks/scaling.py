@@ -14,7 +14,8 @@ measures, from the first recorded task to the last:
 - tasks/s (first task start to last, as W2), its ratio to the first case
   of the same sweep (the issue-19 target: the total must not fall);
 - CPU microseconds per task of the worker processes and of the server
-  (``/proc`` of the processes, reaped children included);
+  (``/proc`` of the processes, reaped children included), and the
+  statements (Redis: commands) the server ran per task;
 
 then, with the same workers left idle (``--idle-warmup`` s, then a window
 of ``--idle-window`` s), what they send to the server per second, in total
@@ -44,16 +45,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import redis
 from taskkit_core.opening import drop, lookup_backend
 
 from taskkit_core import DiscardTask, InitiateTaskArgs, Kit, Task, TaskkitProcess, WorkerSettings
 from taskkit_core import migrate as migrate_storage
 
-from .counters import rate, split_total
+from .counters import MariaDBQuestionCounter, PostgresStatementCounter, rate, split_total
 from .cpu import tree_cpu
 from .handler import GROUP, TASK, BenchHandler
 from .idle import _counter, _private_server, kind_of
 from .recorder import DEFAULT_RECORDER_URL, Recorder, RecorderKeys
+from .servers import PostgresServer, RedisServer
 from .target import new_namespace
 
 FIRST_TASK_POLL = 0.002
@@ -123,16 +126,16 @@ class Case:
             time.sleep(0.1)
         time.sleep(self.args.settle)
 
-    def drain(self, names: list[str]) -> dict[str, Any]:
-        """Put the tasks for the idle workers; rate and CPU per task of the drain."""
+    def drain(self, names: list[str], private: Any) -> dict[str, Any]:
+        """Put the tasks for the idle workers; rate, CPU and queries per task of the drain."""
         tasks, timeout = self.args.tasks, self.args.timeout
         self.put(names, tasks)
         deadline = time.monotonic() + timeout
         while self.recorder.executions() < 1 and time.monotonic() < deadline:
             time.sleep(FIRST_TASK_POLL)
-        first = self.reading()
+        first, calls = self.reading(), statement_calls(private)
         drained = self.recorder.wait_for(tasks, max(0.0, deadline - time.monotonic()))
-        last = self.reading()
+        last, calls = self.reading(), statement_calls(private) - calls
         starts = sorted(self.recorder.timestamps().values())
         done = last["tasks"] - first["tasks"]
         return {
@@ -142,6 +145,7 @@ class Case:
             "startup_cpu_s": first["worker"],
             "worker_us_per_task": (last["worker"] - first["worker"]) / done * 1e6,
             "server_us_per_task": (last["server"] - first["server"]) / done * 1e6,
+            "queries_per_task": calls / done,
         }
 
     def idle(self, kind: str, private: Any) -> dict[str, Any]:
@@ -178,6 +182,19 @@ class Case:
             drop(self.url, namespace=self.namespace)
 
 
+def statement_calls(private: Any) -> int:
+    """Statements (SQL) or commands (Redis) the server has run so far, all clients."""
+    if isinstance(private, RedisServer):
+        client = redis.Redis(host="127.0.0.1", port=private.port)
+        try:
+            return sum(int(s["calls"]) for s in client.info("commandstats").values())
+        finally:
+            client.close()
+    if isinstance(private, PostgresServer):
+        return sum(PostgresStatementCounter(private).read().values())
+    return sum(MariaDBQuestionCounter(private).read().values())
+
+
 def run_case(
     kind: str, private: Any, processes: int, groups: int, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -190,7 +207,7 @@ def run_case(
         row: dict[str, Any] = {"kind": kind, "processes": processes, "groups": groups}
         row["threads_per_group"] = threads
         row["idle_claim_rate"] = case.kit.settings.idle_claim_rate
-        row.update(case.drain(names))
+        row.update(case.drain(names, private))
         row.update(case.idle(kind, private))
         return row
     finally:
@@ -232,7 +249,8 @@ def _line(row: dict[str, Any]) -> str:
         f"({row['threads_per_group']} thr/group, idle_claim_rate {row['idle_claim_rate']}): "
         f"{rate_text} "
         f"(x{row.get('ratio_to_first', 1.0):.2f}), worker {row['worker_us_per_task']:,.0f} "
-        f"+ server {row['server_us_per_task']:,.0f} us CPU/task; idle "
+        f"+ server {row['server_us_per_task']:,.0f} us CPU/task, "
+        f"{row['queries_per_task']:.2f} queries/task; idle "
         f"{row['idle_queries_per_s']:,.1f} q/s ({row['idle_queries_per_s_per_process']:,.1f} "
         f"per process), worker CPU {row['idle_worker_cpu_percent']:.1f}%"
         + (" TIMED OUT" if row["timed_out"] else "")
@@ -274,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--timeout", type=float, default=300.0, help="bound of each drain, s")
     ap.add_argument("--idle-warmup", type=float, default=3.0)
-    ap.add_argument("--idle-window", type=float, default=10.0)
+    ap.add_argument("--idle-window", type=float, default=20.0)
     ap.add_argument("--recorder-url", default=DEFAULT_RECORDER_URL)
     ap.add_argument("--json", type=Path, help="write every row here")
     args = ap.parse_args(argv)
