@@ -1,4 +1,5 @@
-"""A worker serving many groups stays within idle_claim_rate, and still starts new tasks at once."""
+"""A worker serving many groups: idle claims within idle_claim_rate, new tasks start at once,
+and the outcomes of all its groups are written in common batches."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from taskkit_core import Claim, JsonHandler, Kit, Task, WorkerRuntime, WorkerSettings
+from taskkit_core import Claim, JsonHandler, Kit, Outcome, Task, WorkerRuntime, WorkerSettings
 
 GROUPS = [f"g{i:02d}" for i in range(40)]
 
@@ -24,11 +25,17 @@ class Started(JsonHandler):
 
 
 class CountedClaims:
-    """A backend that counts claim round trips."""
+    """A backend that counts claim round trips and notes the groups of each settle."""
 
     def __init__(self, backend: Any) -> None:
         self._backend = backend
         self.claims = 0
+        self.settled_groups: list[set[str]] = []
+
+    def settle(self, *outcomes: Outcome) -> list[bool]:
+        self.settled_groups.append({o.claim.task.group for o in outcomes})
+        time.sleep(0.02)  # a round trip: outcomes that come meanwhile wait for the next one
+        return list(self._backend.settle(*outcomes))
 
     def claim_tasks(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         self.claims += 1
@@ -81,6 +88,24 @@ def test_a_task_put_in_a_quiet_group_starts_at_once() -> None:
         time.sleep(0.5)  # every group has looked once; the next look is 40 s away
         kit.initiate_task(GROUPS[-1], "t", None)
         assert handler.started.wait(2)
+    finally:
+        runtime.stop(timeout=5)
+        kit.close()
+
+
+def test_outcomes_of_many_groups_are_settled_together() -> None:
+    handler = Started()
+    kit, runtime = start(WorkerSettings(), handler)
+    try:
+        counter = CountedClaims(runtime.backend)
+        runtime.settler.backend = counter  # type: ignore[assignment]
+        kit.initiate_tasks(
+            *({"group": g, "name": "t", "data": i} for i, g in enumerate(GROUPS * 5))
+        )
+        deadline = time.monotonic() + 10
+        while sum(map(len, counter.settled_groups)) < len(GROUPS) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert max(len(groups) for groups in counter.settled_groups) > 1
     finally:
         runtime.stop(timeout=5)
         kit.close()

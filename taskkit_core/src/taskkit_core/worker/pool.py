@@ -7,7 +7,9 @@ trip, where the places are the threads plus the tasks claimed ahead
 busy group claims in real batches instead of one task per freed thread
 and its threads have work while the next claim is on its way. Worker
 threads take claims from the local line, run them, and hand their
-outcomes to the group's Settler. When nothing is due the
+outcomes to the runtime's Settler, which all its groups share (so a
+process serving many groups writes their outcomes in common batches; the
+runtime starts and closes it). When nothing is due the
 claimer sleeps until the polling interval passes or the backend pushes a
 wake-up.
 """
@@ -55,6 +57,7 @@ class GroupPool:
         polling_jitter: float = 0.0,
         max_attempts: int | None = None,
         holdings: Holdings | None = None,
+        settler: Settler,
         scrub: Callable[[str], str] = str,
     ) -> None:
         self.backend = backend
@@ -84,7 +87,7 @@ class GroupPool:
         self._wake = threading.Event()
         self._running: dict[int, Claim] = {}
         self.holdings = holdings or Holdings()
-        self._settler = Settler(backend, group, self.holdings, scrub)
+        self._settler = settler
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
@@ -98,7 +101,6 @@ class GroupPool:
     # -- control ----------------------------------------------------------------
 
     def start(self) -> None:
-        self._settler.start()
         self._claimer.start()
         for thread in self._workers:
             thread.start()
@@ -136,9 +138,10 @@ class GroupPool:
         self.wake()
 
     def drain(self, timeout: float) -> bool:
-        """Stop claiming, let running tasks finish and their outcomes be written.
+        """Stop claiming and let running tasks finish (their outcomes go to the settler).
 
-        Waits up to ``timeout`` seconds; True when everything ended in time.
+        Waits up to ``timeout`` seconds; True when every thread ended in time.
+        The runtime then closes the settler, which writes what is pending.
         """
         deadline = time.monotonic() + timeout
         self.stop_claiming()
@@ -148,13 +151,10 @@ class GroupPool:
             self._has_work.notify_all()
         for thread in self._workers:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if any(thread.is_alive() for thread in self._workers):
-            return False
-        return self._settler.close(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._workers)
 
     def abandon(self) -> list[Claim]:
         """Give up on running tasks (the process is exiting); return their claims."""
-        self._settler.abandon()
         with self._lock:
             return list(self._running.values())
 

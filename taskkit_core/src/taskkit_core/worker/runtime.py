@@ -1,8 +1,10 @@
 """A worker runtime: the threads of one worker process, or embedded in any process.
 
 It owns the worker's lease (and the heartbeat that refreshes it), one
-GroupPool per group, the helper services and schedulers, and the handling
-of control events. A worker process runs one runtime in its main thread;
+GroupPool per group, the settler they share (one writer of outcomes per
+process, so many groups' outcomes go in common batches), the helper
+services and schedulers, and the handling of control events. A worker
+process runs one runtime in its main thread;
 ``Kit.start_threads`` runs one inside the calling process.
 
 Stopping is graceful: claiming stops at once, claimed tasks that have not
@@ -18,6 +20,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import tzinfo
 from types import TracebackType
@@ -40,6 +43,7 @@ from .services import (
     RestoreAbandonedTasks,
     ServiceThread,
 )
+from .settler import Settler
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -82,6 +86,7 @@ class WorkerRuntime:
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
         self.holdings = Holdings()
+        self.settler = Settler(backend, f"worker {self.worker_id}", self.holdings, self._scrub)
         self.pools = {
             group: self._make_pool(group, size)
             for group, size in config.threads_per_group.items()
@@ -112,6 +117,7 @@ class WorkerRuntime:
             max_attempts=self.settings.max_attempts,
             holdings=self.holdings,
             scrub=self._scrub,
+            settler=self.settler,
         )
 
     def _stretched(self, group: str) -> bool:
@@ -176,6 +182,7 @@ class WorkerRuntime:
         for service in self._services:
             service.start()
         self._watch = self.backend.watch_tasks(self._wake_group)
+        self.settler.start()
         for pool in self.pools.values():
             pool.start()
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
@@ -262,7 +269,10 @@ class WorkerRuntime:
     def _shut_down_once(self) -> None:
         logger.info("worker %s shutting down", self.worker_id)
         timeout = self.settings.shutdown_timeout
-        self._drained = all(pool.drain(timeout) for pool in self.pools.values())
+        deadline = time.monotonic() + timeout
+        drained = all(pool.drain(timeout) for pool in self.pools.values())
+        written = self.settler.close(max(0.0, deadline - time.monotonic()))
+        self._drained = drained and written
         if not self._drained and self._release_running:
             self._release_abandoned()
         if self._watch is not None:
@@ -287,6 +297,7 @@ class WorkerRuntime:
         self._drop_lease()
 
     def _release_abandoned(self) -> None:
+        self.settler.abandon()
         claims = [claim for pool in self.pools.values() for claim in pool.abandon()]
         if not claims:
             return
