@@ -8,7 +8,16 @@ import threading
 import time
 from typing import Any
 
-from taskkit_core import Claim, JsonHandler, Kit, Outcome, Task, WorkerRuntime, WorkerSettings
+from taskkit_core import (
+    Claim,
+    InitiateTaskArgs,
+    JsonHandler,
+    Kit,
+    Outcome,
+    Task,
+    WorkerRuntime,
+    WorkerSettings,
+)
 
 GROUPS = [f"g{i:02d}" for i in range(40)]
 
@@ -49,7 +58,7 @@ def idle_claims_per_second(runtime: WorkerRuntime, seconds: float) -> float:
     """Claims the runtime's idle groups make per second over ``seconds``."""
     counter = CountedClaims(runtime.backend)
     for pool in runtime.pools.values():
-        pool.backend = counter
+        pool.backend = counter  # type: ignore[assignment]
     time.sleep(seconds)
     return counter.claims / seconds
 
@@ -99,9 +108,10 @@ def test_outcomes_of_many_groups_are_settled_together() -> None:
     try:
         counter = CountedClaims(runtime.backend)
         runtime.settler.backend = counter  # type: ignore[assignment]
-        kit.initiate_tasks(
-            *({"group": g, "name": "t", "data": i} for i, g in enumerate(GROUPS * 5))
-        )
+        items: list[InitiateTaskArgs] = [
+            {"group": g, "name": "t", "data": i} for i, g in enumerate(GROUPS * 5)
+        ]
+        kit.initiate_tasks(*items)
         deadline = time.monotonic() + 10
         while sum(map(len, counter.settled_groups)) < len(GROUPS) and time.monotonic() < deadline:
             time.sleep(0.05)

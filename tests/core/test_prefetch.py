@@ -9,7 +9,7 @@ from typing import Any
 
 from taskkit_core.worker.prefetch import MAX_FACTOR, Prefetch
 
-from taskkit_core import Backend, Claim, JsonHandler, Kit, Task, WorkerSettings
+from taskkit_core import Backend, Claim, InitiateTaskArgs, JsonHandler, Kit, Task, WorkerSettings
 
 
 def fitted(threads: int, task_s: float, claim_s: float, fixed: int | None = None) -> int:
@@ -75,7 +75,10 @@ def drain_behind_slow_claims(settings: WorkerSettings | None, tasks: int) -> int
     namespace = f"prefetch_{secrets.token_hex(4)}"
     kit = Kit.from_url("memory://", handler, namespace=namespace, settings=settings)
     try:
-        kit.initiate_tasks(*({"group": "g", "name": "t", "data": i} for i in range(tasks * 2)))
+        items: list[InitiateTaskArgs] = [
+            {"group": "g", "name": "t", "data": i} for i in range(tasks * 2)
+        ]
+        kit.initiate_tasks(*items)
         runtime = kit.start_threads({"g": 4})
         try:
             pool = runtime.pools["g"]
