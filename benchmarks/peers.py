@@ -4,15 +4,18 @@
         --peers project-redis,huey,dramatiq [run.py options...]
 
 1. copies the read-only peer harness (``--source``, default
-   /work/shared/peers) to ``DEST/peers`` if it is not there yet, and
-   ``peer_adapter.py`` to ``DEST/peers/adapters/project.py`` (always);
+   /work/shared/peers) to ``DEST/peers`` if it is not there yet,
+   ``peer_adapter.py`` to ``DEST/peers/adapters/project.py`` and
+   ``peer_cost.py`` + ``cpu.py`` to ``DEST/peers/cost/`` (always);
 2. builds the harness's virtualenvs as its ``run.sh`` does (``DEST/.venv``
    from requirements.txt, ``DEST/.venv/py312`` for oban) if missing, and
    installs the three workspace packages into ``DEST/.venv`` (pip -e);
 3. starts private Redis, PostgreSQL and MariaDB instances on free ports
    and creates the harness's ``bench`` role and databases in them;
-4. runs the harness's ``run.py`` with ``BENCH_*_PORT`` pointing at them
-   (bounded in time), then stops the servers by PID.
+4. runs the harness's ``run.py`` through ``cost/runner.py drive`` (the
+   same run, plus CPU per task of each peer's W2 drain: see peer_cost.py)
+   with ``BENCH_*_PORT`` pointing at the servers (bounded in time), then
+   stops the servers by PID.
 
 Why not ``run.sh``: it sets up and uses the shared servers (creates a
 role, FLUSHDBs Redis DBs 1-6 and 15 of the shared Redis). Apart from the
@@ -48,6 +51,9 @@ def prepare(source: Path, dest: Path) -> Path:
         for path in [peers, *peers.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)
     shutil.copyfile(HERE / "peer_adapter.py", peers / "adapters" / "project.py")
+    (peers / "cost").mkdir(exist_ok=True)
+    shutil.copyfile(HERE / "peer_cost.py", peers / "cost" / "runner.py")
+    shutil.copyfile(HERE / "cpu.py", peers / "cost" / "cpu.py")
     return peers
 
 
@@ -93,6 +99,12 @@ def create_bench_role(pg: PostgresServer, my: MariaDBServer) -> None:
         my.sql(f"GRANT ALL ON bench.* TO 'bench'@'{host}'")
 
 
+def server_pids(redis_server: RedisServer, pg: PostgresServer, my: MariaDBServer) -> str:
+    """``Redis:PID,PostgreSQL:PID,MariaDB:PID`` of the private servers, for peer_cost.py."""
+    named = {"Redis": redis_server, "PostgreSQL": pg, "MariaDB": my}
+    return ",".join(f"{name}:{s.process.pid}" for name, s in named.items() if s.process)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prepare, start private servers, run the harness's run.py, stop the servers."""
     ap = argparse.ArgumentParser(
@@ -116,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             BENCH_PG_PORT=str(pg.port),
             BENCH_MYSQL_PORT=str(my.port),
             TASKKIT_PROJECT_DIR=str(PROJECT),
+            BENCH_COST_SERVER_PIDS=server_pids(redis_server, pg, my),
+            BENCH_COST_PG_DSN=pg.dsn("bench"),
         )
         print(
             f"[peers] private servers: redis {redis_server.port}, postgres {pg.port}, "
@@ -123,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         done = subprocess.run(
-            [str(python), "run.py", *run_args], cwd=peers, env=env, timeout=RUN_LIMIT, check=False
+            [str(python), "cost/runner.py", "drive", *run_args],
+            cwd=peers,
+            env=env,
+            timeout=RUN_LIMIT,
+            check=False,
         )
         return done.returncode
     finally:

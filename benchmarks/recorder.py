@@ -24,6 +24,9 @@ DEFAULT_RECORDER_URL = "redis://127.0.0.1:6379/15"
 POLL_INTERVAL = 0.005
 """How often the driver polls the recorder while waiting (the peers' 5 ms)."""
 
+RECORDER_CONNECTIONS = 64
+"""Connections to the recorder per worker process; more threads wait for one."""
+
 
 @dataclass(frozen=True)
 class RecorderKeys:
@@ -66,7 +69,12 @@ class TaskRecorder:
         if client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    self._client = redis.Redis.from_url(self.keys.url)
+                    # Blocking: a worker serving 1,000 groups runs 1,000 threads, more
+                    # than redis-py's default pool of 100 connections allows at once.
+                    pool = redis.BlockingConnectionPool.from_url(
+                        self.keys.url, max_connections=RECORDER_CONNECTIONS, timeout=60
+                    )
+                    self._client = redis.Redis(connection_pool=pool)
                     self._pid = os.getpid()
                 client = self._client
         return client

@@ -23,10 +23,17 @@ from typing import Any
 from taskkit_core.opening import drop, lookup_backend
 from taskkit_core.url import mask_url
 
-from taskkit_core import InitiateTaskArgs, Kit, TaskkitProcess, WorkerRuntime, WorkerSettings
+from taskkit_core import (
+    InitiateTaskArgs,
+    Kit,
+    TaskHandler,
+    TaskkitProcess,
+    WorkerRuntime,
+    WorkerSettings,
+)
 from taskkit_core import migrate as migrate_storage
 
-from .handler import GROUP, TASK, BenchHandler
+from .handler import GROUP, TASK
 
 logger = logging.getLogger("benchmarks")
 
@@ -75,7 +82,7 @@ class Session:
     def __init__(
         self,
         url: str,
-        handler: BenchHandler,
+        handler: TaskHandler,
         *,
         settings: WorkerSettings | None = None,
         namespace: str | None = None,
@@ -133,7 +140,7 @@ class Session:
 
 
 @contextmanager
-def session(url: str, handler: BenchHandler, **kwargs: Any) -> Iterator[Session]:
+def session(url: str, handler: TaskHandler, **kwargs: Any) -> Iterator[Session]:
     """A :class:`Session` that is closed (namespace dropped) however the block ends."""
     s = Session(url, handler, **kwargs)
     try:

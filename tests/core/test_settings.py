@@ -28,6 +28,9 @@ def test_defaults_recover_a_dead_worker_well_under_30_seconds() -> None:
         {"claim_batch": 0},
         {"shutdown_timeout": -1},
         {"event_wait": "1"},
+        {"idle_claim_rate": 0},
+        {"idle_claim_rate": float("inf")},
+        {"idle_claim_rate": "20"},
     ],
 )
 def test_bad_settings_are_refused(kwargs: dict[str, Any]) -> None:

@@ -12,12 +12,21 @@ from dataclasses import dataclass
 from .errors import ConfigurationError
 
 
-def check_seconds(name: str, value: float) -> None:
-    """ConfigurationError unless ``value`` is a positive, finite number of seconds."""
+def _check_positive(name: str, value: float, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}")
+        raise ConfigurationError(f"{name} must be {unit}, got {value!r}")
     if not math.isfinite(value) or value <= 0:
         raise ConfigurationError(f"{name} must be positive and finite, got {value!r}")
+
+
+def check_seconds(name: str, value: float) -> None:
+    """ConfigurationError unless ``value`` is a positive, finite number of seconds."""
+    _check_positive(name, value, "a number of seconds")
+
+
+def check_rate(name: str, value: float) -> None:
+    """ConfigurationError unless ``value`` is a positive, finite rate (per second)."""
+    _check_positive(name, value, "a number per second")
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,21 @@ class WorkerSettings:
     claim_batch: the most tasks one claim round trip takes (default: as
         many as there are free places).
     prefetch: tasks a group claims ahead of its threads, so a busy group
-        claims in batches (default: as many as it has threads; 0 claims only
-        for idle threads, fairest for long tasks shared by many processes).
+        claims in batches (default: as many as it has threads, and more, up
+        to 4 times, while tasks are short beside a claim round trip, so the
+        threads have work until the next claim arrives; 0 claims only for
+        idle threads, fairest for long tasks shared by many processes).
     max_attempts: a task claimed more often than this fails without running
         again, whether its attempts raised or killed their worker (poison
         tasks). None (the default, as in taskkit 0.2) leaves retries to the
         handler's get_retry_interval.
+    idle_claim_rate: on a backend that pushes wake-ups, the most claims per
+        second a worker process makes, all its groups together, to look for
+        due tasks when nothing woke them: each group's polling interval is
+        stretched to (groups served / idle_claim_rate) s when that is longer.
+        Tasks put for now still start at once (the wake-up); a task whose
+        due time comes later (delayed, retried) waits for its group's next
+        look. None polls every group at its own interval, as before.
 
     A dead worker's task starts again within worker_ttl + restore_interval
     + the group's polling interval.
@@ -62,6 +80,7 @@ class WorkerSettings:
     claim_batch: int | None = None
     prefetch: int | None = None
     max_attempts: int | None = None
+    idle_claim_rate: float | None = 20.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -73,6 +92,8 @@ class WorkerSettings:
         ):
             check_seconds(name, getattr(self, name))
         check_seconds("event_wait", self.event_wait)
+        if self.idle_claim_rate is not None:
+            check_rate("idle_claim_rate", self.idle_claim_rate)
         if self.shutdown_timeout < 0:
             raise ConfigurationError(f"shutdown_timeout must be >= 0, got {self.shutdown_timeout}")
         if self.heartbeat_interval is not None:

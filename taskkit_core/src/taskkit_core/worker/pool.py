@@ -2,10 +2,14 @@
 
 One claimer thread per group keeps the group's threads supplied: it claims
 as many due tasks as there are free places in one ``claim_tasks`` round
-trip, where the places are the threads plus ``prefetch`` tasks claimed
-ahead, so a busy group claims in real batches instead of one task per
-freed thread. Worker threads take claims from the local line, run them,
-and hand their outcomes to the group's Settler. When nothing is due the
+trip, where the places are the threads plus the tasks claimed ahead
+(``prefetch``, fitted to the tasks unless fixed: see prefetch.py), so a
+busy group claims in real batches instead of one task per freed thread
+and its threads have work while the next claim is on its way. Worker
+threads take claims from the local line, run them, and hand their
+outcomes to the runtime's Settler, which all its groups share (so a
+process serving many groups writes their outcomes in common batches; the
+runtime starts and closes it). When nothing is due the
 claimer sleeps until the polling interval passes or the backend pushes a
 wake-up.
 """
@@ -13,6 +17,7 @@ wake-up.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections import deque
@@ -23,6 +28,7 @@ from ..handler import TaskHandler
 from ..outages import OutageLog
 from .crashpoints import crash_point
 from .holdings import Holdings
+from .prefetch import Prefetch
 from .settler import Settler
 from .task_run import run_task, running_claim
 
@@ -48,8 +54,10 @@ class GroupPool:
         lease_is_fresh: Callable[[], bool],
         prefetch: int | None = None,
         initial_delay: float = 0.0,
+        polling_jitter: float = 0.0,
         max_attempts: int | None = None,
         holdings: Holdings | None = None,
+        settler: Settler,
         scrub: Callable[[str], str] = str,
     ) -> None:
         self.backend = backend
@@ -58,10 +66,11 @@ class GroupPool:
         self.group = group
         self.size = size
         self.polling_interval = polling_interval
-        self.capacity = size + (size if prefetch is None else prefetch)
-        self.claim_batch = min(claim_batch or self.capacity, self.capacity)
+        self.prefetch = Prefetch(size, prefetch)
+        self.claim_batch_setting = claim_batch
         self.lease_is_fresh = lease_is_fresh
         self.initial_delay = initial_delay
+        self.polling_jitter = polling_jitter
         self.max_attempts = max_attempts
         self.paused = False
         self._scrub = scrub
@@ -78,7 +87,7 @@ class GroupPool:
         self._wake = threading.Event()
         self._running: dict[int, Claim] = {}
         self.holdings = holdings or Holdings()
-        self._settler = Settler(backend, group, self.holdings, scrub)
+        self._settler = settler
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
@@ -92,7 +101,6 @@ class GroupPool:
     # -- control ----------------------------------------------------------------
 
     def start(self) -> None:
-        self._settler.start()
         self._claimer.start()
         for thread in self._workers:
             thread.start()
@@ -107,6 +115,16 @@ class GroupPool:
     def resume(self) -> None:
         self.paused = False
         self.wake()
+
+    @property
+    def capacity(self) -> int:
+        """Tasks the group holds at most: running, and claimed ahead."""
+        return self.size + self.prefetch.extra
+
+    @property
+    def claim_batch(self) -> int:
+        """The most tasks one claim round trip asks for."""
+        return min(self.claim_batch_setting or self.capacity, self.capacity)
 
     @property
     def claiming(self) -> bool:
@@ -125,9 +143,10 @@ class GroupPool:
         self.wake()
 
     def drain(self, timeout: float) -> bool:
-        """Stop claiming, let running tasks finish and their outcomes be written.
+        """Stop claiming and let running tasks finish (their outcomes go to the settler).
 
-        Waits up to ``timeout`` seconds; True when everything ended in time.
+        Waits up to ``timeout`` seconds; True when every thread ended in time.
+        The runtime then closes the settler, which writes what is pending.
         """
         deadline = time.monotonic() + timeout
         self.stop_claiming()
@@ -137,13 +156,10 @@ class GroupPool:
             self._has_work.notify_all()
         for thread in self._workers:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if any(thread.is_alive() for thread in self._workers):
-            return False
-        return self._settler.close(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._workers)
 
     def abandon(self) -> list[Claim]:
         """Give up on running tasks (the process is exiting); return their claims."""
-        self._settler.abandon()
         with self._lock:
             return list(self._running.values())
 
@@ -165,6 +181,7 @@ class GroupPool:
             if not wanted:
                 continue
             self._wake.clear()
+            began = time.monotonic()
             try:
                 with self.holdings.claiming():
                     claims = self.backend.claim_tasks(self.group, self.worker_id, wanted)
@@ -173,9 +190,17 @@ class GroupPool:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            self.prefetch.claimed(time.monotonic() - began)
             self._hand_over(claims)
             if len(claims) < wanted:
-                self._wake.wait(self.polling_interval)
+                self._wake.wait(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        """The polling interval, spread by ``polling_jitter`` so many groups do not poll at once."""
+        if not self.polling_jitter:
+            return self.polling_interval
+        spread = random.uniform(-self.polling_jitter, self.polling_jitter)
+        return self.polling_interval * (1 + spread)
 
     def _free_places(self) -> int:
         """Wait (up to a second) for room in the line; how many tasks to claim."""
@@ -203,13 +228,14 @@ class GroupPool:
 
     def _work_loop(self) -> None:
         while (claim := self._next_claim()) is not None:
+            began = time.monotonic()
             try:
                 if self._claiming:
                     self._settler.put(self._outcome_of(claim))
                 else:
                     self._settler.put(Outcome.released(claim))
             finally:
-                self._done_with(claim)
+                self._done_with(time.monotonic() - began)
 
     def _next_claim(self) -> Claim | None:
         with self._lock:
@@ -222,8 +248,9 @@ class GroupPool:
             self._running[threading.get_ident()] = claim
             return claim
 
-    def _done_with(self, claim: Claim) -> None:
+    def _done_with(self, seconds: float) -> None:
         with self._lock:
+            self.prefetch.task_ran(seconds)
             self._busy -= 1
             self._running.pop(threading.get_ident(), None)
             self._has_room.notify()

@@ -1,8 +1,10 @@
 """A worker runtime: the threads of one worker process, or embedded in any process.
 
 It owns the worker's lease (and the heartbeat that refreshes it), one
-GroupPool per group, the helper services and schedulers, and the handling
-of control events. A worker process runs one runtime in its main thread;
+GroupPool per group, the settler they share (one writer of outcomes per
+process, so many groups' outcomes go in common batches), the helper
+services and schedulers, and the handling of control events. A worker
+process runs one runtime in its main thread;
 ``Kit.start_threads`` runs one inside the calling process.
 
 Stopping is graceful: claiming stops at once, claimed tasks that have not
@@ -18,6 +20,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import tzinfo
 from types import TracebackType
@@ -40,8 +43,12 @@ from .services import (
     RestoreAbandonedTasks,
     ServiceThread,
 )
+from .settler import Settler
 
 logger = logging.getLogger("taskkit.worker")
+
+STRETCHED_JITTER = 0.5
+"""A stretched polling interval is drawn from +-50% around its value."""
 
 
 def new_worker_id() -> str:
@@ -79,6 +86,7 @@ class WorkerRuntime:
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
         self.holdings = Holdings()
+        self.settler = Settler(backend, f"worker {self.worker_id}", self.holdings, self._scrub)
         self.pools = {
             group: self._make_pool(group, size)
             for group, size in config.threads_per_group.items()
@@ -100,15 +108,35 @@ class WorkerRuntime:
             worker_id=self.worker_id,
             group=group,
             size=size,
-            polling_interval=self.config.polling_interval[group],
+            polling_interval=self._idle_interval(group),
             initial_delay=self.config.polling_interval[group] * self.config.stagger,
+            polling_jitter=STRETCHED_JITTER if self._stretched(group) else 0.0,
             claim_batch=self.settings.claim_batch,
             prefetch=self.settings.prefetch,
             lease_is_fresh=self.heartbeat.lease_is_fresh,
             max_attempts=self.settings.max_attempts,
             holdings=self.holdings,
             scrub=self._scrub,
+            settler=self.settler,
         )
+
+    def _stretched(self, group: str) -> bool:
+        return self._idle_interval(group) > self.config.polling_interval[group]
+
+    def _idle_interval(self, group: str) -> float:
+        """The group's polling interval, stretched so idle groups stay within idle_claim_rate.
+
+        Only where the backend pushes wake-ups: elsewhere polling is how new
+        tasks are found at all. Stretched intervals are spread at random
+        (``STRETCHED_JITTER``), so groups that went idle together do not all
+        poll in the same instant: the rate is the bound on average.
+        """
+        interval = self.config.polling_interval[group]
+        rate = self.settings.idle_claim_rate
+        if rate is None or not self.backend.capabilities.push_wakeups:
+            return interval
+        groups = sum(1 for size in self.config.threads_per_group.values() if size > 0)
+        return max(interval, groups / rate)
 
     def _make_services(self, tz: tzinfo) -> list[ServiceThread]:
         s = self.settings
@@ -154,6 +182,7 @@ class WorkerRuntime:
         for service in self._services:
             service.start()
         self._watch = self.backend.watch_tasks(self._wake_group)
+        self.settler.start()
         for pool in self.pools.values():
             pool.start()
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
@@ -244,7 +273,10 @@ class WorkerRuntime:
     def _shut_down_once(self) -> None:
         logger.info("worker %s shutting down", self.worker_id)
         timeout = self.settings.shutdown_timeout
-        self._drained = all(pool.drain(timeout) for pool in self.pools.values())
+        deadline = time.monotonic() + timeout
+        drained = all(pool.drain(timeout) for pool in self.pools.values())
+        written = self.settler.close(max(0.0, deadline - time.monotonic()))
+        self._drained = drained and written
         if not self._drained and self._release_running:
             self._release_abandoned()
         if self._watch is not None:
@@ -269,6 +301,7 @@ class WorkerRuntime:
         self._drop_lease()
 
     def _release_abandoned(self) -> None:
+        self.settler.abandon()
         claims = [claim for pool in self.pools.values() for claim in pool.abandon()]
         if not claims:
             return
