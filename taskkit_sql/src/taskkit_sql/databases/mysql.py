@@ -12,12 +12,15 @@
   written in pieces past PIECE bytes (see ``blobs``).
 - Locks: ``GET_LOCK(name, 0)`` on a connection kept while held; the name is
   a hash of database, namespace and lock name (GET_LOCK names are
-  server-wide and at most 64 characters). No push wake-ups: receivers poll.
+  server-wide and at most 64 characters).
+- Wake-ups: no LISTEN/NOTIFY, so one thread per backend looks for due tasks
+  of the groups its workers wait on, often after activity and rarely when
+  idle, and for new control events (``duewatch``); puts write nothing extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -28,8 +31,10 @@ from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
 
 from ..blobs import PIECE
+from ..changes import ChangeSource
 from ..claims import Claims, LockThenRestore, in_claim_order
 from ..driver import Prepared, execute, fetch
+from ..duewatch import DueWatcher
 from ..engine import Database
 from ..locks import SessionLock, digest
 from ..options import SqlOptions
@@ -106,6 +111,11 @@ class MysqlFamily(Family):
             raise NotImplementedError("ON DUPLICATE KEY UPDATE takes no condition")
         new = statement.inserted
         return statement.on_duplicate_key_update(**{name: new[name] for name in replace})  # type: ignore[no-any-return]
+
+    def change_source(
+        self, db: Database, tables: Tables, url: SqlURL, scrub: Callable[[str], str]
+    ) -> ChangeSource | None:
+        return DueWatcher(db, tables)
 
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
         return MysqlClaims(db, tables, statements)
