@@ -19,7 +19,8 @@ the gap grows with it (BACKOFF of the time since the last activity), up to
 SLOW seconds. A task put after a quiet spell therefore waits at most about
 BACKOFF of that spell (and never more than SLOW), while an idle process
 settles at one look per SLOW seconds. Groups that are busy (their claims
-come back full) are not looked for at all: their claimers are claiming.
+come back full) are not looked for at all: their claimers are claiming;
+with no group waiting, only events are looked for, every SLOW seconds.
 
 Tasks put by this very process wake its own watchers at once, with no query
 (``tasks_put``); a put inside the application's transaction only quickens
@@ -129,12 +130,15 @@ class DueWatcher(WatchedSource):
     def claimed(self, group: str, took: int, asked: int) -> None:
         """A claim of ``group`` here took ``took`` of ``asked`` tasks."""
         with self._lock:
+            newly = took < asked and group not in self._waiting
             if took < asked:
                 self._waiting.add(group)
             else:
                 self._waiting.discard(group)
         if took:
             self._pace.active()
+        if newly:
+            self._nudge.set()  # the thread may be in a long wait for events only
 
     def tasks_put(self, groups: Iterable[str], *, committed: bool = True) -> None:
         """This process put (or queued again) tasks of ``groups``: wake its own watchers."""
@@ -164,9 +168,15 @@ class DueWatcher(WatchedSource):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            gap = self._pace.gap() if self._look_safely() else FAILED_WAIT
+            gap = self._gap() if self._look_safely() else FAILED_WAIT
             self._nudge.wait(gap)
             self._nudge.clear()
+
+    def _gap(self) -> float:
+        """The pace's gap while a group waits; SLOW when only events are looked for."""
+        with self._lock:
+            waiting = bool(self._waiting) and bool(self._watchers)
+        return self._pace.gap() if waiting else SLOW
 
     def _look_safely(self) -> bool:
         try:
