@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Table, bindparam, func, select, update
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
@@ -97,6 +96,8 @@ class MysqlFamily(Family):
         return ("MariaDB" if getattr(dialect, "is_mariadb", False) else "MySQL"), version
 
     def insert(self, table: Table) -> Insert:
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.insert(table)
 
     def on_conflict_ignore(self, statement: Any, table: Table) -> Insert:
@@ -138,9 +139,13 @@ class MysqlFamily(Family):
     def name_type(self, length: int) -> TypeEngine[Any]:
         # 4 bytes per character: a 400-character name takes 1600 bytes, which
         # keeps the claim index under InnoDB's 3072-byte key limit.
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.VARBINARY(4 * length)
 
     def payload_type(self) -> TypeEngine[Any]:
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.LONGBLOB()  # BLOB stops at 64 KiB
 
     def create_indexes(self, op: Any, table: str, indexes: Sequence[Index]) -> None:
