@@ -9,7 +9,9 @@ calls ``kit.start_processes(1, {"bench": 8})`` (spawn: a second fresh
 interpreter), as an application's worker program does. The figure is the
 time until the task's handler records its start (the recorder's
 ``time.time()``), median of ``--runs`` launches, each in a namespace of its
-own. The peer harness's "worker start" is the same span.
+own. The peer harness's "worker start" is the same span. Beside it, the CPU
+seconds the launcher and its worker process had used when the task
+started: steadier than the wall-clock time on a loaded machine.
 
 ``--trace`` runs the worker process's steps one by one in one fresh
 interpreter (``benchmarks.startup_trace``), timing each: interpreter
@@ -27,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from taskkit_core.opening import drop
@@ -55,8 +59,15 @@ def _queue_one(url: str, namespace: str, keys: RecorderKeys) -> None:
         kit.close()
 
 
-def launch_to_first_task(url: str, keys: RecorderKeys) -> float:
-    """Seconds from launching a worker program to its first task's start."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def launch_to_first_task(url: str, keys: RecorderKeys) -> tuple[float, float]:
+    """Seconds from launching a worker program to its first task's start, and the
+    CPU seconds the launcher and its worker process had used by then."""
     namespace = new_namespace()
     recorder = Recorder(keys)
     recorder.reset()
@@ -64,11 +75,14 @@ def launch_to_first_task(url: str, keys: RecorderKeys) -> float:
     argv = [sys.executable, "-m", "benchmarks.worker", "--url", url, "--namespace", namespace]
     argv += ["--recorder-url", keys.url, "--ts-key", keys.ts, "--count-key", keys.count]
     launched = time.time()
-    launcher = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    launcher = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     try:
+        assert launcher.stdout is not None
+        pids = [launcher.pid, *json.loads(launcher.stdout.readline())["pids"]]
         if not recorder.wait_for(1, TIMEOUT):
             raise TimeoutError(f"no task started within {TIMEOUT} s")
-        return min(recorder.timestamps().values()) - launched
+        cpu = sum(cpu_seconds(pid) for pid in pids)
+        return min(recorder.timestamps().values()) - launched, cpu
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(TIMEOUT)
@@ -113,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             medians = {name: median([s[name] for s in steps]) or 0.0 for name in steps[0]}
             print(url, " | ".join(f"{k} {v * 1000:.0f} ms" for k, v in medians.items()))
             continue
-        seconds = [launch_to_first_task(url, keys) for _ in range(args.runs)]
-        report: dict[str, Any] = {"median_s": median(seconds), "runs_s": seconds}
+        runs = [launch_to_first_task(url, keys) for _ in range(args.runs)]
+        seconds, cpu = [wall for wall, _ in runs], [cpu for _, cpu in runs]
+        report: dict[str, Any] = {"median_s": median(seconds), "median_cpu_s": median(cpu)}
+        report.update(runs_s=seconds, runs_cpu_s=cpu)
         print(url, json.dumps(report, default=lambda x: round(x, 3)))
     return 0
 
