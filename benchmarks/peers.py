@@ -9,7 +9,8 @@
    ``peer_cost.py`` + ``cpu.py`` to ``DEST/peers/cost/`` (always);
 2. builds the harness's virtualenvs as its ``run.sh`` does (``DEST/.venv``
    from requirements.txt, ``DEST/.venv/py312`` for oban) if missing, and
-   installs the three workspace packages into ``DEST/.venv`` (pip -e);
+   installs the three workspace packages into ``DEST/.venv`` (pip -e) and
+   compiles their bytecode;
 3. starts private Redis, PostgreSQL and MariaDB instances on free ports
    and creates the harness's ``bench`` role and databases in them;
 4. runs the harness's ``run.py`` through ``cost/runner.py drive`` (the
@@ -78,6 +79,14 @@ def build_venvs(dest: Path, peers: Path) -> Path:
         "-e",
         str(PROJECT / "taskkit_redis"),
     )
+    # pip compiles the bytecode of what it installs, but not of editable sources,
+    # and with PYTHONDONTWRITEBYTECODE set no import ever writes it: every worker
+    # start would compile our modules again (about 0.1 s of CPU per start, measured
+    # with benchmarks.startup), which the peers' installed wheels never pay.
+    sources = [
+        str(PROJECT / name / "src") for name in ("taskkit_core", "taskkit_sql", "taskkit_redis")
+    ]
+    subprocess.run([str(python), "-m", "compileall", "-q", *sources], check=True, timeout=600)
     oban = venv / "py312" / "bin" / "python"
     candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3")))
     if not oban.exists() and candidates:

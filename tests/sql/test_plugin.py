@@ -34,8 +34,8 @@ EVERYTHING = ["multi_process", "push_wakeups", "transactional_enqueue", "server_
         ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue"]),
         ("postgresql", EVERYTHING),
         ("postgresql+psycopg", EVERYTHING),
-        ("mysql", ["multi_process", "transactional_enqueue", "server_clock"]),
-        ("mariadb+pymysql", ["multi_process", "transactional_enqueue", "server_clock"]),
+        ("mysql", EVERYTHING),  # push_wakeups: the look for due tasks (duewatch)
+        ("mariadb+pymysql", EVERYTHING),
     ],
 )
 def test_each_scheme_is_served_by_taskkit_sql(scheme: str, capabilities: list[str]) -> None:

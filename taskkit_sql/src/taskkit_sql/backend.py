@@ -146,6 +146,8 @@ class SqlBackend:
 
     def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
         self._writer.put(tasks, connection)
+        if self._changes is not None:
+            self._changes.tasks_put((t.group for t in tasks), committed=connection is None)
 
     def put_done_task(
         self, task: Task, *, result: bytes | None = None, error: str | None = None
@@ -168,6 +170,8 @@ class SqlBackend:
             self._forgotten.claim_failed(group, worker_id)
             raise
         self._forgotten.handed_out(group, claims)
+        if self._changes is not None:
+            self._changes.claimed(group, len(claims), limit)
         return claims
 
     def _staged_to(self, group: str, worker_id: str) -> Sequence[Any]:
@@ -184,6 +188,8 @@ class SqlBackend:
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
         restored = self._claims.restore(limit) if limit > 0 else []
         self._writer.wake({r.group for r in restored})
+        if self._changes is not None and restored:
+            self._changes.tasks_put(r.group for r in restored)
         return [r.info for r in restored]
 
     # -- reading -------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Change sources: what tells a backend and its event bridge that something changed.
 
 A change source (PostgreSQL's LISTEN thread in ``listener``, SQLite's WAL
-watcher in ``walwatch``; MySQL/MariaDB has none) keeps two registries: task
+watcher in ``walwatch``, MySQL/MariaDB's look for due tasks in ``duewatch``)
+keeps two registries: task
 watchers, called with a group when tasks of that group were put, and event
 waiters, set when control events may have been sent. Both only wake
 receivers early; what a source misses is found by the receivers' polling.
@@ -46,6 +47,14 @@ class ChangeSource(Protocol):
 
     def remove_waiter(self, waiter: threading.Event) -> None: ...
 
+    def claimed(self, group: str, took: int, asked: int) -> None:
+        """A claim of ``group`` in this process took ``took`` of ``asked`` tasks."""
+        ...
+
+    def tasks_put(self, groups: Iterable[str], *, committed: bool = True) -> None:
+        """This process put (or queued again) tasks of ``groups``; ``committed``: visible now."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -80,6 +89,14 @@ class WatchedSource:
         with self._lock:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    def claimed(self, group: str, took: int, asked: int) -> None:
+        """Sources that push every change need not know (see ``duewatch`` for one that does)."""
+        return None
+
+    def tasks_put(self, groups: Iterable[str], *, committed: bool = True) -> None:
+        """Sources that push every change hear of these puts from the database."""
+        return None
 
     def _current_watchers(self) -> list[Watcher]:
         with self._lock:

@@ -28,8 +28,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, String, Table, column, inspect, select, table
+from sqlalchemy import MetaData, Select, String, Table, column, inspect, select, table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import DropTable
 from taskkit_core.errors import StorageNotReady
 from taskkit_core.names import namespace_key
@@ -59,13 +60,31 @@ def current_revision(conn: Connection, tables: Tables) -> str | None:
     """The namespace's schema revision, or None when it has no tables."""
     if not inspect(conn).has_table(tables.version_table):
         return None
+    return conn.execute(_version_query(tables)).scalar()
+
+
+def _ready_revision(conn: Connection, tables: Tables) -> str | None:
+    """``current_revision`` in one round trip where the tables exist (every worker start).
+
+    Only when reading the version fails is the table looked for: then it
+    is missing (None), or the read fails again with the real error.
+    Needs an autocommit connection (a failed statement spoils a transaction).
+    """
+    try:
+        return conn.execute(_version_query(tables)).scalar()
+    except DBAPIError:
+        conn.rollback()
+    return current_revision(conn, tables)
+
+
+def _version_query(tables: Tables) -> Select[str]:
     versions = table(tables.version_table, column("version_num", String()))
-    return conn.execute(select(versions.c.version_num)).scalar()
+    return select(versions.c.version_num)
 
 
 def check_ready(conn: Connection, tables: Tables, url: SqlURL, namespace: str) -> None:
-    """Raise StorageNotReady unless the schema is at HEAD."""
-    revision = current_revision(conn, tables)
+    """Raise StorageNotReady unless the schema is at HEAD (one query when it is)."""
+    revision = _ready_revision(conn, tables)
     if revision == HEAD:
         return
     where = f"namespace {namespace!r} in {url.masked()!r}"

@@ -179,12 +179,16 @@ class WorkerRuntime:
             self.heartbeat()  # hold a lease before the first claim
         except Exception as exc:
             logger.warning("first heartbeat failed, will retry: %s", self._scrub(str(exc)))
-        for service in self._services:
-            service.start()
-        self._watch = self.backend.watch_tasks(self._wake_group)
         self.settler.start()
+        # The first claim goes first: watching may wait for a listener to be in
+        # place, and each service's first round opens a connection of its own.
         for pool in self.pools.values():
             pool.start()
+        self._watch = self.backend.watch_tasks(self._wake_group)
+        for pool in self.pools.values():
+            pool.wake()  # a task put before the watch was in place is claimed now
+        for service in self._services:
+            service.start()
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
         if handle_events:
             self._event_thread = threading.Thread(

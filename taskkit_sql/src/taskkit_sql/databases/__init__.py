@@ -75,8 +75,9 @@ REGISTRATIONS: tuple[Registration, ...] = (
     Registration(
         name="mysql",
         home="taskkit_sql.databases.mysql:MysqlFamily",
+        # push_wakeups: a thread looks for due tasks, adaptively (see duewatch).
         capabilities=Capabilities(
-            multi_process=True, push_wakeups=False, transactional_enqueue=True, server_clock=True
+            multi_process=True, push_wakeups=True, transactional_enqueue=True, server_clock=True
         ),
         description="MySQL 8 / MariaDB 10.6+ through SQLAlchemy and PyMySQL (SKIP LOCKED)",
         schemes={

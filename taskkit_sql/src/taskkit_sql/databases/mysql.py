@@ -15,24 +15,28 @@
   name is then known from its record alone (see ``namespaces``).
 - Locks: ``GET_LOCK(name, 0)`` on a connection kept while held; the name is
   a hash of database, namespace and lock name (GET_LOCK names are
-  server-wide and at most 64 characters). No push wake-ups: receivers poll.
+  server-wide and at most 64 characters).
+- Wake-ups: no LISTEN/NOTIFY, so one thread per backend looks for due tasks
+  of the groups its workers wait on, often after activity and rarely when
+  idle, and for new control events (``duewatch``); puts write nothing extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Table, bindparam, func, select, update
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
 
 from ..blobs import PIECE
+from ..changes import ChangeSource
 from ..claims import Claims, LockThenRestore, in_claim_order
 from ..driver import Prepared, execute, fetch
+from ..duewatch import DueWatcher
 from ..engine import Database
 from ..locks import SessionLock, digest
 from ..options import SqlOptions
@@ -99,6 +103,8 @@ class MysqlFamily(Family):
         return bool(conn.exec_driver_sql("SELECT @@lower_case_table_names").scalar())
 
     def insert(self, table: Table) -> Insert:
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.insert(table)
 
     def on_conflict_ignore(self, statement: Any, table: Table) -> Insert:
@@ -113,6 +119,11 @@ class MysqlFamily(Family):
             raise NotImplementedError("ON DUPLICATE KEY UPDATE takes no condition")
         new = statement.inserted
         return statement.on_duplicate_key_update(**{name: new[name] for name in replace})  # type: ignore[no-any-return]
+
+    def change_source(
+        self, db: Database, tables: Tables, url: SqlURL, scrub: Callable[[str], str]
+    ) -> ChangeSource | None:
+        return DueWatcher(db, tables)
 
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
         return MysqlClaims(db, tables, statements)
@@ -135,9 +146,13 @@ class MysqlFamily(Family):
     def name_type(self, length: int) -> TypeEngine[Any]:
         # 4 bytes per character: a 400-character name takes 1600 bytes, which
         # keeps the claim index under InnoDB's 3072-byte key limit.
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.VARBINARY(4 * length)
 
     def payload_type(self) -> TypeEngine[Any]:
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
         return mysql.LONGBLOB()  # BLOB stops at 64 KiB
 
     def create_indexes(self, op: Any, table: str, indexes: Sequence[Index]) -> None:

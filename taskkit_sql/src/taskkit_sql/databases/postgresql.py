@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Select, Table, func, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
@@ -124,6 +123,8 @@ class PostgresqlFamily(Family):
         return Listener(db.session_engine, tables.namespace, scrub)
 
     def insert(self, table: Table) -> Insert:
+        from sqlalchemy.dialects import postgresql  # on first use (see base)
+
         return postgresql.insert(table)
 
     def wake_statement(self, channel: str, payload: Any) -> Select[Any] | None:
@@ -154,6 +155,8 @@ class PostgresqlFamily(Family):
 
     def name_type(self, length: int) -> TypeEngine[Any]:
         # The "C" collation compares bytes, and compares them faster in indexes.
+        from sqlalchemy.dialects import postgresql  # on first use (see base)
+
         return postgresql.VARCHAR(length, collation="C")
 
     def partial_index_options(self, where: Any) -> dict[str, Any]:

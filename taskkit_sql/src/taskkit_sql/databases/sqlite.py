@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Integer, Table, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
@@ -109,6 +108,8 @@ class SqliteFamily(Family):
         return WalWatcher(db, tables, path) if path is not None else None
 
     def insert(self, table: Table) -> Insert:
+        from sqlalchemy.dialects import sqlite  # on first use (see base)
+
         return sqlite.insert(table)
 
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
