@@ -202,8 +202,9 @@ class DueWatcher(WatchedSource):
     def _events_seen(self, top: int | None) -> None:
         top = -1 if top is None else int(top)
         # The first look (and the first after a failure) wakes the waiters too: an
-        # event may have been sent before anything looked.
-        if not self._ok or self._top is None or top > self._top:
+        # event may have been sent before anything looked. A newest id that went
+        # down means the table was made anew (drop and migrate): that wakes them too.
+        if not self._ok or self._top is None or top != self._top:
             self._wake_waiters()
         self._top, self._ok = top, True
 
