@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from ..backend import Backend, Claim, Outcome
 from ..handler import TaskHandler
+from ..observers.hub import hub
 from ..outages import OutageLog
 from .crashpoints import crash_point
 from .holdings import Holdings
@@ -168,6 +169,8 @@ class GroupPool:
                 self._wake.wait(outage.failed(exc))
                 continue
             outage.succeeded()
+            if hub.active:
+                hub.claimed(claims)
             self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self.polling_interval)
@@ -184,7 +187,7 @@ class GroupPool:
         if claims and self._paused_now():
             # Paused while this claim was in flight: hand the tasks back unstarted.
             for claim in claims:
-                self._settler.put(Outcome.released(claim))
+                self._settle(Outcome.released(claim))
             return
         with self._lock:
             self._line.extend(claims)
@@ -200,9 +203,9 @@ class GroupPool:
         while (claim := self._next_claim()) is not None:
             try:
                 if self._claiming:
-                    self._settler.put(self._outcome_of(claim))
+                    self._settle(self._outcome_of(claim))
                 else:
-                    self._settler.put(Outcome.released(claim))
+                    self._settle(Outcome.released(claim))
             finally:
                 self._done_with(claim)
 
@@ -223,6 +226,12 @@ class GroupPool:
             self._running.pop(threading.get_ident(), None)
             self._has_room.notify()
 
+    def _settle(self, outcome: Outcome) -> None:
+        """Hand ``outcome`` to the settler (and to observers: the thread holds no lock here)."""
+        self._settler.put(outcome)
+        if hub.active:
+            hub.finished(outcome)
+
     def _outcome_of(self, claim: Claim) -> Outcome:
         task = claim.task
         if self.max_attempts is not None and claim.attempt > self.max_attempts:
@@ -239,6 +248,8 @@ class GroupPool:
             )
         crash_point("after_claim")
         logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
+        if hub.active:
+            hub.started(claim)
         with running_claim(claim):
             outcome = run_task(self.handler, task).as_outcome(claim)
         crash_point("before_settle")

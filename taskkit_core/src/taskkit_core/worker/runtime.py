@@ -26,6 +26,7 @@ from ..backend import Backend, Outcome, Subscription
 from ..clock import local_tz
 from ..events import ControlEvent, EventBridge
 from ..handler import TaskHandler
+from ..observers.setup import runtime_started, runtime_stopped
 from ..outages import OutageLog
 from ..scheduler import Scheduler
 from ..url import parse_url, scrub_password
@@ -154,6 +155,7 @@ class WorkerRuntime:
         for service in self._services:
             service.start()
         self._watch = self.backend.watch_tasks(self._wake_group)
+        runtime_started(self)
         for pool in self.pools.values():
             pool.start()
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
@@ -251,6 +253,7 @@ class WorkerRuntime:
         if self._drained or self._release_running:
             self._drop_lease()
         logger.info("worker %s stopped", self.worker_id)
+        runtime_stopped(self)
         for callback in self._on_stopped:
             callback()
         self._finished.set()
