@@ -54,7 +54,7 @@ def metrics() -> Metrics:
         ),
         timeouts=Counter("taskkit_task_timeouts", "Attempts that ran past their timeout.", TASK),
         leases_lost=Counter(
-            "taskkit_leases_lost", "Outcomes refused: another worker took the task over.", TASK
+            "taskkit_leases_lost", "Outcomes refused: another worker took the task over."
         ),
         queue_wait=Histogram(
             "taskkit_task_queue_wait_seconds",

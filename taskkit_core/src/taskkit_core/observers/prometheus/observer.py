@@ -61,12 +61,34 @@ def _ended(event: TaskEvent) -> None:
         _child(m.run_time, *names).observe(event.run_time)
 
 
-taskkit_task_succeeded = hookimpl(specname="taskkit_task_succeeded")(_ended)
-taskkit_task_failed = hookimpl(specname="taskkit_task_failed")(_ended)
-taskkit_task_retried = hookimpl(specname="taskkit_task_retried")(_ended)
-taskkit_task_discarded = hookimpl(specname="taskkit_task_discarded")(_ended)
-taskkit_task_cancelled = hookimpl(specname="taskkit_task_cancelled")(_ended)
-taskkit_task_released = hookimpl(specname="taskkit_task_released")(_ended)
+@hookimpl
+def taskkit_task_succeeded(event: TaskEvent) -> None:
+    _ended(event)
+
+
+@hookimpl
+def taskkit_task_failed(event: TaskEvent) -> None:
+    _ended(event)
+
+
+@hookimpl
+def taskkit_task_retried(event: TaskEvent) -> None:
+    _ended(event)
+
+
+@hookimpl
+def taskkit_task_discarded(event: TaskEvent) -> None:
+    _ended(event)
+
+
+@hookimpl
+def taskkit_task_cancelled(event: TaskEvent) -> None:
+    _ended(event)
+
+
+@hookimpl
+def taskkit_task_released(event: TaskEvent) -> None:
+    _ended(event)
 
 
 @hookimpl
@@ -76,7 +98,7 @@ def taskkit_task_timed_out(event: TaskEvent) -> None:
 
 @hookimpl
 def taskkit_lease_lost(event: TaskEvent) -> None:
-    _child(metrics().leases_lost, *_names(event)).inc()
+    metrics().leases_lost.inc()
 
 
 @hookimpl
