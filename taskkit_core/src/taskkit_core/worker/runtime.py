@@ -35,6 +35,7 @@ from .heartbeat import Heartbeat
 from .holdings import Holdings
 from .plan import RuntimeConfig
 from .pool import GroupPool
+from .roster import RosterService
 from .services import (
     DiscardDisposableTasks,
     PurgeExpiredLeases,
@@ -113,8 +114,10 @@ class WorkerRuntime:
 
     def _make_services(self, tz: tzinfo) -> list[ServiceThread]:
         s = self.settings
+        self._roster = RosterService.of(self)
         services = [
             ServiceThread(self.heartbeat, "heartbeat", self._services_stop, self._scrub),
+            self._service(self._roster, "roster"),
             self._service(
                 ReleaseForgottenClaims(
                     self.backend, self.worker_id, self.holdings, s.forgotten_claim_interval
@@ -278,6 +281,7 @@ class WorkerRuntime:
             logger.warning("could not release running tasks: %s", self._scrub(str(exc)))
 
     def _drop_lease(self) -> None:
+        self._roster.remove(self.worker_id)
         try:
             self.backend.drop_leases([self.worker_id])
         except Exception as exc:
