@@ -12,8 +12,9 @@ import json
 import os
 from typing import Any
 
-from taskkit_core import hookimpl
 from taskkit_core.observers import TaskEvent, WorkerEvent
+
+from taskkit_core import hookimpl
 
 
 def _log(step: str, **fields: Any) -> None:

@@ -36,6 +36,7 @@ from .holdings import Holdings
 from .plan import RuntimeConfig
 from .pool import GroupPool
 from .roster import RosterService
+from .server_warnings import log_server_warnings
 from .services import (
     DiscardDisposableTasks,
     PurgeExpiredLeases,
@@ -155,6 +156,7 @@ class WorkerRuntime:
             self.heartbeat()  # hold a lease before the first claim
         except Exception as exc:
             logger.warning("first heartbeat failed, will retry: %s", self._scrub(str(exc)))
+        log_server_warnings(self.backend, self._scrub)
         for service in self._services:
             service.start()
         self._watch = self.backend.watch_tasks(self._wake_group)
