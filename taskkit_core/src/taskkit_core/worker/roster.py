@@ -79,7 +79,10 @@ class WorkerCard:
 
 def read_roster(backend: Backend) -> dict[str, WorkerCard]:
     """Every card in the roster by worker id (some may belong to dead workers)."""
-    raw = backend.get_scheduler_state(ROSTER)
+    return _parse(backend.get_scheduler_state(ROSTER))
+
+
+def _parse(raw: bytes | None) -> dict[str, WorkerCard]:
     if not raw:
         return {}
     try:
@@ -132,7 +135,7 @@ def write_card(backend: Backend, card: WorkerCard | None, worker_id: str) -> boo
     for _ in range(WRITE_ATTEMPTS):
         raw = backend.get_scheduler_state(ROSTER)
         leased = {w for w, _ in backend.get_leases()}
-        cards = {w: c for w, c in read_roster(backend).items() if w in leased and w != worker_id}
+        cards = {w: c for w, c in _parse(raw).items() if w in leased and w != worker_id}
         if card is not None:
             cards[worker_id] = card
         data = json.dumps([asdict(c) for c in cards.values()], sort_keys=True).encode()
