@@ -22,10 +22,10 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from taskkit_core import hookimpl
-from taskkit_core.observers import register_observer
-from taskkit_core.observers import hookspecs
+from taskkit_core.observers import hookspecs, register_observer
 from taskkit_core.observers.hub import HOOKS
+
+from taskkit_core import hookimpl
 
 CHOICES = ("none", "noop", "prometheus", "prometheus-queued")
 
@@ -38,10 +38,11 @@ def _argument(hook: str) -> str:
 def _hook(name: str, call: Any) -> Any:
     """A fresh function taking ``name``'s argument by its name, marked as its hookimpl."""
     argument = _argument(name)
+    # The lambdas name the argument as the hook does: pluggy passes arguments by name.
     function = {
-        "event": lambda event: call(event),
-        "worker": lambda worker: call(worker),
-        "task": lambda task: call(task),
+        "event": lambda event: call(event),  # noqa: PLW0108
+        "worker": lambda worker: call(worker),  # noqa: PLW0108
+        "task": lambda task: call(task),  # noqa: PLW0108
     }[argument]
     return hookimpl(specname=name)(function)
 

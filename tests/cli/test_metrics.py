@@ -78,7 +78,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Samples]:
             running.send(signal.SIGTERM)
             assert running.wait(60) == 0, running.log
     finally:
-        opened.close()
+        next(opened, None)  # runs the fixture's clean-up
 
 
 def finished(port: int) -> Samples | None:
