@@ -15,7 +15,6 @@ which would let one broken observer silence the others.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
@@ -59,7 +58,9 @@ class Hub:
         self.active = False
         self._calls: dict[str, tuple[Call, ...]] = {}
         self._errors = ObserverErrors(logger)
-        self._runs = threading.local()
+        # (task id, attempt) -> monotonic start; a dict, not a thread-local, since
+        # job control's watchdog decides a timed-out attempt in another thread.
+        self._runs: dict[tuple[str, int], float] = {}
 
     # -- wiring ---------------------------------------------------------------------
 
@@ -129,7 +130,7 @@ class Hub:
     def started(self, claim: Claim) -> None:
         """The worker thread is about to run ``claim``'s task."""
         now = time.time()
-        self._runs.current = (claim, time.monotonic())
+        self._runs[claim.task.id, claim.attempt] = time.monotonic()
         task = claim.task
         wait = max(0.0, now - max(task.due, task.created))
         self.emit("taskkit_task_started", _event(claim, now, queue_wait=wait))
@@ -137,11 +138,8 @@ class Hub:
     def finished(self, outcome: Outcome) -> None:
         """``outcome`` goes to the settler: the hook of its kind, with the run time if it ran."""
         claim = outcome.claim
-        run = getattr(self._runs, "current", None)
-        run_time = None
-        if run is not None and run[0] is claim:
-            run_time = time.monotonic() - run[1]
-            self._runs.current = None
+        began = self._runs.pop((claim.task.id, claim.attempt), None)
+        run_time = None if began is None else time.monotonic() - began
         error = outcome.message or None
         event = _event(claim, time.time(), run_time=run_time, error=error, outcome=outcome)
         self.emit(OUTCOME_HOOKS[outcome.kind.value], event)

@@ -45,7 +45,10 @@ PLUGIN_NAME = "taskkit:otel"
 
 _provider: trace.TracerProvider | None = None
 _producers: dict[str, Span] = {}
-_runs = threading.local()
+_runs: dict[tuple[str, int], Span] = {}
+"""The consumer span of each running attempt, by (task id, attempt)."""
+_attached = threading.local()
+"""The context token of the run this worker thread made current."""
 
 
 def instrument(tracer_provider: trace.TracerProvider | None = None) -> None:
@@ -138,17 +141,19 @@ def taskkit_task_started(event: TaskEvent) -> None:
     span = _tracer().start_span(
         f"process {task.group}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     )
-    token = context.attach(trace.set_span_in_context(span))
-    _runs.current = (task.id, event.attempt, span, token)
+    _runs[task.id, event.attempt] = span
+    _attached.run = (task.id, event.attempt, context.attach(trace.set_span_in_context(span)))
 
 
 def _end_run(event: TaskEvent, error: bool) -> None:
-    run = getattr(_runs, "current", None)
-    if run is None or run[:2] != (event.task.id, event.attempt):
+    key = (event.task.id, event.attempt)
+    span = _runs.pop(key, None)
+    if span is None:
         return  # the outcome of a claim that never started (released, out of attempts)
-    _runs.current = None
-    _, _, span, token = run
-    context.detach(token)
+    attached = getattr(_attached, "run", None)
+    if attached is not None and attached[:2] == key:  # else decided by another thread
+        _attached.run = None
+        context.detach(attached[2])
     if event.outcome is not None:
         span.set_attribute("taskkit.outcome", event.outcome.kind.value)
     if error:
@@ -183,6 +188,6 @@ def taskkit_task_cancelled(event: TaskEvent) -> None:
 
 @hookimpl
 def taskkit_task_timed_out(event: TaskEvent) -> None:
-    run = getattr(_runs, "current", None)
-    if run is not None and run[:2] == (event.task.id, event.attempt):
-        run[2].add_event("taskkit.timeout", {"taskkit.error": event.error or ""})
+    span = _runs.get((event.task.id, event.attempt))
+    if span is not None:
+        span.add_event("taskkit.timeout", {"taskkit.error": event.error or ""})
