@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from taskkit_core import DiscardTask, Task
+from taskkit_core import DiscardTask, JsonHandler, Task
 
 from .recorder import RecorderKeys, TaskRecorder
 from .sqlcount import install_from_env
@@ -24,7 +24,7 @@ TASK = "noop"
 install_from_env()  # only in an idle-cost worker process (see sqlcount)
 
 
-class BenchHandler:
+class BenchHandler(JsonHandler):
     """Runs ``noop`` tasks of ``bench`` by recording their start; discards anything else.
 
     Picklable, so it reaches worker processes under every start method.
@@ -41,12 +41,3 @@ class BenchHandler:
 
     def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
         return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)

@@ -1,7 +1,7 @@
 """CPU per task of a drain and bulk enqueue rates, measured in one process.
 
     python -m benchmarks.inprocess --url URL [--tasks 10000] [--runs 5]
-        [--deep-queued 100000 --deep-done 1000000]
+        [--deep-queued 100000 --deep-done 1000000] [--layer handler|app]
 
 For before/after comparisons of an optimisation on this noisy VM: the
 harness's W2 is wall-clock across processes, and its rates swing by 2x
@@ -15,6 +15,9 @@ With ``--deep-queued``/``--deep-done`` the namespace first gets W5's backlog
 ``--observe`` installs an observer first (``benchmarks.observers``), and
 ``--metrics-dir`` puts prometheus_client in multiprocess mode: the A/B runs
 of issue 17 (benchmarks/RESULTS.md).
+``--layer app`` puts and runs the same no-op as a task function
+(``benchmarks/app_layer.py``: ``delay_many`` and ``app.start_threads``)
+instead of the raw TaskHandler, for the A/B of the App layer.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import statistics
 import time
 from typing import Any
 
+from taskkit_core import WorkerRuntime
+
+from . import app_layer
 from .deep import fill
 from .handler import GROUP, BenchHandler
 from .recorder import Recorder, RecorderKeys
-from .target import session
+from .target import Session, session
 
 
 def measure(
@@ -38,6 +44,7 @@ def measure(
     threads: int,
     timeout: float,
     deep: tuple[int, int] = (0, 0),
+    layer: str = "handler",
 ) -> dict[str, Any]:
     """``runs`` rounds of bulk enqueue then drain; per-round figures and their medians.
 
@@ -45,9 +52,11 @@ def measure(
     """
     keys = RecorderKeys.new()
     recorder = Recorder(keys)
+    app_layer.use_recorder(keys)
     rounds: list[dict[str, float]] = []
     try:
         with session(url, BenchHandler(keys)) as s:
+            layers = _Layers(s, layer)
             keep_backlog = any(deep)
             if keep_backlog:
                 fill(s, queued=deep[0], done=deep[1], progress=lambda line: None)
@@ -56,10 +65,10 @@ def measure(
                     s.clean()
                 recorder.reset()
                 started = time.perf_counter()
-                s.enqueue(list(range(tasks)), bulk=True)
+                layers.enqueue(tasks)
                 bulk_rate = tasks / (time.perf_counter() - started)
                 cpu, wall = time.process_time(), time.perf_counter()
-                runtime = s.kit.start_threads({GROUP: threads})
+                runtime = layers.start_threads(threads)
                 try:
                     if not recorder.wait_for(tasks, timeout):
                         raise TimeoutError(f"{tasks} tasks not drained within {timeout} s")
@@ -74,8 +83,31 @@ def measure(
                     runtime.stop(timeout=10)
     finally:
         recorder.close()
+        app_layer.app.close()
     medians = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     return {"rounds": rounds, "medians": medians}
+
+
+class _Layers:
+    """Bulk enqueue and worker threads through the raw Kit or through the App layer."""
+
+    def __init__(self, s: Session, layer: str) -> None:
+        self.session = s
+        self.app = layer == "app"
+        if self.app:
+            app_layer.app.close()
+            app_layer.app.configure(s.url, namespace=s.namespace)
+
+    def enqueue(self, tasks: int) -> None:
+        if self.app:
+            app_layer.noop.delay_many(app_layer.noop.call(i) for i in range(tasks))
+        else:
+            self.session.enqueue(list(range(tasks)), bulk=True)
+
+    def start_threads(self, threads: int) -> WorkerRuntime:
+        if self.app:
+            return app_layer.app.start_threads({GROUP: threads})
+        return self.session.kit.start_threads({GROUP: threads})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="")
     ap.add_argument("--observe", default="none", help="none, noop, prometheus, prometheus-queued")
     ap.add_argument("--metrics-dir", help="prometheus_client multiprocess files go here")
+    ap.add_argument("--layer", choices=["handler", "app"], default="handler")
     args = ap.parse_args(argv)
     if args.metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = args.metrics_dir  # before prometheus_client loads
@@ -98,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         install(args.observe)
     deep = (args.deep_queued, args.deep_done)
-    out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout, deep)
+    out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout, deep, args.layer)
     m = out["medians"]
     each = ", ".join(f"{r['cpu_us_per_task']:.0f}" for r in out["rounds"])
     print(

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from taskkit_core import Kit, RegularSchedule, Task
+from taskkit_core import JsonHandler, Kit, RegularSchedule, Task
 
 THREADS = {"default": 2, "other": 1}
 
@@ -46,7 +46,7 @@ def _sleep(data: dict[str, Any]) -> None:
         time.sleep(0.02)
 
 
-class MarkerHandler:
+class MarkerHandler(JsonHandler):
     """JSON data and results; the behaviour is chosen by the task name."""
 
     def handle(self, task: Task) -> Any:
@@ -61,15 +61,6 @@ class MarkerHandler:
 
     def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
         return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)
 
 
 handler = MarkerHandler()

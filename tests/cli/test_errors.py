@@ -45,7 +45,7 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int) -
         (["enqueue", APP, "default", "echo", "--due", "tomorrow", *MEMORY], "--due"),
         (["enqueue", APP, "default"], "expected APP GROUP NAME"),
         (["worker", APP, "--threads", "default", *MEMORY], "expected GROUP=N"),
-        (["worker", "taskkit_core.demo.app:ShopHandler", "--url", "nosuch://x"], "nosuch://"),
+        (["worker", "taskkit_core.demo.app:app", "--url", "nosuch://x"], "nosuch://"),
         (["pause", "g" * 401, *MEMORY], "the limit is 400"),
         (["pause", "nosuchgroup", "--app", APP, *MEMORY], "unknown group"),
         (["no-such-command"], "No such command"),

@@ -168,10 +168,10 @@ def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
 def test_the_shop_example_runs_from_the_examples_directory(sqlite: Shared) -> None:
     examples = Path(__file__).parents[2] / "examples"
     env = sqlite.env()
-    with worker(["shop:handler", "--polling-interval", "0.2"], env, cwd=examples) as w:
+    with worker(["shop:app", "--polling-interval", "0.2"], env, cwd=examples) as w:
         report = taskkit(
             "enqueue",
-            "shop:handler",
+            "shop:app",
             "reports",
             "render_report",
             "--data",
@@ -185,5 +185,9 @@ def test_the_shop_example_runs_from_the_examples_directory(sqlite: Shared) -> No
         w.send(signal.SIGTERM)
         assert w.wait(timeout=40) == 0, w.log
     assert report.returncode == 0, report.stderr
-    assert json.loads(report.stdout)["value"] == {"report": "q3", "pages": 1}
-    assert "threads per group {'default': 8, 'reports': 2}; schedules: shop" in w.log
+    assert json.loads(report.stdout) | {"finished_at": 0} == {
+        "title": "q3",
+        "pages": 1,
+        "finished_at": 0,
+    }
+    assert "threads per group {'default': 8, 'reports': 2}; schedules: periodic:shop" in w.log

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from taskkit_core import Task, current_claim
+from taskkit_core import JsonHandler, Task, current_claim
 
 from .history import HistoryWriter, record_settles
 
@@ -35,7 +35,7 @@ def _shuffled() -> list[float]:
 _SETUP_LOCK = threading.Lock()
 
 
-class ReliabilityHandler:
+class ReliabilityHandler(JsonHandler):
     """Runs the workload tasks and writes their executions outside the backend."""
 
     def __init__(self, history_dir: Path) -> None:
@@ -112,12 +112,3 @@ class ReliabilityHandler:
     def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
         retry = json.loads(task.data).get("retry")
         return None if retry is None else float(retry)
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)

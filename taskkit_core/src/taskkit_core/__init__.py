@@ -2,8 +2,12 @@
 
 Applications put tasks into a backend chosen by URL (``Kit.from_url``);
 worker threads in worker processes run them through the application's
-TaskHandler and store results the caller can wait for.
+TaskHandler and store results the caller can wait for. Applications
+write task functions (``App``, ``@app.task``); ``Kit`` and ``TaskHandler``
+are the low-level layer underneath.
 """
+
+# The application layer (taskkit_core.app) imports Kit, so it comes last below.
 
 from .backend import (
     Backend,
@@ -60,30 +64,54 @@ from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
 from .version import VERSION
 from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
 
+from .app import (  # isort: skip - after the Kit it is built on
+    App,
+    Call,
+    CronSchedule,
+    IntervalSchedule,
+    JsonCodec,
+    NoTaskRunning,
+    Retry,
+    RetryAfter,
+    TaskContext,
+    TaskFunction,
+    TaskResult,
+    UnknownTask,
+    current_task,
+)
+from .json_handler import JsonHandler  # isort: skip
+
 __all__ = [
     "DEFAULT_TASK_TTL",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "VERSION",
+    "App",
     "Backend",
     "BackendRegistry",
     "BackendUnavailable",
+    "Call",
     "Capabilities",
     "CapabilityError",
     "Claim",
     "ConfigurationError",
     "Connection",
     "ControlEvent",
+    "CronSchedule",
     "DiscardTask",
     "DuplicationPolicy",
     "EventBridge",
     "Failed",
     "GroupStats",
     "InitiateTaskArgs",
+    "IntervalSchedule",
     "InvalidTaskError",
+    "JsonCodec",
+    "JsonHandler",
     "Kit",
     "Lock",
     "NoResult",
+    "NoTaskRunning",
     "NotFound",
     "OnlyEarliest",
     "OnlyLatest",
@@ -95,6 +123,8 @@ __all__ = [
     "Result",
     "ResultGetPrevented",
     "ResultGetTimedOut",
+    "Retry",
+    "RetryAfter",
     "Schedule",
     "ScheduleEntriesCompat",
     "ScheduleEntriesCompatMapping",
@@ -106,16 +136,21 @@ __all__ = [
     "StorageNotReady",
     "Subscription",
     "Task",
+    "TaskContext",
+    "TaskFunction",
     "TaskHandler",
+    "TaskResult",
     "TaskState",
     "TaskkitError",
     "TaskkitProcess",
     "UnknownBackendError",
+    "UnknownTask",
     "WorkerRuntime",
     "WorkerSettings",
     "connect",
     "cur_ts",
     "current_claim",
+    "current_task",
     "hookimpl",
     "list_backends",
     "migrate",

@@ -1,12 +1,15 @@
 """Loading the application a command works for: APP is ``module:attribute``.
 
-The attribute names a Kit, a TaskHandler (then a backend URL is needed), or
-a class or function taking no arguments that returns one of them; a dotted
+The attribute names an App (task functions), a Kit, a TaskHandler (then a
+backend URL is needed), or a class or function taking no arguments that
+returns a Kit or TaskHandler; a dotted
 attribute (``module:obj.kit``) is followed. A bare ``module`` means
 ``module:kit``. The current directory is put on the import path, as
 ``python -m`` would, so ``taskkit worker myapp:kit`` works from a project.
 
-Next to the attribute, the module may define two conventions:
+An App brings its own URL (or TASKKIT_URL), groups and threads (``threads``
+and the groups of its tasks), periodic tasks and included modules. Next to a
+Kit or TaskHandler, the module may define two conventions:
 
 - ``THREADS = {"default": 4, "emails": 2}``: worker threads per group, the
   default of ``--threads``; its keys are the app's groups, and commands
@@ -27,6 +30,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, cast
 
+from ..app import App as TaskApp
 from ..compat import ScheduleEntriesCompatMapping
 from ..errors import ConfigurationError, TaskkitError
 from ..handler import TaskHandler
@@ -52,6 +56,7 @@ class App:
     target: Kit | TaskHandler
     threads: dict[str, int] | None
     schedule: ScheduleEntriesCompatMapping | None
+    task_app: TaskApp | None = None
 
     def check_group(self, group: str) -> str:
         """``group`` if it is a valid name the app knows (any name when it declares none)."""
@@ -67,7 +72,11 @@ class App:
         self, url: str | None, options: Mapping[str, Any], settings: WorkerSettings | None = None
     ) -> Kit:
         """A Kit over ``url`` (default: the app's Kit's own) with these backend options."""
-        if isinstance(self.target, Kit):
+        if self.task_app is not None:
+            if not self.task_app.kit_opened:
+                self.task_app.configure(url, **options)
+            kit = self.task_app.kit
+        elif isinstance(self.target, Kit):
             kit = _reopen(self.target, url, options)
         elif url is None:
             raise AppError(
@@ -94,7 +103,17 @@ class App:
 
     def settings(self) -> WorkerSettings:
         """The worker settings of the app's Kit, or the defaults for a bare handler."""
+        if self.task_app is not None:
+            return self.task_app.settings
         return self.target.settings if isinstance(self.target, Kit) else WorkerSettings()
+
+    def backend_url(self, options: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """The app's backend URL and options (``options`` win), without connecting if it can."""
+        if self.task_app is not None:
+            return self.task_app.url, {**self.task_app.backend_options, **options}
+        if isinstance(self.target, Kit):
+            return self.target.backend.url, {**self.target.backend_options, **options}
+        return None, dict(options)
 
 
 def _reopen(kit: Kit, url: str | None, options: Mapping[str, Any]) -> Kit:
@@ -111,13 +130,23 @@ def load_app(spec: str) -> App:
     """Import the module of ``spec`` and resolve its Kit or TaskHandler and conventions."""
     module_name, attribute = _split(spec)
     module = import_module(module_name, spec)
-    target = _as_target(spec, resolve(module, attribute, spec))
+    value = resolve(module, attribute, spec)
+    if isinstance(value, TaskApp):
+        return _of_task_app(spec, value)
+    target = _as_target(spec, value)
     return App(
         spec=spec,
         target=target,
         threads=_threads_of(module),
         schedule=_schedule_of(getattr(module, "SCHEDULE", None), f"{module_name}.SCHEDULE"),
     )
+
+
+def _of_task_app(spec: str, app: TaskApp) -> App:
+    """An App (task functions): its included modules imported, its groups and schedule."""
+    app.registry.import_includes()
+    schedule = app.schedule_entries()
+    return App(spec, app.handler, app.threads or None, schedule or None, task_app=app)
 
 
 def load_schedule(spec: str) -> ScheduleEntriesCompatMapping:

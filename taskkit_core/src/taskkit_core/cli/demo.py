@@ -10,6 +10,7 @@ with tasks/s, and ends with a summary table.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import click
 
+from ..app import App
 from ..backend import Backend
-from ..demo.app import THREADS, ShopHandler, workload
+from ..demo.app import THREADS, app, workload
 from ..errors import UnknownBackendError
-from ..kit import Kit
 from ..opening import lookup_backend, migrate
 from ..settings import WorkerSettings
 from ..url import mask_url
@@ -79,63 +80,74 @@ def demo_command(url: str | None, namespace: str | None, tasks: int, processes: 
 
     Uses --url if given, else a SQLite file ./taskkit-demo.db (memory:// when
     taskkit-sql is not installed). The demo's tasks live in their own namespace
-    (default taskkit_demo), which it clears first.
+    (default taskkit_demo), which it clears first. Its failing and retried
+    tasks are counted in the summary; --log-level WARNING logs each failure
+    with its traceback as it happens.
     """
     if not state().log_level_given:
-        logging.getLogger().setLevel(logging.WARNING)  # keep worker lines off the bar
+        # Keep worker lines off the bar: the demo fails and retries tasks on purpose.
+        logging.getLogger().setLevel(logging.CRITICAL)
     url = url or default_url()
     remember_url(url)
     namespace = namespace or DEMO_NAMESPACE
     migrate(url, namespace=namespace)
-    kit = Kit.from_url(url, ShopHandler(), settings=DEMO_SETTINGS, namespace=namespace)
+    app.configure(url, settings=DEMO_SETTINGS, namespace=namespace)
+    backend = app.kit.backend
     try:
-        kit.backend.destroy_all()
-        where = _describe(kit, processes)
+        backend.destroy_all()
+        where = _describe(backend, processes)
         note(f"taskkit demo: {tasks} tasks on {mask_url(url)} ({where})")
-        with _workers(kit, processes):
+        with _workers(app, processes):
             started = time.monotonic()
-            task_ids = [r.task_id for r in kit.initiate_tasks(*workload(tasks))]
-            _show_progress(kit.backend, tasks, time.time() - 1)
+            task_ids = [r.task_id for r in app.delay_many(workload(tasks))]
+            _show_progress(backend, tasks, time.time() - 1)
             wall = time.monotonic() - started
-        kinds = collect(kit.backend, kit.handler, task_ids)
+        kinds = collect(backend, app.handler, task_ids)
     finally:
-        kit.close()
+        app.close()
     show(summary_table(kinds, wall, where))
-    if kit.backend.capabilities.multi_process:
+    if backend.capabilities.multi_process:
         click.echo(next_steps(url, namespace))
     return 0
 
 
 def next_steps(url: str, namespace: str) -> str:
-    """How to run the same app with a real worker, against the demo's backend."""
-    app = "taskkit_core.demo.app:handler"
+    """How to run the same app with a real worker, against the demo's backend.
+
+    The commands are spelled as the shell that started the demo can run
+    them: ``./dev demo`` sets TASKKIT_COMMAND to ``./dev taskkit``, since
+    ``taskkit`` is on the PATH only inside the environment ``./dev`` made.
+    """
+    command = os.environ.get("TASKKIT_COMMAND") or "taskkit"
+    target = "taskkit_core.demo.app:app"
     data = '{"to": "ann@example.com", "n": 1}'
     return (
         "\nNext, the same app with a worker of its own (in two terminals):\n"
         f"  export TASKKIT_URL={mask_url(url)} TASKKIT_NAMESPACE={namespace}\n"
-        f"  taskkit worker {app}\n"
-        f"  taskkit enqueue {app} default send_email --data '{data}' --wait\n"
-        "  taskkit status"
+        f"  {command} worker {target}\n"
+        f"  {command} enqueue {target} default send_email --data '{data}' --wait\n"
+        f"  {command} status"
     )
 
 
-def _describe(kit: Kit, processes: int) -> str:
+def _describe(backend: Backend, processes: int) -> str:
     threads = " + ".join(f"{n} {g}" for g, n in THREADS.items())
-    if kit.backend.capabilities.multi_process:
+    if backend.capabilities.multi_process:
         return f"{processes} worker processes x ({threads}) threads"
     return f"worker threads in this process: {threads}"
 
 
 @contextmanager
-def _workers(kit: Kit, processes: int) -> Iterator[None]:
+def _workers(app: App, processes: int) -> Iterator[None]:
     """Worker processes (or threads) for the duration of the block, drained after."""
-    if not kit.backend.capabilities.multi_process:
-        with kit.start_threads(THREADS, polling_interval=POLL):
+    backend = app.kit.backend
+    if not backend.capabilities.multi_process:
+        with app.start_threads(polling_interval=POLL):
             yield
         return
-    started = kit.start_processes(processes, THREADS, polling_interval=POLL)
+    started = app.start_processes(processes, polling_interval=POLL)
     try:
-        _wait_for_workers(kit.backend, processes)
+        _wait_for_workers(backend, processes)
         yield
     finally:
         for process in started:

@@ -43,7 +43,7 @@ def percentile(values: list[float], pct: int) -> float | None:
 
 
 def collect(backend: Backend, handler: TaskHandler, task_ids: list[str]) -> dict[str, KindStats]:
-    """Read each task's outcome; latency is ``finished_at`` of the result minus creation."""
+    """Read each task's outcome; latency is the result's ``finished_at`` minus creation."""
     kinds: dict[str, KindStats] = defaultdict(KindStats)
     for task_id in task_ids:
         try:
@@ -59,7 +59,7 @@ def collect(backend: Backend, handler: TaskHandler, task_ids: list[str]) -> dict
         stats.done += 1
         _count_retries(stats, task.retry_count)
         result = handler.decode_result(task, encoded)
-        stats.latencies.append(float(result["finished_at"]) - task.created)
+        stats.latencies.append(float(result.finished_at) - task.created)
     return dict(kinds)
 
 

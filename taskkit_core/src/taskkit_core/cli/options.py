@@ -8,6 +8,7 @@ are visible to every user of the machine in ``ps``.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class State:
     debug: bool = False
     log_level: str = "INFO"
     log_level_given: bool = False
+    log_format: str = "text"
 
 
 def state() -> State:
@@ -99,10 +101,39 @@ def taskkit_command(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        configure_logging(state().log_level)
+        current = state()
+        configure_logging(current.log_level, log_formatter(current.log_format))
         return func(*args, **kwargs)
 
     return common_options(cast(F, wrapper))
+
+
+def log_formatter(log_format: str) -> logging.Formatter | None:
+    """The formatter of ``--log-format`` (None: the default text lines)."""
+    if log_format == "json":
+        from .json_log import JsonLogFormatter
+
+        return JsonLogFormatter()
+    return None
+
+
+def _set_log_format(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    ctx.ensure_object(State).log_format = value.lower()
+
+
+def log_format_option(func: F) -> F:
+    """--log-format text|json: how log records are written (worker processes inherit it)."""
+    return option(
+        "--log-format",
+        env="TASKKIT_WORKER_LOG_FORMAT",
+        type=click.Choice(["text", "json"], case_sensitive=False),
+        default="text",
+        show_default=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_log_format,
+        help="Log lines as text, or one JSON object per line for log shippers.",
+    )(func)
 
 
 def _url_from_file(path: str) -> str:

@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import Any
 
+import msgspec
+
 from ..url import BackendURL, mask_credentials, parse_url, scrub_password
 
 _URLS: list[BackendURL] = []
@@ -59,9 +61,17 @@ def warning_line(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """Write ``value`` as JSON on stdout (values JSON cannot hold as their repr)."""
-    sys.stdout.write(json.dumps(value, default=repr, ensure_ascii=False) + "\n")
+    """Write ``value`` as JSON on stdout (dataclasses, datetimes... as msgspec writes them;
+    values JSON cannot hold as their repr)."""
+    sys.stdout.write(json.dumps(value, default=_plain, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return msgspec.to_builtins(value)
+    except TypeError:
+        return repr(value)
 
 
 class ScrubbingFormatter(logging.Formatter):
@@ -71,11 +81,11 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, formatter: logging.Formatter | None = None) -> None:
     """Send log records at ``level`` and above to stderr, once per process.
 
-    Worker processes inherit this set-up (the level, and under fork the
-    handler too).
+    Worker processes inherit this set-up (the level and the formatter, and
+    under fork the handler too). ``formatter`` defaults to text lines.
     """
     root = logging.getLogger()
     for handler in root.handlers:
@@ -83,7 +93,7 @@ def configure_logging(level: str) -> None:
             root.setLevel(level)
             return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ScrubbingFormatter(LOG_FORMAT))
+    handler.setFormatter(formatter or ScrubbingFormatter(LOG_FORMAT))
     handler.taskkit_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

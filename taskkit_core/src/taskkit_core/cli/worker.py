@@ -14,6 +14,7 @@ from ..worker.plan import RuntimeConfig, WorkerPlan
 from .app import App, load_app, load_schedule, with_metrics, with_shutdown_timeout
 from .options import (
     backend_options,
+    log_format_option,
     namespace_option,
     option,
     taskkit_command,
@@ -122,6 +123,7 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
     type=click.Choice(["fork", "forkserver", "spawn"]),
     help="How worker processes start. Default: spawn (a child inherits no thread or lock).",
 )
+@log_format_option
 @taskkit_command
 def worker_command(
     app_spec: str,

@@ -1,61 +1,84 @@
 """A small shop's background jobs: the example app ``taskkit demo`` runs.
 
-Five kinds of task, in two groups:
+Five task functions in two groups:
 
 - ``resize_image`` (fast), ``send_email`` (fast; the mail server is
   sometimes busy, so some fail once and are retried), ``charge_card``
   (slower; the payment gateway times out now and then, retried with
-  backoff) and ``import_feed`` (a corrupt feed fails for good) in the group
-  ``default``;
-- ``render_report`` (slow, a tenth of a second per page) in ``reports``.
+  backoff) and ``import_feed`` (a corrupt feed fails for good: a ValueError
+  is not worth a retry) in the group ``default``;
+- ``render_report`` (slow, a tenth of a second per page) in ``reports``,
+  also run every day at 06:00 as the periodic ``daily_sales_report``.
 
-Every result is a JSON object that says when it was produced
+Every result is a dataclass that says when it was produced
 (``finished_at``), which is how the demo measures latency.
 
 Run it with a real worker, like any app (``TASKKIT_URL`` names the backend;
-``THREADS`` and ``SCHEDULE`` below are picked up by ``taskkit worker``)::
+the app's threads and periodic task are picked up by ``taskkit worker``)::
 
     export TASKKIT_URL=sqlite:///shop.db
-    taskkit migrate
-    taskkit worker taskkit_core.demo.app:handler
-    taskkit enqueue taskkit_core.demo.app:handler default send_email \\
+    taskkit migrate --app taskkit_core.demo.app:app
+    taskkit worker taskkit_core.demo.app:app
+    taskkit enqueue taskkit_core.demo.app:app default send_email \\
         --data '{"to": "ann@example.com", "n": 1}' --wait
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..compat import ScheduleEntryDict
-from ..kit import InitiateTaskArgs
-from ..scheduler import RegularSchedule
-from ..task import Task
+from ..app import App, Call, Retry, current_task
 
 THREADS = {"default": 8, "reports": 2}
 """Worker threads per group in each worker process."""
 
-SCHEDULE: dict[str, list[ScheduleEntryDict]] = {
-    "shop": [
-        {
-            "key": "daily-sales-report",
-            "schedule": RegularSchedule(seconds=0, minutes=0, hours=6),
-            "group": "reports",
-            "name": "render_report",
-            "data": {"report": "daily sales", "pages": 3},
-        }
-    ]
-}
-"""Schedule entries ``taskkit worker`` runs: a sales report every day at 06:00."""
-
-MAX_RETRIES = 3
+app = App(name="shop", threads=THREADS)
 
 
 class TemporaryFailure(Exception):
     """A service we depend on failed in a way that may work next time."""
+
+
+TEMPORARY = Retry(max_attempts=4, base=0.2, factor=2.0, on=(TemporaryFailure,))
+"""Retry temporary failures up to three times with jittered backoff; fail the rest at once."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished:
+    """What every task returns: when it finished (seconds since the epoch)."""
+
+    finished_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thumbnail(Finished):
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sent(Finished):
+    to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Charge(Finished):
+    order: int
+    cents: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Feed(Finished):
+    feed: str
+    products: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report(Finished):
+    title: str
+    pages: int
 
 
 def _work(n: int, low: float, high: float) -> float:
@@ -65,102 +88,74 @@ def _work(n: int, low: float, high: float) -> float:
     return seconds
 
 
-def resize_image(task: Task, data: dict[str, Any]) -> Any:
+@app.task(name="resize_image")
+def resize_image(image: str, n: int) -> Thumbnail:
     """Fast: make a thumbnail."""
-    _work(data["n"], 0.005, 0.02)
-    return {"thumbnail": f"{data['image'].rsplit('.', 1)[0]}-200px.jpg"}
+    _work(n, 0.005, 0.02)
+    return Thumbnail(path=f"{image.rsplit('.', 1)[0]}-200px.jpg")
 
 
-def send_email(task: Task, data: dict[str, Any]) -> Any:
+@app.task(name="send_email", retry=TEMPORARY)
+def send_email(to: str, n: int) -> Sent:
     """Fast, but some mails (n divisible by 4) find the server busy on their first try."""
-    _work(data["n"], 0.005, 0.03)
-    if data["n"] % 4 == 0 and task.retry_count == 0:
+    _work(n, 0.005, 0.03)
+    if n % 4 == 0 and current_task().retry_count == 0:
         raise TemporaryFailure("451 mail server busy, try again later")
-    return {"sent_to": data["to"]}
+    return Sent(to=to)
 
 
-def charge_card(task: Task, data: dict[str, Any]) -> Any:
+@app.task(name="charge_card", retry=TEMPORARY)
+def charge_card(order: int, cents: int, n: int) -> Charge:
     """Slower; the gateway times out twice on some orders (those divisible by 7)."""
-    _work(data["n"], 0.05, 0.15)
-    if data["n"] % 7 == 0 and task.retry_count < 2:
+    _work(n, 0.05, 0.15)
+    if n % 7 == 0 and current_task().retry_count < 2:
         raise TemporaryFailure("payment gateway timed out")
-    return {"order": data["order"], "charged_cents": data["cents"]}
+    return Charge(order=order, cents=cents)
 
 
-def import_feed(task: Task, data: dict[str, Any]) -> Any:
+@app.task(name="import_feed", retry=TEMPORARY)
+def import_feed(feed: str, n: int) -> Feed:
     """Reads a supplier's feed; supplier 3's is corrupt and fails for good (no retry helps)."""
-    _work(data["n"], 0.02, 0.06)
-    if data["feed"] == "supplier-3.xml":
-        raise ValueError(f"feed {data['feed']} is corrupt: unexpected end of data")
-    return {"feed": data["feed"], "products": 40 + data["n"] % 17}
+    _work(n, 0.02, 0.06)
+    if feed == "supplier-3.xml":
+        raise ValueError(f"feed {feed} is corrupt: unexpected end of data")
+    return Feed(feed=feed, products=40 + n % 17)
 
 
-def render_report(task: Task, data: dict[str, Any]) -> Any:
+@app.task(name="render_report", group="reports")
+def render_report(report: str, pages: int, n: int = 0) -> Report:
     """Slow: a tenth of a second per page."""
-    time.sleep(0.1 * data["pages"])
-    return {"report": data["report"], "pages": data["pages"]}
+    time.sleep(0.1 * pages)
+    return Report(title=report, pages=pages)
 
 
-KINDS: dict[str, Callable[[Task, dict[str, Any]], Any]] = {
-    "resize_image": resize_image,
-    "send_email": send_email,
-    "charge_card": charge_card,
-    "import_feed": import_feed,
-    "render_report": render_report,
-}
+@app.periodic(cron="0 6 * * *", name="daily_sales_report", group="reports")
+def daily_sales_report() -> Report:
+    """Every day at 06:00 (the worker's time zone): yesterday's sales."""
+    return render_report("daily sales", 3)
 
 
-class ShopHandler:
-    """The TaskHandler: JSON data and results, a function per task name."""
-
-    def handle(self, task: Task) -> Any:
-        """Run the task's kind; the result says when it was produced."""
-        data = json.loads(task.data)
-        value = KINDS[task.name](task, data)
-        return {"value": value, "finished_at": time.time()}
-
-    def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
-        """Retry temporary failures with exponential backoff; fail the rest at once."""
-        if isinstance(exception, TemporaryFailure) and task.retry_count < MAX_RETRIES:
-            return 0.2 * 2.0**task.retry_count
-        return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        """Data as JSON; an unknown task name is refused before anything is queued."""
-        if task_name not in KINDS:
-            raise ValueError(f"unknown task {task_name!r}; the shop knows {', '.join(KINDS)}")
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        """Results as JSON."""
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        """JSON back to Python values."""
-        return json.loads(encoded)
-
-
-handler = ShopHandler()
+KINDS = ["resize_image", "send_email", "charge_card", "import_feed", "render_report"]
+"""The task names of the workload."""
 
 # The kinds of every twenty tasks, in order: mostly thumbnails, a few reports.
 _MIX = ["resize_image"] * 8 + ["send_email"] * 5 + ["charge_card"] * 3
 _MIX += ["import_feed"] * 2 + ["render_report"] * 2
 
 
-def workload(count: int) -> list[InitiateTaskArgs]:
-    """``count`` tasks in the shop's usual mix, the same ones every time."""
-    return [_task(n) for n in range(count)]
+def workload(count: int) -> list[Call[Any]]:
+    """``count`` calls in the shop's usual mix, the same ones every time."""
+    return [_call(n) for n in range(count)]
 
 
-def _task(n: int) -> InitiateTaskArgs:
-    kind = _MIX[n % len(_MIX)]
-    examples: dict[str, dict[str, Any]] = {
-        "resize_image": {"image": f"product-{n}.jpg"},
-        "send_email": {"to": f"customer{n}@example.com"},
-        "charge_card": {"order": 1000 + n, "cents": 500 + n * 37 % 9000},
-        "import_feed": {"feed": f"supplier-{n % 13}.xml"},
-        "render_report": {"report": f"weekly report {n}", "pages": 2 + n % 5},
-    }
-    data = {**examples[kind], "n": n}
-    group = "reports" if kind == "render_report" else "default"
-    return {"group": group, "name": kind, "data": data}
+def _call(n: int) -> Call[Any]:
+    match _MIX[n % len(_MIX)]:
+        case "resize_image":
+            return resize_image.call(f"product-{n}.jpg", n)
+        case "send_email":
+            return send_email.call(f"customer{n}@example.com", n)
+        case "charge_card":
+            return charge_card.call(1000 + n, 500 + n * 37 % 9000, n)
+        case "import_feed":
+            return import_feed.call(f"supplier-{n % 13}.xml", n)
+    return render_report.call(f"weekly report {n}", 2 + n % 5, n)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..backend import Backend, Claim
 from ..handler import DiscardTask
+from ..json_handler import JsonHandler
 from ..kit import InitiateTaskArgs, Kit
 from ..settings import WorkerSettings
 from ..task import Task
@@ -42,7 +43,7 @@ class Execution:
     started: float
 
 
-class RecordingHandler:
+class RecordingHandler(JsonHandler):
     """A JSON handler whose behaviour is chosen by the task name.
 
     echo: returns the data. fail: raises ValueError(data). flaky: raises
@@ -126,15 +127,6 @@ class RecordingHandler:
         if task.name == "retry_raises":
             raise RuntimeError("get_retry_interval failed")
         return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)
 
 
 def _fail(task: Task, data: Any) -> Any:

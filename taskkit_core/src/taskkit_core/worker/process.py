@@ -76,6 +76,7 @@ class TaskkitProcess(BaseProcess):
         self._start_method = self.start_method
         self.log_level = logging.getLogger().getEffectiveLevel()
         self.log_format = _root_log_format()
+        self.log_formatter = _portable_root_formatter()
         self._terminate_event = multiprocessing.get_context(self.start_method).Event()
 
     def _Popen(self, process_obj: BaseProcess) -> Any:
@@ -93,6 +94,8 @@ class TaskkitProcess(BaseProcess):
     def run(self) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=self.log_level, format=self.log_format)
+            for handler in logging.getLogger().handlers:
+                handler.setFormatter(self.log_formatter or handler.formatter)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         connection = connect(self.url, **self.backend_options)
         runtime = WorkerRuntime(connection.backend, connection.bridge, self.handler, self.config)
@@ -111,6 +114,19 @@ def _root_log_format() -> str:
         if handler.formatter is not None and handler.formatter._fmt:
             return handler.formatter._fmt
     return logging.BASIC_FORMAT
+
+
+def _portable_root_formatter() -> logging.Formatter | None:
+    """The formatter of this process's first root handler, if it is made to travel to a child.
+
+    A formatter says so with ``taskkit_portable = True`` (``--log-format
+    json``'s does); any other stays, and the child formats with the format
+    string alone.
+    """
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        return formatter if getattr(formatter, "taskkit_portable", False) else None
+    return None
 
 
 def _install_stop_signals(runtime: WorkerRuntime) -> None:

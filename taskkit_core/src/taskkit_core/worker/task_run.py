@@ -81,6 +81,7 @@ def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdi
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             encoded = check_payload(handler.encode_result(task, handler.handle(task)), "result")
     except DiscardTask:
+        logger.info("task %s (%s) discarded: its handler raised DiscardTask", task.id, task.name)
         return Verdict(DISCARDED)
     except (ResultGetPrevented, InvalidTaskError):
         logger.exception("task %s (%s) failed", task.id, task.name)
@@ -88,6 +89,7 @@ def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdi
     except Exception as exc:
         trace = format_exc()
         if not retries:
+            _log_failure(task, exc, None)
             return Verdict(FAILED, message=trace)
         return _decide_retry(handler, task, exc, trace)
     return Verdict(SUCCEEDED, result=encoded)
@@ -98,6 +100,7 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
         with prevent_to_wait_result(REASON_TO_PREVENT_WAIT_RESULT):
             interval = handler.get_retry_interval(task, exc)
     except DiscardTask:
+        logger.info("task %s (%s) discarded by get_retry_interval: %r", task.id, task.name, exc)
         return Verdict(DISCARDED)
     except ResultGetPrevented:
         return Verdict(FAILED, message=format_exc())
@@ -108,11 +111,26 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
             task.id,
             task.name,
         )
+        _log_failure(task, exc, task.retry_count + 1)
         return Verdict(RETRIED, delay=task.retry_count + 1)
+    _log_failure(task, exc, None if interval is None else float(interval))
     if interval is None:
-        logger.info("task %s (%s) failed", task.id, task.name)
         return Verdict(FAILED, message=trace)
     return Verdict(RETRIED, delay=float(interval))
+
+
+def _log_failure(task: Task, exc: Exception, delay: float | None) -> None:
+    """A failed attempt with its traceback: a warning when retried, an error when it is over."""
+    claim = current_claim()
+    attempt = claim.attempt if claim is not None else task.retry_count + 1
+    fields = {"taskkit_task_id": task.id, "taskkit_task": task.name, "taskkit_attempt": attempt}
+    what = f"task {task.id} ({task.name}) attempt {attempt} failed"
+    error = f"{type(exc).__name__}: {exc}"
+    if delay is None:
+        logger.error("%s for good: %s", what, error, exc_info=exc, extra=fields)
+    else:
+        extra = {**fields, "taskkit_retry_in": delay}
+        logger.warning("%s, retry in %.3g s: %s", what, delay, error, exc_info=exc, extra=extra)
 
 
 class EagerWorker:

@@ -1,0 +1,81 @@
+"""One enqueue request: a task function's encoded arguments plus the options of the call."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..clock import as_ts, cur_ts
+from ..errors import ConfigurationError
+from ..task import Task
+
+if TYPE_CHECKING:
+    from .task_function import BaseTaskFunction
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """Options of one call; None leaves the task function's default.
+
+    due: not before this time (a datetime, naive meaning local time, or
+        seconds since the epoch). delay: not before this many seconds (or
+        a timedelta) from now; give one of the two. result_ttl: how long the
+        finished task and its result are kept. connection: the application's
+        open SQLAlchemy connection, to enqueue inside its transaction (SQL
+        backends). eager: run the task here and now, storing its result.
+    """
+
+    due: datetime | float | None = None
+    delay: float | timedelta | None = None
+    result_ttl: float | None = None
+    connection: Any = None
+    eager: bool = False
+
+    def __post_init__(self) -> None:
+        if self.due is not None and self.delay is not None:
+            raise ConfigurationError("give due or delay, not both")
+        if self.delay is not None:
+            seconds = _seconds(self.delay)
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ConfigurationError(f"delay must be >= 0 seconds, got {self.delay!r}")
+
+    def due_ts(self) -> float | None:
+        """The due time as a timestamp (None: now)."""
+        if self.delay is not None:
+            return cur_ts() + _seconds(self.delay)
+        return as_ts(self.due)
+
+
+def _seconds(value: float | timedelta) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError(f"delay must be seconds or a timedelta, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Call(Generic[R]):
+    """A call of a task function, encoded and ready to be put (see ``delay_many``)."""
+
+    function: BaseTaskFunction[Any, R]
+    data: bytes
+    options: TaskOptions
+
+    def __repr__(self) -> str:
+        return f"Call({self.function.name!r}, data=<{len(self.data)} bytes>)"
+
+    def to_task(self) -> Task:
+        """The task this call puts, validated."""
+        ttl = self.options.result_ttl
+        return Task.init(
+            self.function.group,
+            self.function.name,
+            self.data,
+            due=self.options.due_ts(),
+            ttl=self.function.result_ttl if ttl is None else ttl,
+        )
