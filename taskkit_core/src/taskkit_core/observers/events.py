@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import Outcome, StageInfo
 from ..task import Task
@@ -21,9 +21,8 @@ if TYPE_CHECKING:
     from ..settings import WorkerSettings
 
 
-@dataclass(frozen=True)
-class TaskEvent:
-    """One step in the life of a task.
+class TaskEvent(NamedTuple):
+    """One step in the life of a task (a named tuple: made per task, so cheap to build).
 
     ``worker_id`` and ``attempt`` are None and 0 on the producer side
     (enqueue). ``queue_wait`` is set from ``started`` on; ``run_time`` on the

@@ -1,8 +1,9 @@
 """The Prometheus observer: worker events into the metrics of :mod:`.metrics`.
 
-Each hook does a few dictionary look-ups and increments: the labelled
-children of each metric are kept per (group, task) so no hook pays for
-prometheus_client's ``labels()`` after the first task of a name.
+Each hook costs one dictionary look-up and a few increments: the
+labelled children of every metric are kept together per (group, task), so
+no hook pays for prometheus_client's ``labels()`` after the first task of
+a name (benchmarks/RESULTS.md, issue 17, measures the rest).
 """
 
 from __future__ import annotations
@@ -11,54 +12,73 @@ from typing import Any
 
 from ...hookspecs import hookimpl
 from ..events import LeaseEvent, RestoreEvent, TaskEvent, WorkerEvent
-from .metrics import metrics
+from .metrics import Metrics, metrics
 from .sampler import QueueSampler
 
-_children: dict[tuple[Any, ...], Any] = {}
+
+class _Children:
+    """The metric children of one (group, task name)."""
+
+    def __init__(self, m: Metrics, group: str, name: str) -> None:
+        self.claimed = m.claimed.labels(group, name)
+        self.waiting = m.in_flight.labels(group, name, "claimed")
+        self.running = m.in_flight.labels(group, name, "running")
+        self.queue_wait = m.queue_wait.labels(group, name)
+        self.run_time = m.run_time.labels(group, name)
+        self.enqueued = m.enqueued.labels(group, name)
+        self.timeouts = m.timeouts.labels(group, name)
+        self._outcomes = m.outcomes
+        self._names = (group, name)
+        self.outcomes: dict[str, Any] = {}
+
+    def outcome(self, kind: str) -> Any:
+        child = self.outcomes.get(kind)
+        if child is None:
+            child = self.outcomes[kind] = self._outcomes.labels(*self._names, kind)
+        return child
+
+
+_children: dict[tuple[str, str], _Children] = {}
 _samplers: dict[str, QueueSampler] = {}
 
 
-def _child(metric: Any, *labels: str) -> Any:
-    key = (id(metric), *labels)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metric.labels(*labels)
-    return child
-
-
-def _names(event: TaskEvent) -> tuple[str, str]:
-    return event.task.group, event.task.name
+def _of(event: TaskEvent) -> _Children:
+    task = event.task
+    children = _children.get((task.group, task.name))
+    if children is None:
+        children = _children[task.group, task.name] = _Children(metrics(), task.group, task.name)
+    return children
 
 
 @hookimpl
 def taskkit_task_enqueued(event: TaskEvent) -> None:
-    _child(metrics().enqueued, *_names(event)).inc()
+    _of(event).enqueued.inc()
 
 
 @hookimpl
 def taskkit_task_claimed(event: TaskEvent) -> None:
-    m, names = metrics(), _names(event)
-    _child(m.claimed, *names).inc()
-    _child(m.in_flight, *names, "claimed").inc()
+    children = _of(event)
+    children.claimed.inc()
+    children.waiting.inc()
 
 
 @hookimpl
 def taskkit_task_started(event: TaskEvent) -> None:
-    m, names = metrics(), _names(event)
-    _child(m.in_flight, *names, "claimed").dec()
-    _child(m.in_flight, *names, "running").inc()
-    _child(m.queue_wait, *names).observe(event.queue_wait or 0.0)
+    children = _of(event)
+    children.waiting.dec()
+    children.running.inc()
+    children.queue_wait.observe(event.queue_wait or 0.0)
 
 
 def _ended(event: TaskEvent) -> None:
-    m, names = metrics(), _names(event)
+    children = _of(event)
     assert event.outcome is not None
-    _child(m.outcomes, *names, event.outcome.kind.value).inc()
+    children.outcome(event.outcome.kind.value).inc()
     if event.run_time is None:  # never started: released, or out of attempts
-        _child(m.in_flight, *names, "claimed").dec()
+        children.waiting.dec()
     else:
-        _child(m.in_flight, *names, "running").dec()
-        _child(m.run_time, *names).observe(event.run_time)
+        children.running.dec()
+        children.run_time.observe(event.run_time)
 
 
 @hookimpl
@@ -93,7 +113,7 @@ def taskkit_task_released(event: TaskEvent) -> None:
 
 @hookimpl
 def taskkit_task_timed_out(event: TaskEvent) -> None:
-    _child(metrics().timeouts, *_names(event)).inc()
+    _of(event).timeouts.inc()
 
 
 @hookimpl
