@@ -121,37 +121,42 @@ class Hub:
 
     # -- one attempt, on the worker side -------------------------------------------------
 
+    # Events are built only for hooks some observer implements.
+
     def claimed(self, claims: Iterable[Claim]) -> None:
         """A claimer took these claims (called before they reach a worker thread)."""
-        now = time.time()
-        for claim in claims:
-            self.emit("taskkit_task_claimed", _event(claim, now))
+        if "taskkit_task_claimed" in self._calls:
+            now = time.time()
+            for claim in claims:
+                self.emit("taskkit_task_claimed", _event(claim, now))
 
     def started(self, claim: Claim) -> None:
         """The worker thread is about to run ``claim``'s task."""
-        now = time.time()
-        self._runs[claim.task.id, claim.attempt] = time.monotonic()
         task = claim.task
-        wait = max(0.0, now - max(task.due, task.created))
-        self.emit("taskkit_task_started", _event(claim, now, queue_wait=wait))
+        self._runs[task.id, claim.attempt] = time.monotonic()
+        if "taskkit_task_started" in self._calls:
+            now = time.time()
+            wait = max(0.0, now - max(task.due, task.created))
+            self.emit("taskkit_task_started", _event(claim, now, wait))
 
     def finished(self, outcome: Outcome) -> None:
         """``outcome`` goes to the settler: the hook of its kind, with the run time if it ran."""
         claim = outcome.claim
         began = self._runs.pop((claim.task.id, claim.attempt), None)
-        run_time = None if began is None else time.monotonic() - began
-        error = outcome.message or None
-        event = _event(claim, time.time(), run_time=run_time, error=error, outcome=outcome)
-        self.emit(OUTCOME_HOOKS[outcome.kind.value], event)
+        hook = OUTCOME_HOOKS[outcome.kind.value]
+        if hook in self._calls:
+            run_time = None if began is None else time.monotonic() - began
+            error = outcome.message or None
+            self.emit(hook, _event(claim, time.time(), None, run_time, error, outcome))
 
     def timed_out(self, claim: Claim, error: str) -> None:
         """The attempt of ``claim`` ran past its timeout (job control's pool calls it)."""
         # TODO(merge): job control's timeout watchdog calls this before the outcome.
-        self.emit("taskkit_task_timed_out", _event(claim, time.time(), error=error))
+        self.emit("taskkit_task_timed_out", _event(claim, time.time(), None, None, error))
 
     def refused(self, outcome: Outcome) -> None:
         """The backend refused ``outcome``: the claim was taken over (lease lost)."""
-        event = _event(outcome.claim, time.time(), outcome=outcome)
+        event = _event(outcome.claim, time.time(), None, None, None, outcome)
         self.emit("taskkit_lease_lost", event)
 
     # -- processes and leases -----------------------------------------------------------
@@ -200,8 +205,16 @@ def worker_event(worker: WorkerLike) -> WorkerEvent:
     )
 
 
-def _event(claim: Claim, at: float, **fields: Any) -> TaskEvent:
-    return TaskEvent(claim.task, at, claim.worker_id, claim.attempt, **fields)
+def _event(
+    claim: Claim,
+    at: float,
+    queue_wait: float | None = None,
+    run_time: float | None = None,
+    error: str | None = None,
+    outcome: Outcome | None = None,
+) -> TaskEvent:
+    task, worker, attempt = claim.task, claim.worker_id, claim.attempt
+    return TaskEvent(task, at, worker, attempt, queue_wait, run_time, error, outcome)
 
 
 def _created(answer: Any, count: int) -> list[bool]:
