@@ -20,9 +20,7 @@ class _Children:
     """The metric children of one (group, task name)."""
 
     def __init__(self, m: Metrics, group: str, name: str) -> None:
-        self.claimed = m.claimed.labels(group, name)
-        self.waiting = m.in_flight.labels(group, name, "claimed")
-        self.running = m.in_flight.labels(group, name, "running")
+        self.running = m.running.labels(group, name)
         self.queue_wait = m.queue_wait.labels(group, name)
         self.run_time = m.run_time.labels(group, name)
         self.enqueued = m.enqueued.labels(group, name)
@@ -56,16 +54,8 @@ def taskkit_task_enqueued(event: TaskEvent) -> None:
 
 
 @hookimpl
-def taskkit_task_claimed(event: TaskEvent) -> None:
-    children = _of(event)
-    children.claimed.inc()
-    children.waiting.inc()
-
-
-@hookimpl
 def taskkit_task_started(event: TaskEvent) -> None:
     children = _of(event)
-    children.waiting.dec()
     children.running.inc()
     children.queue_wait.observe(event.queue_wait or 0.0)
 
@@ -74,9 +64,7 @@ def _ended(event: TaskEvent) -> None:
     children = _of(event)
     assert event.outcome is not None
     children.outcome(event.outcome.kind.value).inc()
-    if event.run_time is None:  # never started: released, or out of attempts
-        children.waiting.dec()
-    else:
+    if event.run_time is not None:  # it ran (not released, nor out of attempts)
         children.running.dec()
         children.run_time.observe(event.run_time)
 
