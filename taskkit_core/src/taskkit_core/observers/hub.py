@@ -143,7 +143,9 @@ class Hub:
         """``outcome`` goes to the settler: the hook of its kind, with the run time if it ran."""
         claim = outcome.claim
         began = self._runs.pop((claim.task.id, claim.attempt), None)
-        hook = OUTCOME_HOOKS[outcome.kind.value]
+        hook = OUTCOME_HOOKS[
+            outcome.kind
+        ]  # a StrEnum: its member is its value (enum.value is slow)
         if hook in self._calls:
             run_time = None if began is None else time.monotonic() - began
             error = outcome.message or None

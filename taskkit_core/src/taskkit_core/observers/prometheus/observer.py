@@ -63,7 +63,7 @@ def taskkit_task_started(event: TaskEvent) -> None:
 def _ended(event: TaskEvent) -> None:
     children = _of(event)
     assert event.outcome is not None
-    children.outcome(event.outcome.kind.value).inc()
+    children.outcome(event.outcome.kind).inc()  # a StrEnum, so a str label
     if event.run_time is not None:  # it ran (not released, nor out of attempts)
         children.running.dec()
         children.run_time.observe(event.run_time)
