@@ -12,6 +12,9 @@ the driver), which moves far less, next to tasks/s and the bulk enqueue rate.
 Run it on the old and the new tree in turn, twice, and compare medians.
 With ``--deep-queued``/``--deep-done`` the namespace first gets W5's backlog
 (``deep.fill``), kept across the rounds: the same drain, in a deep queue.
+``--observe`` installs an observer first (``benchmarks.observers``), and
+``--metrics-dir`` puts prometheus_client in multiprocess mode: the A/B runs
+of issue 17 (benchmarks/RESULTS.md).
 ``--layer app`` puts and runs the same no-op as a task function
 (``benchmarks/app_layer.py``: ``delay_many`` and ``app.start_threads``)
 instead of the raw TaskHandler, for the A/B of the App layer.
@@ -20,6 +23,7 @@ instead of the raw TaskHandler, for the A/B of the App layer.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from typing import Any
@@ -116,8 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--deep-queued", type=int, default=0)
     ap.add_argument("--deep-done", type=int, default=0)
     ap.add_argument("--label", default="")
+    ap.add_argument("--observe", default="none", help="none, noop, prometheus, prometheus-queued")
+    ap.add_argument("--metrics-dir", help="prometheus_client multiprocess files go here")
     ap.add_argument("--layer", choices=["handler", "app"], default="handler")
     args = ap.parse_args(argv)
+    if args.metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = args.metrics_dir  # before prometheus_client loads
+    if args.observe != "none":
+        from .observers import install
+
+        install(args.observe)
     deep = (args.deep_queued, args.deep_done)
     out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout, deep, args.layer)
     m = out["medians"]

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from taskkit_core.cli.status_view import GROUP_COLUMNS
 from taskkit_core.opening import connect
 
 from taskkit_core import Backend, Task
@@ -140,7 +141,7 @@ def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
     assert late.returncode == 1 and "did not finish within 0.5 s" in late.stderr
     # status: a row per group (default: echo and sleep; other: one failure) and the workers
     rows = [re.split(r" {2,}", line.strip()) for line in table.splitlines()]  # plain columns
-    cells = {row[0]: row[1:] for row in rows if len(row) == 7}  # the Groups table
+    cells = {row[0]: row[1:] for row in rows if len(row) == len(GROUP_COLUMNS)}  # Groups table
     assert cells["other"][4] == "1"  # failed in the last hour
     assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep staged
     assert table.count(socket.gethostname()) >= 2  # two worker processes

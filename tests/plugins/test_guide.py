@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from taskkit_core.cli.skeleton import render
+from taskkit_core.observers import hookspecs as observer_hookspecs
 
 from taskkit_core import (
     Backend,
@@ -126,6 +127,20 @@ def test_every_hook_has_a_section_with_its_exact_signature(hook: Callable[..., A
     code = [squeeze(b.code) for b in blocks(text)]
     assert squeeze(def_header(hook)) in code, f"the section must show {def_header(hook)}"
     assert re.search(r"Added in taskkit-core \d+\.\d+", text), "say which release added it"
+
+
+def observer_hooks() -> list[Callable[..., Any]]:
+    marker = f"{hookspecs.PROJECT_NAME}_spec"
+    members = inspect.getmembers(observer_hookspecs, inspect.isfunction)
+    return [f for _, f in members if hasattr(f, marker)]
+
+
+@pytest.mark.parametrize("hook", observer_hooks(), ids=lambda f: f.__name__)
+def test_every_observer_hook_is_shown_with_its_exact_signature(hook: Callable[..., Any]) -> None:
+    text = section("14. Observers")
+    shown = squeeze("\n".join(b.code for b in blocks(text)))
+    assert squeeze(def_header(hook)) in shown, f"Observers must show {def_header(hook)}"
+    assert f"`{hook.__name__}" in text, "the table says when it runs"
 
 
 def test_registry_add_is_shown_with_its_exact_signature() -> None:

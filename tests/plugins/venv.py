@@ -21,6 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "acme-backend"
+OBSERVER_EXAMPLE = REPO / "examples" / "observer-example"
 GUIDE = REPO / "plugins.md"
 
 INSTALL_TIMEOUT = 240.0
@@ -99,3 +100,11 @@ def make_venv(base: Path) -> Venv:
     venv.run(*pip, str(REPO / "taskkit_core"), cwd=base, timeout=INSTALL_TIMEOUT)
     venv.run(*pip, str(venv.example), "pytest", "pytest-timeout", cwd=base, timeout=INSTALL_TIMEOUT)
     return venv
+
+
+def install_observer_example(venv: Venv, base: Path) -> None:
+    """Install a copy of examples/observer-example/ into ``venv`` (an observer plugin)."""
+    ignore = shutil.ignore_patterns("__pycache__", "build", "dist")
+    copy = Path(shutil.copytree(OBSERVER_EXAMPLE, base / "observer-example", ignore=ignore))
+    pip = ("python", "-m", "pip", "install", "--no-input", "--progress-bar", "off")
+    venv.run(*pip, str(copy), cwd=base, timeout=INSTALL_TIMEOUT)

@@ -12,6 +12,8 @@ from .compat import ScheduleEntriesCompatMapping, encode_schedule_entries
 from .errors import CapabilityError, ConfigurationError
 from .events import ControlEvent, EventBridge, make_event
 from .handler import TaskHandler
+from .observers.hub import hub
+from .observers.prometheus.exposition import serve_metrics
 from .opening import connect
 from .result import Result
 from .settings import WorkerSettings
@@ -140,7 +142,9 @@ class Kit:
             else Result(self.backend, self.handler, task.id)
             for task, eager in prepared
         ]
-        if queued:
+        if queued and hub.active:
+            hub.put_tasks(self.backend, queued, connection)
+        elif queued:
             self.backend.put_tasks(*queued, connection=connection)
         return results
 
@@ -287,6 +291,7 @@ class Kit:
 
     def launch_threads(self, plan: WorkerPlan) -> WorkerRuntime:
         """Run ``plan``'s worker threads in this process (see :meth:`start_threads`)."""
+        serve_metrics(plan.runtime.settings, processes=False)
         connection = connect(self.backend.url, **self._reopen_options())
         runtime = WorkerRuntime(
             connection.backend, connection.bridge, self.handler, plan.runtime_for(0)
@@ -350,6 +355,7 @@ class Kit:
             )
 
     def _start_process(self, plan: WorkerPlan, index: int) -> TaskkitProcess:
+        serve_metrics(plan.runtime.settings, processes=True)  # before the process starts
         process = TaskkitProcess(
             url=self.backend.url,
             backend_options=self._reopen_options(),

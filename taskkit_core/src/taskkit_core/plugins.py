@@ -3,10 +3,12 @@
 Each installed distribution that declares an entry point in the group
 ``taskkit`` is a plugin. The core calls each plugin's
 ``taskkit_register_backends(registry)`` hook, in which the plugin adds
-the URL schemes it serves to a :class:`~taskkit_core.registry.BackendRegistry`.
-The plugins are loaded on first use (never at import) and cached for the
-life of the process; a plugin that fails to load is reported with its
-distribution name instead of being ignored.
+the URL schemes it serves to a :class:`~taskkit_core.registry.BackendRegistry`;
+a plugin may implement observer hooks instead or as well
+(:mod:`taskkit_core.observers.hookspecs`). The plugins are loaded on first
+use (never at import) and cached for the life of the process; a plugin
+that fails to load is reported with its distribution name instead of
+being ignored.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, SchemeConflictError, UnknownBackendError
+from .observers import hookspecs as observer_hookspecs
 from .registry import BackendEntry, BackendRegistry, Source, install_hint
 from .url import BackendURL
 
@@ -75,10 +78,25 @@ def _unknown_hooks(manager: pluggy.PluginManager, plugin: object) -> list[str]:
     return [caller.name for caller in callers if not caller.has_spec()]
 
 
-def load_plugins(eps: Iterable[EntryPoint] | None = None) -> Plugins:
-    """Load every ``taskkit`` entry point and let each plugin register its schemes."""
+def new_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows the backend and the observer hooks."""
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
+    manager.add_hookspecs(observer_hookspecs)
+    return manager
+
+
+def check_hooks(manager: pluggy.PluginManager, plugin: object) -> None:
+    """PluginError (after unregistering it) when ``plugin`` implements an unknown hook."""
+    unknown = _unknown_hooks(manager, plugin)
+    if unknown:
+        manager.unregister(plugin)
+        raise PluginError(f"implements unknown hook(s) {', '.join(unknown)}")
+
+
+def load_plugins(eps: Iterable[EntryPoint] | None = None) -> Plugins:
+    """Load every ``taskkit`` entry point and let each plugin register its schemes."""
+    manager = new_manager()
     registry = BackendRegistry()
     failures: list[PluginFailure] = []
     loaded: list[tuple[object, Source]] = []
@@ -87,17 +105,24 @@ def load_plugins(eps: Iterable[EntryPoint] | None = None) -> Plugins:
         try:
             plugin = ep.load()
             manager.register(plugin, name=f"{source.distribution}:{ep.name}")
-            unknown = _unknown_hooks(manager, plugin)
-            if unknown:
-                manager.unregister(plugin)
-                raise PluginError(f"implements unknown hook(s) {', '.join(unknown)}")
+            check_hooks(manager, plugin)
         except Exception as exc:  # a broken plugin must not hide the others
             failures.append(_failure_of(source, f"{ep.name} = {ep.value}", exc))
             continue
         loaded.append((plugin, source))
     for plugin, source in loaded:
-        _register_backends_of(manager, registry, plugin, source, failures)
+        # A plugin of observer hooks only has no scheme to register; one with no
+        # hook at all most likely forgot @hookimpl on taskkit_register_backends.
+        observer_only = manager.get_hookcallers(plugin) and not _implements(
+            manager, plugin, "taskkit_register_backends"
+        )
+        if not observer_only:
+            _register_backends_of(manager, registry, plugin, source, failures)
     return Plugins(manager=manager, registry=registry, failures=failures)
+
+
+def _implements(manager: pluggy.PluginManager, plugin: object, hook: str) -> bool:
+    return any(caller.name == hook for caller in manager.get_hookcallers(plugin) or [])
 
 
 def _register_backends_of(
@@ -142,13 +167,20 @@ def _failure_of(source: Source, where: str, exc: BaseException) -> PluginFailure
 
 @functools.cache
 def get_plugins() -> Plugins:
-    """The plugins of this process, loaded on first use."""
-    return load_plugins()
+    """The plugins of this process, loaded on first use; their observers go to work."""
+    from .observers.setup import attach_observers
+
+    plugins = load_plugins()
+    attach_observers(plugins)
+    return plugins
 
 
 def reset_plugins() -> None:
     """Forget the loaded plugins so the next use loads them again (tests, after installs)."""
+    from .observers.hub import hub
+
     get_plugins.cache_clear()
+    hub.detach()
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,14 @@ class WorkerSettings:
         Tasks put for now still start at once (the wake-up); a task whose
         due time comes later (delayed, retried) waits for its group's next
         look. None polls every group at its own interval, as before.
+    metrics_port: serve Prometheus metrics on this TCP port (needs
+        ``taskkit[prometheus]``); None (the default) serves none. The
+        process that starts the workers serves them: the supervisor for
+        all its worker processes together, or the process running worker
+        threads. 0 picks a free port (logged).
+    metrics_address: the address the metrics port listens on (default
+        127.0.0.1, this host only; "0.0.0.0" lets a Prometheus server on
+        another host scrape it).
 
     A dead worker's task starts again within worker_ttl + restore_interval
     + the group's polling interval.
@@ -81,6 +89,8 @@ class WorkerSettings:
     prefetch: int | None = None
     max_attempts: int | None = None
     idle_claim_rate: float | None = 20.0
+    metrics_port: int | None = None
+    metrics_address: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         for name in (
@@ -111,6 +121,14 @@ class WorkerSettings:
             raise ConfigurationError(f"max_attempts must be an int >= 1, got {self.max_attempts!r}")
         if self.prefetch is not None and (isinstance(self.prefetch, bool) or self.prefetch < 0):
             raise ConfigurationError(f"prefetch must be an int >= 0, got {self.prefetch!r}")
+        if self.metrics_port is not None and (
+            isinstance(self.metrics_port, bool)
+            or not isinstance(self.metrics_port, int)
+            or not 0 <= self.metrics_port <= 65535
+        ):
+            raise ConfigurationError(
+                f"metrics_port must be a TCP port (0-65535), got {self.metrics_port!r}"
+            )
         if self.claim_batch is not None and self.claim_batch < 1:
             raise ConfigurationError(f"claim_batch must be at least 1, got {self.claim_batch}")
 

@@ -51,8 +51,9 @@ class RedisBackend:
 
     capabilities = CAPABILITIES
 
-    def __init__(self, url: str, client: RedisClient, keys: Keys) -> None:
+    def __init__(self, url: str, client: RedisClient, keys: Keys, *, address: str = "") -> None:
         self.url = url
+        self._address = address  # host:port/db, socket or cluster: never credentials
         self.namespace = keys.namespace
         self._client = client
         self._keys = keys
@@ -68,6 +69,12 @@ class RedisBackend:
 
     def _scrub(self, message: str) -> str:
         return scrub_password(self._parsed_url, message)
+
+    def server_warnings(self) -> list[str]:
+        """Settings of the server that can lose or evict tasks (worker start logs them)."""
+        from .client import durability_warnings
+
+        return durability_warnings(self._client, self._address)
 
     # -- leases ------------------------------------------------------------
 

@@ -20,16 +20,15 @@ claims carry a token that makes a repeated claim return what the first
 one staged (no forgotten claim stays staged), and every settle is a
 compare-and-set.
 
-On the first open of a server in a process, the server's persistence and
-eviction settings are checked and one warning is logged when Redis may
-lose acknowledged tasks (``appendonly no``) or evict them (a
-``maxmemory-policy`` other than ``noeviction``).
+``durability_warnings`` reads the server's persistence and eviction
+settings: a worker process logs one warning at start when Redis may lose
+acknowledged tasks (``appendonly no``) or evict them (a
+``maxmemory-policy`` other than ``noeviction``); other commands stay quiet.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -52,9 +51,6 @@ RETRIES = 3
 
 CLUSTER_REDIS_PY = (6, 1)
 """The first redis-py whose cluster pipelines run MULTI/EXEC transactions."""
-
-_checked_servers: set[str] = set()
-_checked_lock = threading.Lock()
 
 
 def make_client(target: RedisTarget) -> RedisClient:
@@ -128,35 +124,33 @@ def _check_cluster_support(version: str) -> None:
         )
 
 
-def warn_about_durability(client: RedisClient, target: RedisTarget) -> None:
-    """Log one warning per process and server whose settings can lose tasks.
+def durability_warnings(client: RedisClient, address: str) -> list[str]:
+    """One line per server whose settings can lose or evict tasks (none when all is well).
 
     On a cluster every primary node is checked (each holds some namespaces).
     """
     if isinstance(client, RedisCluster):
-        for node in client.get_primaries():  # type: ignore[no-untyped-call]
-            if node.redis_connection is not None:
-                _check_server(node.redis_connection, node.name)
+        nodes = [
+            (node.redis_connection, node.name)
+            for node in client.get_primaries()  # type: ignore[no-untyped-call]
+            if node.redis_connection is not None
+        ]
     else:
-        _check_server(client, target.address)
+        nodes = [(client, address)]
+    return [line for node, name in nodes if (line := _server_warning(node, name))]
 
 
-def _check_server(client: redis.Redis, address: str) -> None:
-    with _checked_lock:
-        if address in _checked_servers:
-            return
-        _checked_servers.add(address)
+def _server_warning(client: redis.Redis, address: str) -> str | None:
     try:
         persistence = client.info("persistence")
         memory = client.info("memory")
     except redis.ResponseError:  # INFO denied by an ACL: nothing to say
         logger.debug("cannot read the settings of Redis at %s", address)
-        return
+        return None
     problems = durability_problems(persistence, memory)
-    if problems:
-        logger.warning(
-            "Redis at %s: %s (see the taskkit-redis README)", address, "; ".join(problems)
-        )
+    if not problems:
+        return None
+    return f"Redis at {address}: {'; '.join(problems)} (see the taskkit-redis README)"
 
 
 def durability_problems(persistence: Mapping[str, Any], memory: Mapping[str, Any]) -> list[str]:

@@ -28,7 +28,7 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     an unreachable server raises redis-py's error, which
     ``taskkit_core.connect`` turns into BackendUnavailable.
     """
-    from .client import close_client, make_client, warn_about_durability
+    from .client import close_client, make_client
     from .hosts import parse_target
 
     settings = dict(options)
@@ -36,10 +36,9 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     target = parse_target(url, settings)
     client = make_client(target)
     try:
-        warn_about_durability(client, target)
         record_namespace(client, namespace)
         keys = Keys(namespace)
-        backend = RedisBackend(url, client, keys)
+        backend = RedisBackend(url, client, keys, address=target.address)
         bridge = RedisEventBridge(client, keys, target.connection_kwargs["socket_timeout"])
     except BaseException:
         close_client(client)

@@ -239,6 +239,10 @@ class SqlBackend:
         rows = self._db.run(lambda conn: conn.execute(self._sql.stage_info, params).all())
         return [StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)) for r in rows]
 
+    def server_warnings(self) -> list[str]:
+        """What in the server's settings can lose tasks or slow workers (worker start logs it)."""
+        return self._db.family.server_warnings(self._db, self._masked, self._tables)
+
     def group_stats(self, since: float) -> list[GroupStats]:
         params = {"b_since": since, **self._now()}
         rows = self._db.run(lambda conn: conn.execute(self._sql.group_stats, params).all())

@@ -9,6 +9,7 @@ missing start-up warning, a missing README sentence, a crashed worker.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ import redis
 from harness.proxy import FaultProxy
 from harness.servers import RedisServer
 from taskkit_core.testing import wait_until
+from taskkit_core.worker.server_warnings import log_server_warnings
 
 from ..conftest import Workload
 from .conftest import PASSWORD, MakeChaos, Proxies, start_server
@@ -71,8 +73,11 @@ def missing(load: Workload, task_ids: list[str]) -> list[str]:
     return gone
 
 
-def redis_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "taskkit.redis"]
+def redis_warnings(caplog: pytest.LogCaptureFixture, load: Workload) -> list[str]:
+    """What a worker process starting on this server logs about its settings."""
+    caplog.set_level(logging.WARNING, logger="taskkit.server")
+    log_server_warnings(load.kit.backend)
+    return [r.getMessage() for r in caplog.records if r.name == "taskkit.server"]
 
 
 def readme_says(*phrases: str) -> bool:
@@ -87,7 +92,7 @@ def test_r13_redis_loses_acked_puts_only_as_documented(
 ) -> None:
     run = chaos("redis", *AOF[fsync])
     assert isinstance(run.server, RedisServer)
-    warned = [w for w in redis_warnings(caplog) if "appendonly no" in w]
+    warned = [w for w in redis_warnings(caplog, run.workload) if "appendonly no" in w]
     enqueuer = Enqueuer(run.workload, 10_000)
     enqueuer.start()
     wait_until(lambda: len(enqueuer.acked) >= 5000, 120)
@@ -129,7 +134,7 @@ def test_r14_redis_memory_pressure(
     settings = (*AOF["everysec"], "--maxmemory", "8mb", "--maxmemory-policy", policy)
     run = chaos("redis", *settings)
     assert isinstance(run.server, RedisServer)
-    warned = [w for w in redis_warnings(caplog) if "maxmemory-policy" in w]
+    warned = [w for w in redis_warnings(caplog, run.workload) if "maxmemory-policy" in w]
     enqueuer = Enqueuer(run.workload, 12_000, pad="x" * 2000)  # ~3x what fits in 8 MB
     enqueuer.stop_on_error = True
     enqueuer.run()

@@ -249,3 +249,10 @@ def _schedule_of(value: object, where: str) -> ScheduleEntriesCompatMapping | No
 def with_shutdown_timeout(settings: WorkerSettings, seconds: float | None) -> WorkerSettings:
     """``settings`` with another shutdown timeout, when one is given."""
     return settings if seconds is None else replace(settings, shutdown_timeout=seconds)
+
+
+def with_metrics(settings: WorkerSettings, port: int | None, address: str) -> WorkerSettings:
+    """``settings`` serving metrics on ``port`` (at ``address``), when a port is given."""
+    if port is None:
+        return settings
+    return replace(settings, metrics_port=port, metrics_address=address)

@@ -6,8 +6,10 @@ import click
 
 from ..events import make_event
 from ..task import check_name
+from ..worker.roster import LiveWorkers, live_workers
 from .connection import app_option, load_optional_app, opened, warn_if_private
 from .options import namespace_option, taskkit_command, url_option
+from .output import warning_line
 
 WHAT = {
     "pause": "Ask the workers of GROUPs (default: all) to take no new tasks until resumed.",
@@ -35,11 +37,29 @@ def _control_command(name: str) -> click.Command:
         with opened(url, namespace, app) as connection:
             warn_if_private(connection, "no worker can receive the event")
             connection.bridge.send_event(event)
+            if connection.backend.capabilities.multi_process:
+                warn_if_unserved(live_workers(connection.backend), groups)
         target = "groups " + ", ".join(sorted(groups)) if groups else "all groups"
         click.echo(f"sent {name} to {target}")
         return 0
 
     return command
+
+
+def warn_if_unserved(live: LiveWorkers, groups: tuple[str, ...]) -> None:
+    """Warn about named groups no live worker serves (a typo, or workers not started yet).
+
+    Control events reach the workers running when they are sent, not those
+    started later, so such an event changes nothing.
+    """
+    if not groups and not live.cards and not live.unknown:
+        warning_line("no live worker: the event reaches only workers running now")
+    for group in groups:
+        if live.serving(group) is False:
+            warning_line(
+                f"no live worker serves group {group!r}: the event reaches only workers "
+                "running now (see `taskkit status`)"
+            )
 
 
 def control_commands() -> list[click.Command]:

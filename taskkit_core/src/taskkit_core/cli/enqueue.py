@@ -15,6 +15,7 @@ from ..errors import Failed
 from ..kit import Kit
 from ..task import DEFAULT_TASK_TTL
 from ..url import mask_url
+from ..worker.roster import live_workers
 from .app import load_app
 from .errors import CommandError
 from .options import backend_options, namespace_option, option, taskkit_command, url_option
@@ -132,6 +133,7 @@ def enqueue_command(
         if not wait:
             click.echo(result.task_id)
             return 0
+        _warn_if_unserved(kit, group)
         try:
             print_json(result.get(timeout=timeout))
         except Failed as exc:
@@ -152,6 +154,15 @@ def _check_reachable(kit: Kit, wait: bool) -> None:
             "use a shared backend (sqlite, postgresql, mysql, redis) to --wait"
         )
     warning_line(f"{where} is private to this process: the task is lost when this command exits")
+
+
+def _warn_if_unserved(kit: Kit, group: str) -> None:
+    """Say so when no live worker serves ``group``, rather than wait in silence."""
+    if live_workers(kit.backend).serving(group) is False:
+        warning_line(
+            f"no live worker serves group {group!r}: waiting until one starts and runs "
+            "the task (start one with `taskkit worker`; Ctrl-C stops waiting)"
+        )
 
 
 def _last_line(message: str) -> str:

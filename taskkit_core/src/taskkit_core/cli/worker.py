@@ -12,7 +12,7 @@ from ..kit import Kit
 from ..url import mask_url
 from ..worker.plan import RuntimeConfig, WorkerPlan
 from ..worker.stop_signals import Stopped
-from .app import App, load_app, load_schedule, with_shutdown_timeout
+from .app import App, load_app, load_schedule, with_metrics, with_shutdown_timeout
 from .options import (
     backend_options,
     log_format_option,
@@ -103,6 +103,22 @@ def _threads_for(app: App, given: Sequence[str]) -> dict[str, int]:
     "SCHEDULE of the app's module, if any.",
 )
 @option(
+    "--metrics-port",
+    env="TASKKIT_WORKER_METRICS_PORT",
+    type=click.IntRange(min=0, max=65535),
+    metavar="PORT",
+    help="Serve Prometheus metrics of every worker process of this command on PORT "
+    "(needs taskkit[prometheus]). Default: off.",
+)
+@option(
+    "--metrics-address",
+    env="TASKKIT_WORKER_METRICS_ADDRESS",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDRESS",
+    help="The address --metrics-port listens on; 0.0.0.0 lets other hosts scrape it.",
+)
+@option(
     "--start-method",
     env=("TASKKIT_WORKER_START_METHOD", "TASKKIT_START_METHOD"),
     type=click.Choice(["fork", "forkserver", "spawn"]),
@@ -120,6 +136,8 @@ def worker_command(
     helper_services: bool,
     shutdown_timeout: float | None,
     schedule: str | None,
+    metrics_port: int | None,
+    metrics_address: str,
     start_method: str | None,
 ) -> int:
     """Run the workers of APP until SIGTERM, Ctrl-C or `taskkit shutdown`.
@@ -135,7 +153,9 @@ def worker_command(
     exits at once with 130 (Ctrl-C) or 143 (SIGTERM).
     """
     app = load_app(app_spec)
-    settings = with_shutdown_timeout(app.settings(), shutdown_timeout)
+    settings = with_metrics(
+        with_shutdown_timeout(app.settings(), shutdown_timeout), metrics_port, metrics_address
+    )
     schedule_entries = load_schedule(schedule) if schedule else app.schedule
     plan = WorkerPlan(
         RuntimeConfig.build(

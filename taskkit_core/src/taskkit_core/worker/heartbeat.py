@@ -13,6 +13,7 @@ import time
 from collections.abc import Collection
 
 from ..backend import Backend
+from ..observers.hub import hub
 from .crashpoints import crash_point
 
 logger = logging.getLogger("taskkit.services")
@@ -41,6 +42,10 @@ class Heartbeat:
         started = time.monotonic()
         self.backend.refresh_leases(self.worker_ids, self.ttl)
         previous, self.last_success = self.last_success, time.monotonic()
+        if hub.active and previous > float("-inf"):
+            hub.lease_refreshed(
+                self.worker_ids, self.last_success - previous, self.interval, self.ttl
+            )
         if previous > float("-inf") and self.last_success - previous > self.ttl / 2:
             # Said out loud, as a lease that lapses gets this process's tasks
             # restored elsewhere while they still run here.

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from ..backend import Backend, Claim, Outcome
 from ..handler import TaskHandler
+from ..observers.hub import hub
 from ..outages import OutageLog
 from .crashpoints import crash_point
 from .holdings import Holdings
@@ -191,6 +192,8 @@ class GroupPool:
                 continue
             outage.succeeded()
             self.prefetch.claimed(time.monotonic() - began)
+            if hub.active:
+                hub.claimed(claims)
             self._hand_over(claims)
             if len(claims) < wanted:
                 self._wake.wait(self._idle_wait())
@@ -214,7 +217,7 @@ class GroupPool:
         if claims and self._paused_now():
             # Paused while this claim was in flight: hand the tasks back unstarted.
             for claim in claims:
-                self._settler.put(Outcome.released(claim))
+                self._settle(Outcome.released(claim))
             return
         with self._lock:
             self._line.extend(claims)
@@ -231,9 +234,9 @@ class GroupPool:
             began = time.monotonic()
             try:
                 if self._claiming:
-                    self._settler.put(self._outcome_of(claim))
+                    self._settle(self._outcome_of(claim))
                 else:
-                    self._settler.put(Outcome.released(claim))
+                    self._settle(Outcome.released(claim))
             finally:
                 self._done_with(time.monotonic() - began)
 
@@ -255,6 +258,12 @@ class GroupPool:
             self._running.pop(threading.get_ident(), None)
             self._has_room.notify()
 
+    def _settle(self, outcome: Outcome) -> None:
+        """Hand ``outcome`` to the settler (and to observers: the thread holds no lock here)."""
+        self._settler.put(outcome)
+        if hub.active:
+            hub.finished(outcome)
+
     def _outcome_of(self, claim: Claim) -> Outcome:
         task = claim.task
         if self.max_attempts is not None and claim.attempt > self.max_attempts:
@@ -271,6 +280,8 @@ class GroupPool:
             )
         crash_point("after_claim")
         logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
+        if hub.active:
+            hub.started(claim)
         with running_claim(claim):
             outcome = run_task(self.handler, task).as_outcome(claim)
         crash_point("before_settle")

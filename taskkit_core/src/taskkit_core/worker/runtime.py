@@ -29,6 +29,7 @@ from ..backend import Backend, Outcome, Subscription
 from ..clock import local_tz
 from ..events import ControlEvent, EventBridge
 from ..handler import TaskHandler
+from ..observers.setup import runtime_started, runtime_stopped
 from ..outages import OutageLog
 from ..scheduler import Scheduler
 from ..url import parse_url, scrub_password
@@ -37,6 +38,8 @@ from .heartbeat import Heartbeat
 from .holdings import Holdings
 from .plan import RuntimeConfig
 from .pool import GroupPool
+from .roster import RosterService
+from .server_warnings import log_server_warnings
 from .services import (
     DiscardDisposableTasks,
     PurgeExpiredLeases,
@@ -140,8 +143,10 @@ class WorkerRuntime:
 
     def _make_services(self, tz: tzinfo) -> list[ServiceThread]:
         s = self.settings
+        self._roster = RosterService.of(self)
         services = [
             ServiceThread(self.heartbeat, "heartbeat", self._services_stop, self._scrub),
+            self._service(self._roster, "roster"),
             self._service(
                 ReleaseForgottenClaims(
                     self.backend, self.worker_id, self.holdings, s.forgotten_claim_interval
@@ -189,6 +194,8 @@ class WorkerRuntime:
             pool.wake()  # a task put before the watch was in place is claimed now
         for service in self._services:
             service.start()
+        log_server_warnings(self.backend, self._scrub)  # after the first claim: off its path
+        runtime_started(self)
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
         if handle_events:
             self._event_thread = threading.Thread(
@@ -291,6 +298,7 @@ class WorkerRuntime:
         if self._drained or self._release_running:
             self._drop_lease()
         logger.info("worker %s stopped", self.worker_id)
+        runtime_stopped(self)
         for callback in self._on_stopped:
             callback()
         self._finished.set()
@@ -316,6 +324,7 @@ class WorkerRuntime:
             logger.warning("could not release running tasks: %s", self._scrub(str(exc)))
 
     def _drop_lease(self) -> None:
+        self._roster.remove(self.worker_id)
         try:
             self.backend.drop_leases([self.worker_id])
         except Exception as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from ..backend import Backend, Lock
+from ..observers.hub import hub
 from ..outages import OutageLog
 
 logger = logging.getLogger("taskkit.services")
@@ -54,6 +55,8 @@ class RestoreAbandonedTasks:
 
     def __call__(self) -> float:
         restored = self.backend.restore_abandoned(BATCH)
+        if restored and hub.active:
+            hub.restored(restored)
         for info in restored:
             logger.info(
                 "restored task %s of dead worker %s (attempt %d)",

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ..backend import Backend, Outcome
+from ..observers.hub import hub
 from ..outages import OutageLog
 from .holdings import Holdings
 
@@ -105,6 +106,8 @@ def _audit(outcome: Outcome, accepted: bool) -> None:
         "accepted" if accepted else "refused",
         extra={"taskkit_outcome": outcome, "taskkit_accepted": accepted},
     )
+    if not accepted and hub.active:
+        hub.refused(outcome)
     if not accepted:
         logger.warning(
             "lease lost: task %s (attempt %d) was taken over from worker %s; "

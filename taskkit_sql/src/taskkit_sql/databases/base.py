@@ -148,6 +148,13 @@ class Family(ABC):
                 f"needs {kind} {'.'.join(map(str, minimum))} or later"
             )
 
+    def server_warnings(self, db: Database, where: str, tables: Tables) -> list[str]:
+        """Server settings that can lose tasks or slow workers, one line each (``where``: masked).
+
+        Worker processes log them once at start (``Backend.server_warnings``).
+        """
+        return []
+
     def change_source(
         self, db: Database, tables: Tables, url: SqlURL, scrub: Callable[[str], str]
     ) -> ChangeSource | None:

@@ -9,7 +9,7 @@
   heard by a LISTEN thread (see ``listener``).
 - Locks: ``pg_try_advisory_lock`` on a connection kept while held, keyed by
   a stable 64-bit hash of namespace and name; freed when the session ends.
-- Opening warns once per process and database when autovacuum is off.
+- ``server_warnings`` says when autovacuum is off (worker processes log it at start).
 - Behind a connection pooler (PgBouncer; :func:`behind_pooler` tells) a
   client's statements run on whichever server session is free, so session
   state does not last: such connections prepare no statements, and LISTEN
@@ -53,9 +53,8 @@ logger = logging.getLogger("taskkit.sql")
 DEADLOCK = "40P01"
 """The SQLSTATE of a deadlock the server broke by rolling one transaction back."""
 
-_vacuum_checked: set[str] = set()
-_vacuum_checked_lock = threading.Lock()
 _pooler_warned: set[str] = set()
+_pooler_warned_lock = threading.Lock()
 
 
 def advisory_key(namespace: str, target: str) -> int:
@@ -111,9 +110,8 @@ class PostgresqlFamily(Family):
         sqlstate = getattr(error, "sqlstate", None)
         return "deadlock (PostgreSQL 40P01)" if sqlstate == DEADLOCK else None
 
-    def check_server(self, db: Database, url: SqlURL, tables: Tables) -> None:
-        super().check_server(db, url, tables)
-        warn_without_autovacuum(db, url, tables)
+    def server_warnings(self, db: Database, where: str, tables: Tables) -> list[str]:
+        return autovacuum_warnings(db, where, tables)
 
     def change_source(
         self, db: Database, tables: Tables, url: SqlURL, scrub: Callable[[str], str]
@@ -252,7 +250,7 @@ def check_same_database(db: Database, url: SqlURL, direct: SqlURL) -> None:
 def warn_once_behind_pooler(url: SqlURL) -> None:
     """One warning per process and URL: what a pooler without direct_url costs, and the fix."""
     where = url.masked()
-    with _vacuum_checked_lock:
+    with _pooler_warned_lock:
         if where in _pooler_warned:
             return
         _pooler_warned.add(where)
@@ -265,25 +263,19 @@ def warn_once_behind_pooler(url: SqlURL) -> None:
     )
 
 
-def warn_without_autovacuum(db: Database, url: SqlURL, tables: Tables) -> None:
-    """Log one warning per process and database when the server does not autovacuum.
+def autovacuum_warnings(db: Database, where: str, tables: Tables) -> list[str]:
+    """A warning when the server does not autovacuum (``where`` is the masked URL).
 
     Every claim and settle leaves a dead entry in the claim index until
     VACUUM removes it, and claims walk past them: with autovacuum off and
     1,000,000 finished tasks, a drain ran 12x slower (benchmarks/RESULTS.md).
     """
-    where = url.masked()
-    with _vacuum_checked_lock:
-        if where in _vacuum_checked:
-            return
-        _vacuum_checked.add(where)
     with db.read() as conn:
         setting = conn.exec_driver_sql("SHOW autovacuum").scalar()
-    if setting != "on":
-        logger.warning(
-            "PostgreSQL at %s: autovacuum is off: claims slow down as finished tasks "
-            "accumulate (each leaves dead index entries until VACUUM); turn it on or "
-            "VACUUM %s regularly",
-            where,
-            tables.tasks.name,
-        )
+    if setting == "on":
+        return []
+    return [
+        f"PostgreSQL at {where}: autovacuum is off: claims slow down as finished tasks "
+        "accumulate (each leaves dead index entries until VACUUM); turn it on or "
+        f"VACUUM {tables.tasks.name} regularly"
+    ]

@@ -44,6 +44,17 @@ class CoordinationContract:
         assert second.acquire()
         second.release()
 
+    def test_the_holder_taking_its_lock_again_keeps_it(self, backend: Backend) -> None:
+        # The elected queue-depth sampler (Prometheus metrics) keeps its lock so:
+        # acquire() by the holder answers True and renews a lease-based lock.
+        holder, other = backend.get_lock("job"), backend.get_lock("job")
+        assert holder.acquire()
+        assert holder.acquire()
+        assert not other.acquire()
+        holder.release()
+        assert other.acquire()
+        other.release()
+
     def test_a_lock_excludes_other_threads(self, backend: Backend) -> None:
         results: list[bool] = []
         holder = backend.get_lock("job")
