@@ -185,6 +185,7 @@ class WorkerRuntime:
         except Exception as exc:
             logger.warning("first heartbeat failed, will retry: %s", self._scrub(str(exc)))
         self.settler.start()
+        runtime_started(self)  # observers (metrics) see the first claim too
         # The first claim goes first: watching may wait for a listener to be in
         # place, and each service's first round opens a connection of its own.
         for pool in self.pools.values():
@@ -195,7 +196,6 @@ class WorkerRuntime:
         for service in self._services:
             service.start()
         log_server_warnings(self.backend, self._scrub)  # after the first claim: off its path
-        runtime_started(self)
         logger.info("worker %s started: threads %s", self.worker_id, self.config.threads_per_group)
         if handle_events:
             self._event_thread = threading.Thread(
