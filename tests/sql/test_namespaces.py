@@ -119,7 +119,8 @@ def test_on_mariadb_folding_table_names_the_first_upgraded_opener_takes_an_old_n
     url = folding_mariadb.url
     migrate(url, namespace="Legacy")
     try:
-        assert "legacy_tasks" in tables_of(url, "legacy")  # the catalog cannot tell Legacy from legacy
+        # the catalog cannot tell Legacy from legacy
+        assert "legacy_tasks" in tables_of(url, "legacy")
         delete_record(url, "legacy")
         connect(url, namespace="Legacy").close()
         refused_everywhere(url, "legacy", "Legacy")
