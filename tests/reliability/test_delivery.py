@@ -89,7 +89,12 @@ def test_r6_a_resumed_zombie_cannot_overwrite_the_new_result(workload: Workload)
 
 @pytest.mark.parametrize("signals", [1, 5])
 def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) -> None:
-    """One SIGTERM, or five 100 ms apart (as a process manager may send): a drain, exit 0."""
+    """One SIGTERM drains and exits 0; five 100 ms apart stop at once and exit 143.
+
+    RELIABILITY.md's plan had five SIGTERMs drain too (as Solid Queue does);
+    issue 13 made a second signal abort however soon it follows the first, so
+    the five now stop the worker at once, with its running tasks queued again.
+    """
     need_processes(workload)
     ids = workload.enqueue(4, sleep=2.0)
     (worker,) = workload.start(processes=1, threads=2)  # two run, two are claimed ahead
@@ -105,12 +110,14 @@ def test_r7_sigterm_lets_running_tasks_finish(workload: Workload, signals: int) 
         os.kill(worker.pid, signal.SIGTERM)
         time.sleep(0.1)
     worker.join(15)
-    assert worker.exitcode == 0
+    assert worker.exitcode == (0 if signals == 1 else 143)
     report = workload.check(ids)
-    assert report.done == 2, report.summary()
+    assert report.done == (2 if signals == 1 else 0), report.summary()
     assert all(float(str(r["at"])) < stopped_at for r in started()), "nothing starts after"
     assert workload.kit.backend.get_stage_info(10) == [], "nothing is left staged"
-    assert len(workload.kit.backend.get_queued_tasks("r", 10)) == 2, "claimed ahead: released"
+    queued = {t.id for t in workload.kit.backend.get_queued_tasks("r", 10)}
+    # a drain: the two claimed ahead are released; at once: the two running as well
+    assert len(queued) == (2 if signals == 1 else 4), "released at once, not left to the restorer"
     assert not [w for w, _ in workload.kit.backend.get_leases() if f":{worker.pid}:" in w]
 
 

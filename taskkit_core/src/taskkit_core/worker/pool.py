@@ -160,9 +160,10 @@ class GroupPool:
         return not any(thread.is_alive() for thread in self._workers)
 
     def abandon(self) -> list[Claim]:
-        """Give up on running tasks (the process is exiting); return their claims."""
+        """Give up (the process is exiting): the claims running and those waiting in line."""
         with self._lock:
-            return list(self._running.values())
+            waiting, self._line = list(self._line), deque()
+            return [*self._running.values(), *waiting]
 
     # -- claiming -----------------------------------------------------------------
 

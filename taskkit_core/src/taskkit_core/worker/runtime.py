@@ -313,13 +313,14 @@ class WorkerRuntime:
         self._drop_lease()
 
     def _release_abandoned(self) -> None:
-        self.settler.abandon()
+        unwritten = self.settler.abandon()
         claims = [claim for pool in self.pools.values() for claim in pool.abandon()]
-        if not claims:
+        outcomes = unwritten + [Outcome.released(claim) for claim in claims]
+        if not outcomes:
             return
         try:
-            self.backend.settle(*(Outcome.released(claim) for claim in claims))
-            logger.warning("released %d task(s) still running at shutdown", len(claims))
+            self.backend.settle(*outcomes)
+            logger.warning("released %d task(s) running or claimed at shutdown", len(claims))
         except Exception as exc:
             logger.warning("could not release running tasks: %s", self._scrub(str(exc)))
 

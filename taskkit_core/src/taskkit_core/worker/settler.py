@@ -66,10 +66,17 @@ class Settler:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def abandon(self) -> None:
-        """Stop retrying: the process is exiting and its claims will be restored."""
+    def abandon(self) -> list[Outcome]:
+        """Stop retrying (the process is exiting); return the outcomes not written yet.
+
+        The caller writes those once itself: releases of tasks claimed ahead,
+        for one, would otherwise wait for the restorer.
+        """
         self._abandoned.set()
+        with self._cond:
+            left, self._pending = list(self._pending), deque()
         self.close(0)
+        return left
 
     def _run(self) -> None:
         while batch := self._next_batch():
