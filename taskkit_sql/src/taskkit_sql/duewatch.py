@@ -7,8 +7,8 @@ backend asks, in one small query (a *look*):
   where *waiting on* means the group's last claim here came back with fewer
   tasks than asked (``claimed``): nothing due was left then, so a due task
   found now is new (put, due at last, retried, released or restored);
-- the newest control event id, so event bridges read their table only when
-  it grew.
+- a signature of the stored control events (the sum of their ids), so
+  event bridges read their table only when it changed.
 
 A look is one range probe of the claim index per waiting group; nothing is
 written by puts for it, so puts cost what they did and need no extra table.
@@ -80,14 +80,17 @@ class Pace:
 
 
 def look_query(tables: Tables, family: Family, dialect: Dialect, groups: int) -> Prepared:
-    """The waiting groups (bound as g0, g1, ...) with a due task, and the newest event id.
+    """The waiting groups (bound as g0, g1, ...) with a due task, and the events' signature.
 
     Rows: ``(group_name, None)`` for each of those groups that has a due
-    queued task, then ``(None, top)`` with the largest event id (None when
-    there is no event). With ``groups`` 0, only the event row.
+    queued task, then ``(None, top)`` with the sum of the stored event ids
+    (None when there is no event). The sum changes with every event
+    committed, also one whose id is below a newer one committed first, and
+    when the table is made anew; the events table is small (an hour's events).
+    With ``groups`` 0, only the event row.
     """
     t, e = tables.tasks, tables.events
-    newest = select(null().label("group_name"), func.max(e.c.id).label("top"))
+    newest = select(null().label("group_name"), func.sum(e.c.id).label("top"))
     if not groups:
         return Prepared.of(newest, dialect, newest.selected_columns)
     names = [bindparam(f"g{k}", type_=t.c.group_name.type) for k in range(groups)]
@@ -202,8 +205,9 @@ class DueWatcher(WatchedSource):
     def _events_seen(self, top: int | None) -> None:
         top = -1 if top is None else int(top)
         # The first look (and the first after a failure) wakes the waiters too: an
-        # event may have been sent before anything looked. A newest id that went
-        # down means the table was made anew (drop and migrate): that wakes them too.
+        # event may have been sent before anything looked. Any change of the
+        # signature (an event committed, old ones deleted, the table made anew)
+        # wakes them.
         if not self._ok or self._top is None or top != self._top:
             self._wake_waiters()
         self._top, self._ok = top, True
