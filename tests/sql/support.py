@@ -26,8 +26,9 @@ ON_SQLITE = pytest.mark.parametrize("taskkit_url", ["sqlite"], indirect=True)
 
 def as_sql(backend: Backend) -> SqlBackend:
     """``backend``, which a SQL URL opened, typed as taskkit-sql's own."""
-    assert isinstance(backend, SqlBackend), backend
-    return backend
+    # TODO(merge): both ignores go once jc-sql implements the 0.4 job-control methods.
+    assert isinstance(backend, SqlBackend), backend  # type: ignore[unreachable]
+    return backend  # type: ignore[unreachable]
 
 
 @contextmanager

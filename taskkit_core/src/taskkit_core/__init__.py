@@ -6,7 +6,9 @@ TaskHandler and store results the caller can wait for.
 """
 
 from .backend import (
+    FINISHED_STATES,
     Backend,
+    CancelResult,
     Capabilities,
     Claim,
     Connection,
@@ -14,8 +16,11 @@ from .backend import (
     Lock,
     Outcome,
     OutcomeKind,
+    PutResult,
+    RetryResult,
     StageInfo,
     Subscription,
+    TaskInfo,
     TaskState,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
@@ -27,8 +32,10 @@ from .compat import (
 )
 from .errors import (
     BackendUnavailable,
+    Cancelled,
     CapabilityError,
     ConfigurationError,
+    DuplicateTask,
     Failed,
     InvalidTaskError,
     NoResult,
@@ -56,18 +63,31 @@ from .scheduler import (
     ScheduleEntry,
 )
 from .settings import WorkerSettings
-from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
+from .task import (
+    DEFAULT_TASK_TTL,
+    MAX_NAME_LENGTH,
+    MAX_PAYLOAD_BYTES,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    Task,
+    Unique,
+)
 from .version import VERSION
 from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
 
 __all__ = [
     "DEFAULT_TASK_TTL",
+    "FINISHED_STATES",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
+    "MAX_PRIORITY",
+    "MIN_PRIORITY",
     "VERSION",
     "Backend",
     "BackendRegistry",
     "BackendUnavailable",
+    "CancelResult",
+    "Cancelled",
     "Capabilities",
     "CapabilityError",
     "Claim",
@@ -75,6 +95,7 @@ __all__ = [
     "Connection",
     "ControlEvent",
     "DiscardTask",
+    "DuplicateTask",
     "DuplicationPolicy",
     "EventBridge",
     "Failed",
@@ -91,10 +112,12 @@ __all__ = [
     "OutcomeKind",
     "PayloadTooLarge",
     "PluginError",
+    "PutResult",
     "RegularSchedule",
     "Result",
     "ResultGetPrevented",
     "ResultGetTimedOut",
+    "RetryResult",
     "Schedule",
     "ScheduleEntriesCompat",
     "ScheduleEntriesCompatMapping",
@@ -107,9 +130,11 @@ __all__ = [
     "Subscription",
     "Task",
     "TaskHandler",
+    "TaskInfo",
     "TaskState",
     "TaskkitError",
     "TaskkitProcess",
+    "Unique",
     "UnknownBackendError",
     "WorkerRuntime",
     "WorkerSettings",

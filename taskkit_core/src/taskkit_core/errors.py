@@ -72,3 +72,20 @@ class Failed(TaskkitError):
         super().__init__(message)
         self.task = task
         self.message = message
+
+
+class Cancelled(Failed):
+    """The task was cancelled: it never started, or a cancel request stopped it.
+
+    A subclass of Failed, so code that catches Failed (as taskkit 0.2 code
+    does) also catches a cancelled task.
+    """
+
+
+class DuplicateTask(TaskkitError):
+    """A task with the same unique key is already held; ``task_id`` names the holder."""
+
+    def __init__(self, task_id: str, key: str) -> None:
+        super().__init__(f"a task with unique key {key!r} already exists: {task_id}")
+        self.task_id = task_id
+        self.key = key

@@ -9,7 +9,20 @@ from typing import Any
 
 from ..clock import cur_ts
 from ..errors import ConfigurationError, Failed, NoResult, NotFound
-from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, StageInfo
+from ..records import (
+    FINISHED_STATES,
+    CancelResult,
+    Capabilities,
+    Claim,
+    GroupStats,
+    Outcome,
+    OutcomeKind,
+    PutResult,
+    RetryResult,
+    StageInfo,
+    TaskInfo,
+    TaskState,
+)
 from ..task import Task
 from .locks import MemoryLock
 from .store import FAILED, QUEUED, STAGED, SUCCEEDED, Entry, MemoryStore, Space
@@ -45,11 +58,12 @@ class MemoryBackend:
 
     # -- leases ------------------------------------------------------------
 
-    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> list[str]:
         expires = cur_ts() + ttl
         with self._store.lock:
             for worker_id in worker_ids:
                 self._space.leases[worker_id] = expires
+        return []
 
     def get_leases(self) -> list[tuple[str, float]]:
         with self._store.lock:
@@ -70,18 +84,22 @@ class MemoryBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
         if connection is not None:
             raise ConfigurationError("memory:// cannot join an application transaction")
+        results: list[PutResult] = []
         with self._store.lock:
             for task in tasks:
-                if task.id not in self._space.tasks:
+                created = task.id not in self._space.tasks
+                if created:
                     self._space.tasks[task.id] = Entry(task)
                     self._push(task)
+                results.append(PutResult(task.id, created))
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
             for callback in watchers:
                 callback(group)
+        return results
 
     def put_done_task(
         self, task: Task, *, result: bytes | None = None, error: str | None = None
@@ -252,6 +270,29 @@ class MemoryBackend:
             )
             for group, c in sorted(counts.items())
         ]
+
+    def read_task(self, task_id: str) -> TaskInfo | None:
+        raise NotImplementedError("job control on memory:// lands in the next commit")
+
+    def list_tasks(
+        self,
+        state: TaskState,
+        group: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[TaskInfo]:
+        raise NotImplementedError("job control on memory:// lands in the next commit")
+
+    # -- job control -------------------------------------------------------------
+
+    def cancel_tasks(self, *task_ids: str) -> dict[str, CancelResult]:
+        raise NotImplementedError("job control on memory:// lands in the next commit")
+
+    def retry_tasks(self, *task_ids: str) -> dict[str, RetryResult]:
+        raise NotImplementedError("job control on memory:// lands in the next commit")
+
+    def purge_tasks(self, group: str, states: Collection[TaskState] = FINISHED_STATES) -> int:
+        raise NotImplementedError("job control on memory:// lands in the next commit")
 
     # -- removing --------------------------------------------------------------
 
