@@ -9,12 +9,17 @@ contract that uses them).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
 from .clock import cur_ts
+from .errors import InvalidTaskError
 from .task import Task
+
+MAX_LIST_LIMIT = 1000
+"""The most tasks one ``list_tasks`` call returns."""
 
 
 @dataclass(frozen=True)
@@ -232,3 +237,25 @@ class TaskInfo:
     error: str | None = None
     result_size: int | None = None
     cancel_requested: bool = False
+
+
+def check_list_limit(limit: object) -> int:
+    """``limit`` if it is an int in 1..MAX_LIST_LIMIT (list_tasks' page size)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidTaskError(f"limit must be an int from 1 to {MAX_LIST_LIMIT}, got {limit!r}")
+    return limit
+
+
+def check_purgeable(states: Collection[TaskState | str]) -> frozenset[TaskState]:
+    """``states`` as TaskStates if each is a finished state; purge_tasks refuses the others."""
+    try:
+        given = frozenset(TaskState(state) for state in states)
+    except ValueError as exc:
+        raise InvalidTaskError(f"purge_tasks: {exc}") from None
+    live = sorted(given - FINISHED_STATES)
+    if live or not given:
+        raise InvalidTaskError(
+            "purge_tasks deletes only finished tasks (succeeded, failed, cancelled), "
+            f"not {', '.join(live) or 'an empty set of states'}"
+        )
+    return given
