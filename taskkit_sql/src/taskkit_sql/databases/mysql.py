@@ -133,12 +133,16 @@ class MysqlFamily(Family):
     def payload_type(self) -> TypeEngine[Any]:
         return mysql.LONGBLOB()  # BLOB stops at 64 KiB
 
+    def text_type(self) -> TypeEngine[Any]:
+        # UTF-8 whatever the table's default character set; compared byte for byte.
+        return mysql.TEXT(charset="utf8mb4", collation="utf8mb4_bin")
+
     def create_indexes(self, op: Any, table: str, indexes: Sequence[Index]) -> None:
         """One ALTER TABLE for all (each ALTER rebuilds the table); no partial indexes."""
         quote = op.get_context().dialect.identifier_preparer.quote
         clauses = ", ".join(
             f"ADD INDEX {quote(name)} ({', '.join(quote(column) for column in columns)})"
-            for name, columns, _state in indexes
+            for name, columns, _condition in indexes
         )
         op.execute(f"ALTER TABLE {quote(table)} {clauses}")
 
@@ -172,7 +176,7 @@ class MysqlClaims(LockThenRestore):
         self._lock = Prepared.of(
             select(*selected)
             .where(self.due)
-            .order_by(t.c.due, t.c.id)
+            .order_by(*self.order)
             .limit(self.limit)
             .with_for_update(skip_locked=True),
             db.dialect,
