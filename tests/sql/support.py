@@ -26,9 +26,8 @@ ON_SQLITE = pytest.mark.parametrize("taskkit_url", ["sqlite"], indirect=True)
 
 def as_sql(backend: Backend) -> SqlBackend:
     """``backend``, which a SQL URL opened, typed as taskkit-sql's own."""
-    # TODO(merge): both ignores go once jc-sql implements the 0.4 job-control methods.
-    assert isinstance(backend, SqlBackend), backend  # type: ignore[unreachable]
-    return backend  # type: ignore[unreachable]
+    assert isinstance(backend, SqlBackend), backend
+    return backend
 
 
 @contextmanager

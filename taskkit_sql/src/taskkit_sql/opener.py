@@ -44,8 +44,7 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
     except BaseException:
         db.close()
         raise
-    # TODO(merge): jc-sql implements the 0.4 job-control methods; then this ignore goes.
-    return Connection(backend=backend, bridge=bridge)  # type: ignore[arg-type]
+    return Connection(backend=backend, bridge=bridge)
 
 
 def scrubber(url: str) -> Callable[[str], str]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import BindParameter, bindparam, select, tuple_, update
 from sqlalchemy.engine import Connection
 from taskkit_core.clock import cur_ts
 from taskkit_core.task import Task, Unique
@@ -59,7 +59,7 @@ class UniqueKeys:
     def __init__(self, tables: Tables, family: Family) -> None:
         u, t = tables.unique_keys, tables.tasks
         self._add = family.insert_ignoring_duplicates(u)
-        pairs = bindparam("b_keys", expanding=True)
+        pairs: BindParameter[Any] = bindparam("b_keys", expanding=True)
         self._read = (
             select(u.c.group_name, u.c.unique_key, u.c.task_id)
             .where(tuple_(u.c.group_name, u.c.unique_key).in_(pairs))

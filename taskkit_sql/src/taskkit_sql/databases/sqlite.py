@@ -133,7 +133,7 @@ class SqliteClaims(LockThenRestore):
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
         super().__init__(db, tables, statements)
         t = tables.tasks
-        claimable = select(t.c.id).where(self.due).order_by(t.c.due, t.c.id).limit(self.limit)
+        claimable = select(t.c.id).where(self.due).order_by(*self.order).limit(self.limit)
         returned = [*self.task_columns, t.c.attempt, t.c.began]
         self._claim = Prepared.of(
             update(t)
