@@ -171,9 +171,9 @@ def _heartbeat_sql(workers: str, requests: str, tasks: str, now: str) -> str:
         f"WITH leases AS (INSERT INTO {workers} (id, expires) "  # noqa: S608
         f"SELECT w.id, {now} + %(ttl)s FROM unnest(%(workers)s::varchar[]) AS w(id) "
         "ON CONFLICT (id) DO UPDATE SET expires = EXCLUDED.expires) "
-        f"SELECT r.task_id FROM {requests} AS r JOIN {tasks} AS t ON t.id = r.task_id "
-        f"AND t.state = {STAGED} AND t.worker_id = r.worker_id AND t.attempt = r.attempt "
-        "WHERE r.worker_id = ANY(%(workers)s::varchar[])"
+        f"SELECT r.task_id FROM {requests} AS r WHERE r.worker_id = ANY(%(workers)s::varchar[]) "
+        f"AND EXISTS (SELECT FROM {tasks} AS t WHERE t.id = r.task_id AND t.state = {STAGED} "
+        "AND t.worker_id = r.worker_id AND t.attempt = r.attempt)"
     )
 
 

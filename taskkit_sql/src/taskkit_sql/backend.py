@@ -43,6 +43,7 @@ from taskkit_core import TaskState
 
 from .changes import ChangeSource
 from .control import JobControl
+from .driver import Prepared
 from .engine import Database
 from .forgotten import ForgottenClaims
 from .heartbeat import Heartbeat
@@ -349,6 +350,23 @@ class SqlBackend:
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
+
+    def explainable(self, state: TaskState = TaskState.FAILED) -> dict[str, Prepared]:
+        """The statements whose plans matter with many tasks, compiled (for tests).
+
+        ``claim`` picks due tasks; ``list`` and ``list_group`` are list_tasks
+        of ``state`` without and with a group (paged); ``cancel_requests``
+        is the heartbeat's lookup for one worker (PostgreSQL's heartbeat
+        statement runs the same join for an array of workers).
+        """
+        control, dialect = self._control, self._db.dialect
+        statements = {
+            "claim": self._claims.selection,
+            "list": Prepared.of(control.list_statement(state, False, True), dialect),
+            "list_group": Prepared.of(control.list_statement(state, True, True), dialect),
+            "cancel_requests": self._heartbeat.pending,
+        }
+        return statements
 
 
 def check_worker_id(worker_id: object) -> str:

@@ -56,6 +56,7 @@ from sqlalchemy.engine import Connection
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
+from .driver import Prepared
 from .engine import Database
 from .schema import Tables
 from .statements import AnyRow, Statements, cancel_pending, state_is, task_from_row
@@ -67,6 +68,14 @@ ABANDONED_CANCEL = "cancelled: its worker died before it could stop the task"
 
 class Claims(Protocol):
     """The claim and restore strategy of one database family."""
+
+    @property
+    def selection(self) -> Prepared:
+        """The statement that picks the tasks to claim (tests EXPLAIN it).
+
+        It takes ``b_group``, ``b_worker``, ``b_limit`` and ``now``.
+        """
+        ...
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         """Stage up to ``limit`` due tasks of ``group`` to ``worker_id``."""

@@ -147,6 +147,10 @@ class JobControl:
         rows = self._db.run(lambda conn: conn.execute(statement, params).all())
         return [info_from(row) for row in rows]
 
+    def list_statement(self, state: TaskState, grouped: bool, paged: bool) -> Select[Any]:
+        """The statement of ``list_tasks`` (for tests that EXPLAIN it)."""
+        return self._list_statement(STORED[TaskState(state)], grouped, paged)
+
     def _list_statement(self, state: int, grouped: bool, paged: bool) -> Select[Any]:
         statement = self._lists.get((state, grouped, paged))
         if statement is None:
@@ -164,6 +168,9 @@ class JobControl:
                 .order_by(t.c.id.desc())
                 .limit(bindparam("b_limit", type_=Integer()))
             )
+            if state >= FINISHED_FROM:
+                index = f"{t.name}_list_group" if grouped else f"{t.name}_list"
+                statement = self._db.family.read_through(statement, t, index)
             self._lists[(state, grouped, paged)] = statement
         return statement
 

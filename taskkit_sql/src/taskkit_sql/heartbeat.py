@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Delete, bindparam, delete, select
+from sqlalchemy import Delete, bindparam, delete, exists, select
 from sqlalchemy.engine import Connection
 from taskkit_core.clock import cur_ts
 
@@ -45,18 +45,19 @@ class Heartbeat:
         self._db = db
         self._arrays = arrays
         self._upsert = Prepared.of(sql.upsert_leases, db.dialect)
-        pending = (
-            select(r.c.task_id)
-            .join(
-                t,
-                (t.c.id == r.c.task_id)
-                & state_is(t.c.state, STAGED)
-                & (t.c.worker_id == r.c.worker_id)
-                & (t.c.attempt == r.c.attempt),
-            )
-            .where(r.c.worker_id == bindparam("b_worker", type_=r.c.worker_id.type))
+        # Driven by the (nearly empty) requests of the worker, each checked against
+        # its task by primary key: never a walk over the staged tasks.
+        current = exists().where(
+            t.c.id == r.c.task_id,
+            state_is(t.c.state, STAGED),
+            t.c.worker_id == r.c.worker_id,
+            t.c.attempt == r.c.attempt,
         )
-        self._pending = Prepared.of(pending, db.dialect, [r.c.task_id])
+        pending = select(r.c.task_id).where(
+            r.c.worker_id == bindparam("b_worker", type_=r.c.worker_id.type), current
+        )
+        self.pending = Prepared.of(pending, db.dialect, [r.c.task_id])
+        """The lookup of one worker's pending cancel requests (not on PostgreSQL)."""
         workers = bindparam("b_ids", expanding=True, type_=r.c.worker_id.type)
         self.forget_workers: Delete = delete(r).where(r.c.worker_id.in_(workers))
 
@@ -84,7 +85,7 @@ class Heartbeat:
         return [
             row.task_id
             for worker in ids
-            for row in fetch(cursor, self._pending, {"b_worker": worker})
+            for row in fetch(cursor, self.pending, {"b_worker": worker})
         ]
 
     def forget(self, conn: Connection, worker_ids: list[str]) -> None:

@@ -193,6 +193,13 @@ class Family(ABC):
         """INSERT ``values``, or update an existing row instead (see ``on_conflict_update``)."""
         return self.on_conflict_update(self.insert(table).values(values), table, replace, where)
 
+    def read_through(self, statement: Select[Any], table: Table, index: str) -> Select[Any]:
+        """``statement``, made to read ``table`` through ``index`` where the planner needs that.
+
+        Here: unchanged (the planner picks well from statistics).
+        """
+        return statement
+
     def wake_statement(self, channel: str, payload: Any) -> Select[Any] | None:
         """A statement that wakes the listeners of ``channel`` (None: nothing listens)."""
         return None

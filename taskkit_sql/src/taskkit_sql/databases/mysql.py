@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import Insert, Table, bindparam, func, select, update
+from sqlalchemy import Insert, Select, Table, bindparam, func, select, update
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
@@ -107,6 +107,11 @@ class MysqlFamily(Family):
         new = statement.inserted
         return statement.on_duplicate_key_update(**{name: new[name] for name in replace})  # type: ignore[no-any-return]
 
+    def read_through(self, statement: Select[Any], table: Table, index: str) -> Select[Any]:
+        # For ORDER BY ... LIMIT, MySQL and MariaDB may walk the primary key
+        # backwards and filter, when the listing index gives the page directly.
+        return statement.with_hint(table, f"FORCE INDEX ({index})", dialect_name="*")
+
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
         return MysqlClaims(db, tables, statements)
 
@@ -173,7 +178,7 @@ class MysqlClaims(LockThenRestore):
         t = tables.tasks
         claimed_at = self.now.label("claimed_at")
         selected = [*self.task_columns, t.c.attempt, claimed_at]
-        self._lock = Prepared.of(
+        self.selection = Prepared.of(
             select(*selected)
             .where(self.due)
             .order_by(*self.order)
@@ -201,7 +206,7 @@ class MysqlClaims(LockThenRestore):
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         def work(cursor: Any) -> list[Any]:
-            rows = fetch(cursor, self._lock, {"b_group": group, "b_limit": limit})
+            rows = fetch(cursor, self.selection, {"b_group": group, "b_limit": limit})
             if rows:
                 values = {f"i{k}": row.id for k, row in enumerate(rows)}
                 values.update(b_worker=worker_id, b_began=rows[0].claimed_at)

@@ -139,7 +139,7 @@ class PostgresClaims(ClaimStatements):
             .prefix_with("MATERIALIZED")
         )
         returned = [*self.task_columns, t.c.attempt, t.c.began]
-        self._claim = Prepared.of(
+        self.selection = Prepared.of(
             update(t)
             .where(t.c.id == claimable.c.id)
             .values(began=self.now, **self.stage)
@@ -172,7 +172,7 @@ class PostgresClaims(ClaimStatements):
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         params = {"b_group": group, "b_worker": worker_id, "b_limit": limit}
-        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params))
+        rows = self.db.call(lambda cursor: fetch(cursor, self.selection, params))
         return claims_from(rows, worker_id)
 
     def restore(self, limit: int) -> list[Restored]:

@@ -1,0 +1,151 @@
+"""Query plans: claims, listings and the heartbeat's lookup read their index, never sort or scan.
+
+Each test fills a namespace the way a busy deployment looks (tasks of
+several priorities, groups and states), refreshes the planner's
+statistics, and asks the database for the plan of the statement the
+backend runs (``SqlBackend.explainable``): it must read the named index in
+the order the statement wants, with no sort step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+from taskkit_core.testing import make_task
+from taskkit_sql.backend import SqlBackend
+from taskkit_sql.driver import Prepared
+from taskkit_sql.schema import build_tables
+from taskkit_sql.states import FAILED, SUCCEEDED
+
+from taskkit_core import Task, TaskState
+
+from .support import ON_EVERY_DATABASE, as_sql, plain_engine
+
+QUEUED_PER_GROUP = 3000
+FINISHED = {"g0": 6000, "g1": 4000, "g2": 6000}
+"""Finished tasks per group, 1,500 of each group failed (enough that sorting them
+would cost more than reading a page in order)."""
+
+
+def _analyze(url: str, table: str) -> None:
+    """Fresh planner statistics for ``table``."""
+    with plain_engine(url) as engine, engine.begin() as conn:
+        if url.startswith("postgresql"):
+            conn.execute(text(f"ANALYZE {table}"))
+        elif url.startswith("mysql"):
+            conn.execute(text(f"ANALYZE TABLE {table}"))
+        else:
+            conn.execute(text("ANALYZE"))
+
+
+def _plan(backend: SqlBackend, prepared: Prepared, values: dict[str, Any]) -> list[str]:
+    """The plan of ``prepared`` as lines of text (MySQL: one line per table read)."""
+    family = backend.database.family.name
+    explain = "EXPLAIN QUERY PLAN " if family == "sqlite" else "EXPLAIN "
+    raw = backend.database.engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(explain + prepared.sql, prepared.parameters(values))
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        raw.close()
+    if family == "postgresql":
+        return [row["QUERY PLAN"] for row in rows]
+    if family == "sqlite":
+        return [row["detail"] for row in rows]
+    return [f"{row['table']} key={row['key']} {row['Extra']}" for row in rows]
+
+
+def _reads_index_in_order(plan: list[str], index: str) -> None:
+    """``index`` is read, in order: no sort, and no scan of the tasks table."""
+    shown = "\n".join(plan)
+    assert index in shown, shown
+    tasks = index.split("_tasks")[0] + "_tasks"
+    for step in ("Sort", "TEMP B-TREE", "filesort", f"Seq Scan on {tasks} ", f"SCAN {tasks} "):
+        assert step not in shown + " ", shown
+
+
+def _priorities(count: int, group: str, now: float) -> list[Task]:
+    return [
+        make_task(group=group, priority=(i % 7) * 10 - 30, due=now - 60 + (i % 50))
+        for i in range(count)
+    ]
+
+
+@ON_EVERY_DATABASE
+def test_a_claim_reads_the_due_tasks_off_the_claim_index_in_priority_order(
+    backend: SqlBackend, taskkit_url: str, taskkit_namespace: str
+) -> None:
+    now = time.time()
+    for group in ("g", "other"):
+        backend.put_tasks(*_priorities(QUEUED_PER_GROUP, group, now))
+    backend.put_tasks(*(make_task(group="g", priority=100, due=now + 3600) for _ in range(200)))
+    _analyze(taskkit_url, f"{taskkit_namespace}_tasks")
+    values = {"b_group": "g", "b_worker": "w", "b_limit": 8, "now": now}
+    plan = _plan(backend, as_sql(backend).explainable()["claim"], values)
+    _reads_index_in_order(plan, f"{taskkit_namespace}_tasks_claim")
+    # And the order is the promised one: highest priority, then earliest due.
+    claimed = backend.claim_tasks("g", "w", 8)
+    assert [c.task.priority for c in claimed] == [30] * 8
+    assert [c.task.due for c in claimed] == sorted(c.task.due for c in claimed)
+
+
+def _finish(url: str, namespace: str, group: str, state: int, count: int) -> None:
+    tasks = build_tables(namespace).tasks
+    with plain_engine(url) as engine, engine.begin() as conn:
+        ids = conn.execute(
+            tasks.select()
+            .with_only_columns(tasks.c.id)
+            .where(tasks.c.group_name == group, tasks.c.state == 0)
+            .limit(count)
+        ).scalars()
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_(list(ids)))
+            .values(state=state, done_at=time.time(), expires_at=time.time() + 60)
+        )
+
+
+@pytest.mark.parametrize("state", [TaskState.FAILED, TaskState.SUCCEEDED])
+@ON_EVERY_DATABASE
+def test_a_listing_of_finished_tasks_reads_a_page_off_a_listing_index(
+    backend: SqlBackend, taskkit_url: str, taskkit_namespace: str, state: TaskState
+) -> None:
+    for group, count in FINISHED.items():
+        backend.put_tasks(*(make_task(group=group) for _ in range(count)))
+        _finish(taskkit_url, taskkit_namespace, group, SUCCEEDED, count - 1500)
+        _finish(taskkit_url, taskkit_namespace, group, FAILED, 1500)
+    _analyze(taskkit_url, f"{taskkit_namespace}_tasks")
+    statements = as_sql(backend).explainable(state)
+    values = {"b_group": "g1", "b_before": "~", "b_limit": 50}
+    plan = _plan(backend, statements["list_group"], values)
+    _reads_index_in_order(plan, f"{taskkit_namespace}_tasks_list_group")
+    plan = _plan(backend, statements["list"], values)
+    _reads_index_in_order(plan, f"{taskkit_namespace}_tasks_list")
+    page = backend.list_tasks(state, group="g1", limit=50)
+    assert len(page) == 50 and [i.task.id for i in page] == sorted(
+        (i.task.id for i in page), reverse=True
+    )
+
+
+@ON_EVERY_DATABASE
+def test_the_heartbeat_finds_cancel_requests_without_reading_the_staged_tasks(
+    backend: SqlBackend, taskkit_url: str, taskkit_namespace: str
+) -> None:
+    backend.put_tasks(*(make_task() for _ in range(2000)))
+    for worker in range(20):
+        backend.claim_tasks("g", f"w{worker}", 50)
+    (claim,) = backend.claim_tasks("g", "w-last", 1)
+    backend.cancel_tasks(claim.task.id)
+    _analyze(taskkit_url, f"{taskkit_namespace}_tasks")
+    _analyze(taskkit_url, f"{taskkit_namespace}_cancel_requests")
+    lookup = as_sql(backend).explainable()["cancel_requests"]
+    plan = "\n".join(_plan(backend, lookup, {"b_worker": "w-last"}))
+    assert f"{taskkit_namespace}_tasks_staged" not in plan, plan
+    for step in (f"Seq Scan on {taskkit_namespace}_tasks ", f"SCAN {taskkit_namespace}_tasks "):
+        assert step not in plan + " ", plan
+    assert backend.refresh_leases(["w-last"], 30) == [claim.task.id]
