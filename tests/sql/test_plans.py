@@ -64,7 +64,7 @@ def _reads_index_in_order(plan: list[str], index: str) -> None:
     """``index`` is read, in order: no sort, and no scan of the tasks table."""
     shown = "\n".join(plan)
     assert index in shown, shown
-    tasks = index.split("_tasks")[0] + "_tasks"
+    tasks = index.split("_tasks", maxsplit=1)[0] + "_tasks"
     for step in ("Sort", "TEMP B-TREE", "filesort", f"Seq Scan on {tasks} ", f"SCAN {tasks} "):
         assert step not in shown + " ", shown
 

@@ -1,4 +1,4 @@
-"""Unique keys on SQL: atomic across threads and processes, and inside an application's transaction."""
+"""Unique keys on SQL: atomic across threads and processes, and in an application transaction."""
 
 from __future__ import annotations
 
@@ -55,9 +55,7 @@ def test_sixty_four_puts_of_one_key_from_four_processes_leave_exactly_one_task(
     context = multiprocessing.get_context("spawn")
     start, out = context.Barrier(PROCESSES), context.Queue()
     workers = [
-        context.Process(
-            target=_put_at_once, args=(taskkit_url, taskkit_namespace, "k", start, out)
-        )
+        context.Process(target=_put_at_once, args=(taskkit_url, taskkit_namespace, "k", start, out))
         for _ in range(PROCESSES)
     ]
     for worker in workers:
@@ -78,11 +76,10 @@ def test_a_key_put_in_an_application_transaction_holds_only_once_committed(
 ) -> None:
     first, second = (make_task(unique=Unique("order-7")) for _ in range(2))
     with plain_engine(taskkit_url) as engine:
-        with engine.connect() as conn:
-            with conn.begin() as transaction:
-                (result,) = backend.put_tasks(first, connection=conn)
-                assert result == PutResult(first.id, True)
-                transaction.rollback()
+        with engine.connect() as conn, conn.begin() as transaction:
+            (result,) = backend.put_tasks(first, connection=conn)
+            assert result == PutResult(first.id, True)
+            transaction.rollback()
         # The rolled-back put took nothing: the key is free.
         assert backend.put_tasks(second) == [PutResult(second.id, True)]
         with engine.begin() as conn:
