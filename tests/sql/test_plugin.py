@@ -25,17 +25,27 @@ def test_loading_the_plugin_imports_no_database_library() -> None:
     assert done.stdout.strip() == ""
 
 
-EVERYTHING = ["multi_process", "push_wakeups", "transactional_enqueue", "server_clock"]
+JOB_CONTROL = ["priorities", "unique_tasks"]
+EVERYTHING = [
+    "multi_process",
+    "push_wakeups",
+    "transactional_enqueue",
+    "server_clock",
+    *JOB_CONTROL,
+]
 
 
 @pytest.mark.parametrize(
     ("scheme", "capabilities"),
     [
-        ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue"]),
+        ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue", *JOB_CONTROL]),
         ("postgresql", EVERYTHING),
         ("postgresql+psycopg", EVERYTHING),
-        ("mysql", ["multi_process", "transactional_enqueue", "server_clock"]),
-        ("mariadb+pymysql", ["multi_process", "transactional_enqueue", "server_clock"]),
+        ("mysql", ["multi_process", "transactional_enqueue", "server_clock", *JOB_CONTROL]),
+        (
+            "mariadb+pymysql",
+            ["multi_process", "transactional_enqueue", "server_clock", *JOB_CONTROL],
+        ),
     ],
 )
 def test_each_scheme_is_served_by_taskkit_sql(scheme: str, capabilities: list[str]) -> None:
