@@ -76,7 +76,8 @@ def measure(s: Session, calls: int) -> list[tuple[str, float, float]]:
             page = backend.list_tasks(state, group=group, limit=PAGE)
             before = page[-1].task.id
             for _ in range(DEEP_PAGES - 1):
-                before = backend.list_tasks(state, group=group, limit=PAGE, before=before)[-1].task.id
+                page = backend.list_tasks(state, group=group, limit=PAGE, before=before)
+                before = page[-1].task.id
             name = f"{state.value}, {'group g1' if group else 'every group'}"
 
             def first(state: TaskState = state, group: str | None = group) -> Any:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, select, text, update
 from taskkit_core.testing import make_task
 from taskkit_sql.backend import SqlBackend
 from taskkit_sql.driver import Prepared
@@ -100,7 +100,7 @@ def test_a_claim_reads_the_due_tasks_off_the_claim_index_in_priority_order(
 def _finish(url: str, namespace: str, group: str, state: int, count: int | None) -> None:
     """Finish ``count`` queued tasks of ``group`` (None: all of them) in ``state``."""
     tasks = build_tables(namespace).tasks
-    queued = (tasks.c.group_name == group) & (tasks.c.state == 0)
+    queued: ColumnElement[bool] = (tasks.c.group_name == group) & (tasks.c.state == 0)
     with plain_engine(url) as engine, engine.begin() as conn:
         if count is not None:
             picked = select(tasks.c.id).where(queued).limit(count)
