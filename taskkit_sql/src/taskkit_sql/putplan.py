@@ -22,6 +22,12 @@ class PutPlan:
 
     def __init__(self, tasks: Sequence[Task]) -> None:
         self.given = tasks
+        self.candidates: list[Task] = []
+        """The first task of each unique key in the call."""
+        if not any(task.unique for task in tasks):
+            self.tasks = list({task.id: task for task in tasks}.values())
+            """Each task to write, once per id (before unique keys are resolved)."""
+            return
         by_id: dict[str, Task] = {}
         by_key: dict[Key, Task] = {}
         for task in tasks:
@@ -32,9 +38,7 @@ class PutPlan:
                 by_key[key] = task
             by_id.setdefault(task.id, task)
         self.tasks = list(by_id.values())
-        """Each task to write, once per id (before unique keys are resolved)."""
         self.candidates = list(by_key.values())
-        """The first task of each unique key in the call."""
 
     def writes(self, holders: Mapping[Key, str]) -> list[Task]:
         """The tasks to insert once each key's holder is known: not those refused."""
@@ -42,6 +46,8 @@ class PutPlan:
 
     def results(self, inserted: Collection[str], holders: Mapping[Key, str]) -> list[PutResult]:
         """One PutResult per task given, in order."""
+        if not holders and len(self.tasks) == len(self.given):  # no keys, no id twice
+            return [PutResult(task.id, task.id in inserted) for task in self.given]
         answered: set[str] = set()
         results: list[PutResult] = []
         for task in self.given:
