@@ -166,13 +166,14 @@ class TaskWriter:
         return plan.results(inserted, {})
 
     def _put_arrays(self, arrays: ArrayStatements, tasks: Sequence[Task]) -> set[str]:
-        batches = [arrays.put(batch) for batch in _batches(tasks)]
+        parts = list(_batches(tasks))
+        batches = [arrays.put(batch) for batch in parts]
 
         def work(cursor: Any) -> set[str]:
             existed: set[str] = set()
-            for sql, params in batches:
+            for batch, (sql, params) in zip(parts, batches, strict=True):
                 cursor.execute(sql, params)
-                existed.update(task_id for (task_id,) in cursor.fetchall() if task_id)
+                existed.update(arrays.existed(batch, cursor.fetchall()))
             return existed
 
         existed = self._db.call(work, transaction=len(batches) > 1, idempotent=True)
@@ -290,7 +291,7 @@ class TaskWriter:
         existed: set[str] = set()
         for batch in _batches(tasks):
             rows = conn.exec_driver_sql(*arrays.put(batch)).all()
-            existed.update(task_id for (task_id,) in rows if task_id)
+            existed.update(arrays.existed(batch, rows))
         return {task.id for task in tasks} - existed
 
     def _insert_missing(self, conn: Connection, tasks: Sequence[Task]) -> set[str]:
