@@ -354,8 +354,8 @@ class SqlBackend:
     def explainable(self, state: TaskState = TaskState.FAILED) -> dict[str, Prepared]:
         """The statements whose plans matter with many tasks, compiled (for tests).
 
-        ``claim`` picks due tasks; ``list`` and ``list_group`` are list_tasks
-        of ``state`` without and with a group (paged); ``cancel_requests``
+        ``claim`` picks due tasks; ``list_group`` and ``list`` are list_tasks
+        of ``state`` with and without a group (paged); ``cancel_requests``
         is the heartbeat's lookup for one worker (PostgreSQL's heartbeat
         statement runs the same join for an array of workers).
         """

@@ -11,9 +11,10 @@
   transaction, with the unique-key rows naming those tasks.
 - ``read_task`` and ``list_tasks`` read everything a TaskInfo holds in one
   statement, the result's size but never its bytes. A listing of a
-  finished state reads a page off ``tasks_list_group`` or ``tasks_list``
-  (see ``schema``) however many tasks are kept; queued and staged
-  listings sort the matching rows (one group's queue, or the staged few).
+  finished state and a group reads a page off ``tasks_list`` (see
+  ``schema``) however many tasks are kept; without a group, and for queued
+  and staged tasks, the database sorts the matching rows or walks the
+  newest ids, as its planner finds cheaper.
 """
 
 from __future__ import annotations
@@ -168,9 +169,8 @@ class JobControl:
                 .order_by(t.c.id.desc())
                 .limit(bindparam("b_limit", type_=Integer()))
             )
-            if state >= FINISHED_FROM:
-                index = f"{t.name}_list_group" if grouped else f"{t.name}_list"
-                statement = self._db.family.read_through(statement, t, index)
+            if state >= FINISHED_FROM and grouped:
+                statement = self._db.family.read_through(statement, t, f"{t.name}_list")
             self._lists[(state, grouped, paged)] = statement
         return statement
 

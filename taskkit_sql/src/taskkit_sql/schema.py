@@ -27,9 +27,13 @@ Indexes on ``tasks``, and why each is there:
 - ``tasks_staged (state, began)``: staged tasks, longest held first.
 - ``tasks_done (done_at, id)`` and ``tasks_expires (expires_at, id)``:
   finished tasks by finish time and by expiry (disposal).
-- ``tasks_list_group (state, group_name, id)`` and ``tasks_list (state,
-  id)``: ``list_tasks`` of a finished state, newest first, with or without
-  a group, reads a page off them however many tasks are kept.
+- ``tasks_list (state, group_name, id)``: ``list_tasks`` of a finished
+  state and a group, newest first, reads a page off it however many tasks
+  are kept. Without a group the database either walks the newest ids (a
+  common state) or sorts the tasks in that state, which it finds on this
+  index. A second index on ``(state, id)`` would make that a page read too,
+  but costs every claim and settle 4-5% more server time (measured on
+  PostgreSQL and MariaDB): not worth it for an operator's occasional look.
 
 On PostgreSQL and SQLite every index but the claim index is partial (only
 rows staged, or only finished rows: ``state >= 2``), so a put writes two
@@ -166,8 +170,7 @@ def build_tables(namespace: str) -> Tables:
     finished = finished_only(c.state)
     _partial_index(f"{p}tasks_done", finished, c.done_at, c.id)
     _partial_index(f"{p}tasks_expires", finished, c.expires_at, c.id)
-    _partial_index(f"{p}tasks_list_group", finished, c.state, c.group_name, c.id)
-    _partial_index(f"{p}tasks_list", finished, c.state, c.id)
+    _partial_index(f"{p}tasks_list", finished, c.state, c.group_name, c.id)
     workers = Table(
         f"{p}workers",
         metadata,

@@ -10,7 +10,7 @@ Create Date: 2026-12-05
   done, 2, without a result) and cancelled tasks are 3, so that every
   finished state is ``state >= 2``.
 - Indexes: the claim index orders by priority; the finished-task indexes
-  cover every finished state; two listing indexes are new.
+  cover every finished state; a listing index is new.
 - Two new tables: ``unique_keys`` and ``cancel_requests``.
 
 Written out in full, like 0001, so that it keeps meaning what it means now.
@@ -37,8 +37,7 @@ NEW_INDEXES: tuple[Index, ...] = (
     ("tasks_claim", ["group_name", "state", "neg_priority", "due", "id"], None),
     ("tasks_done", ["done_at", "id"], FINISHED),
     ("tasks_expires", ["expires_at", "id"], FINISHED),
-    ("tasks_list_group", ["state", "group_name", "id"], FINISHED),
-    ("tasks_list", ["state", "id"], FINISHED),
+    ("tasks_list", ["state", "group_name", "id"], FINISHED),
 )
 
 OLD_INDEXES: tuple[Index, ...] = (
