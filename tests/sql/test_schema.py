@@ -185,3 +185,12 @@ def test_processes_migrating_at_once_both_succeed(taskkit_url: str, fresh: str) 
         thread.join(60)
     assert errors == []
     connect(taskkit_url, namespace=fresh).close()
+
+
+def test_every_name_fits_postgresql_with_the_longest_namespace() -> None:
+    # PostgreSQL cuts identifiers at 63 bytes; its primary keys are named <table>_pkey.
+    tables = build_tables("n" * 41)
+    names = [name for table in tables.all() for name in (table.name, f"{table.name}_pkey")]
+    names += [index.name for table in tables.all() for index in table.indexes if index.name]
+    too_long = [name for name in names if len(name) > 63]
+    assert too_long == []

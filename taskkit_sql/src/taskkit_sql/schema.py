@@ -227,7 +227,7 @@ def build_tables(namespace: str) -> Tables:
         Column("attempt", Integer, nullable=False, comment="the attempt to stop (no later one)"),
         comment="taskkit cancel requests for staged tasks, read by their workers' heartbeats",
     )
-    Index(f"{p}cancel_requests_worker", cancel_requests.c.worker_id)
+    Index(f"{p}cancel_worker", cancel_requests.c.worker_id)
     return Tables(
         namespace,
         metadata,

@@ -99,7 +99,7 @@ def upgrade() -> None:
         ),
         comment="taskkit cancel requests for staged tasks, read by their workers' heartbeats",
     )
-    _create_indexes(f"{p}cancel_requests", (f"{p}cancel_requests_worker", ["worker_id"], None))
+    _create_indexes(f"{p}cancel_requests", (f"{p}cancel_worker", ["worker_id"], None))
     _comment(
         tasks,
         "taskkit tasks: queued, staged to a worker, or finished",
