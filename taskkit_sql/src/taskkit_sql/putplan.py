@@ -24,6 +24,9 @@ class PutPlan:
         self.given = tasks
         self.candidates: list[Task] = []
         """The first task of each unique key in the call."""
+        if len(tasks) == 1 and tasks[0].unique is None:
+            self.tasks = list(tasks)  # the usual single put
+            return
         if not any(task.unique for task in tasks):
             self.tasks = list({task.id: task for task in tasks}.values())
             """Each task to write, once per id (before unique keys are resolved)."""
