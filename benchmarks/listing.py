@@ -1,7 +1,7 @@
 """list_tasks with a million finished tasks kept: how long a page takes.
 
     python -m benchmarks.listing --url URL [--finished 1000000] [--failed-every 100]
-        [--groups 4] [--calls 20]
+        [--groups 4] [--calls 20] [--analyze]
 
 Fills a namespace of its own through the Backend API, as an application's
 history would be (tasks put in bulk, claimed by a filler worker id and
@@ -11,7 +11,9 @@ times ``list_tasks`` pages (50 tasks): the first page and a page 20 pages
 deep (``before`` = the last id of the page before), of FAILED and of
 SUCCEEDED, with and without a group, ``--calls`` times each; prints the
 median and the slowest call in milliseconds. Not a test: the figures go
-to RESULTS.md.
+to RESULTS.md. ``--analyze`` (SQL URLs) refreshes the planner's statistics
+after the fill, as autovacuum or an operator's ANALYZE would on a server
+that is not the shared test one (whose autovacuum is off).
 """
 
 from __future__ import annotations
@@ -50,6 +52,25 @@ def fill(s: Session, finished: int, failed_every: int, groups: int, batch: int) 
             print(f"  filled {made:,} of {finished:,}", flush=True)
     backend.drop_leases([FILLER])
     return time.perf_counter() - started
+
+
+def analyze(url: str, namespace: str) -> None:
+    """Fresh planner statistics for the namespace's tasks table (SQL URLs only)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+    from taskkit_sql.options import OPTION_NAMES
+    from taskkit_sql.urls import parse_sql_url
+
+    engine = create_engine(parse_sql_url(url, OPTION_NAMES).sqlalchemy_url, poolclass=NullPool)
+    statement = {
+        "postgresql": "ANALYZE {}",
+        "mysql": "ANALYZE TABLE {}",
+        "mariadb": "ANALYZE TABLE {}",
+    }
+    sql = statement.get(engine.dialect.name, "ANALYZE").format(f"{namespace}_tasks")
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
 
 
 def _outcome(claim: Any, number: int, failed_every: int) -> Outcome:
@@ -101,10 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groups", type=int, default=4)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--analyze", action="store_true")
     args = ap.parse_args(argv)
     with session(args.url, BenchHandler(RecorderKeys.new())) as s:
         seconds = fill(s, args.finished, args.failed_every, args.groups, args.batch)
         print(f"{args.url}: {args.finished:,} finished tasks filled in {seconds:,.0f} s")
+        if args.analyze:
+            analyze(args.url, s.kit.backend.namespace)
         for name, median, slowest in measure(s, args.calls):
             print(f"  list_tasks({name}): median {median:.2f} ms, slowest {slowest:.2f} ms")
     return 0

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import ColumnElement, select, text, update
 from taskkit_core.testing import make_task
 from taskkit_sql.backend import SqlBackend
+from taskkit_sql.control import ABOVE_EVERY_ID
 from taskkit_sql.driver import Prepared
 from taskkit_sql.schema import build_tables
 from taskkit_sql.states import FAILED, SUCCEEDED
@@ -132,7 +133,7 @@ def test_a_listing_of_finished_tasks_reads_a_page_off_a_listing_index(
         _finish(taskkit_url, taskkit_namespace, group, SUCCEEDED, None)
     _analyze(taskkit_url, f"{taskkit_namespace}_tasks")
     statements = as_sql(backend).explainable(state)
-    values = {"b_group": "g1", "b_before": "~", "b_limit": 50}
+    values = {"b_group": "g1", "b_before": ABOVE_EVERY_ID, "b_limit": 50}  # the first page
     # Succeeded tasks are most of the table: walking the newest ids first finds a
     # page as soon (PostgreSQL may choose that); failed ones take the listing index.
     named = state is TaskState.FAILED

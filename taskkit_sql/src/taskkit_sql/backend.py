@@ -355,15 +355,15 @@ class SqlBackend:
         """The statements whose plans matter with many tasks, compiled (for tests).
 
         ``claim`` picks due tasks; ``list_group`` and ``list`` are list_tasks
-        of ``state`` with and without a group (paged); ``cancel_requests``
+        of ``state`` with and without a group; ``cancel_requests``
         is the heartbeat's lookup for one worker (PostgreSQL's heartbeat
         statement runs the same join for an array of workers).
         """
         control, dialect = self._control, self._db.dialect
         statements = {
             "claim": self._claims.selection,
-            "list": Prepared.of(control.list_statement(state, False, True), dialect),
-            "list_group": Prepared.of(control.list_statement(state, True, True), dialect),
+            "list": Prepared.of(control.list_statement(state, False), dialect),
+            "list_group": Prepared.of(control.list_statement(state, True), dialect),
             "cancel_requests": self._heartbeat.pending,
         }
         return statements

@@ -31,7 +31,7 @@ from taskkit_core.records import FINISHED_STATES, check_list_limit, check_purgea
 from taskkit_core.task import check_name
 
 from .engine import Database
-from .schema import Tables, finished_only
+from .schema import ID_LENGTH, Tables, finished_only
 from .statements import Statements, cancel_pending, state_is, task_from_row
 from .states import (
     CANCELLED,
@@ -52,6 +52,11 @@ PURGE_BATCH = 1000
 """Tasks deleted per transaction by ``purge_tasks``."""
 
 RETRYABLE = (FAILED, CANCELLED)
+
+ABOVE_EVERY_ID = "\U0010ffff" * (ID_LENGTH + 1)
+"""Greater than any task id (at most ID_LENGTH characters, compared byte for byte): the
+first page of a listing is read as a page before it, so every page has one statement and
+one plan (without the bound, planners without fresh statistics sorted a whole group)."""
 
 
 class JobControl:
@@ -117,7 +122,7 @@ class JobControl:
             (state_is(t.c.state, STAGED) & pending).label("cancel_requested"),
         ]
         self._read = select(*self._info_columns).where(t.c.id == bindparam("b_id"))
-        self._lists: dict[tuple[int, bool, bool], Select[Any]] = {}
+        self._lists: dict[tuple[int, bool], Select[Any]] = {}
         states = bindparam("b_states", expanding=True, type_=Integer())
         self._purgeable = (
             select(t.c.id)
@@ -139,21 +144,22 @@ class JobControl:
         self, state: TaskState, group: str | None, limit: int, before: str | None
     ) -> list[TaskInfo]:
         number = STORED[TaskState(state)]
-        params: dict[str, Any] = {"b_limit": check_list_limit(limit)}
+        params: dict[str, Any] = {
+            "b_limit": check_list_limit(limit),
+            "b_before": ABOVE_EVERY_ID if before is None else before,
+        }
         if group is not None:
             params["b_group"] = check_name("group", group)
-        if before is not None:
-            params["b_before"] = before
-        statement = self._list_statement(number, group is not None, before is not None)
+        statement = self._list_statement(number, group is not None)
         rows = self._db.run(lambda conn: conn.execute(statement, params).all())
         return [info_from(row) for row in rows]
 
-    def list_statement(self, state: TaskState, grouped: bool, paged: bool) -> Select[Any]:
+    def list_statement(self, state: TaskState, grouped: bool) -> Select[Any]:
         """The statement of ``list_tasks`` (for tests that EXPLAIN it)."""
-        return self._list_statement(STORED[TaskState(state)], grouped, paged)
+        return self._list_statement(STORED[TaskState(state)], grouped)
 
-    def _list_statement(self, state: int, grouped: bool, paged: bool) -> Select[Any]:
-        statement = self._lists.get((state, grouped, paged))
+    def _list_statement(self, state: int, grouped: bool) -> Select[Any]:
+        statement = self._lists.get((state, grouped))
         if statement is None:
             t = self._tables.tasks
             where = [state_is(t.c.state, state)]
@@ -161,8 +167,7 @@ class JobControl:
                 where.append(finished_only(t.c.state))  # the listing indexes' condition
             if grouped:
                 where.append(t.c.group_name == bindparam("b_group"))
-            if paged:
-                where.append(t.c.id < bindparam("b_before", type_=t.c.id.type))
+            where.append(t.c.id < bindparam("b_before", type_=t.c.id.type))
             statement = (
                 select(*self._info_columns)
                 .where(*where)
@@ -171,7 +176,7 @@ class JobControl:
             )
             if state >= FINISHED_FROM and grouped:
                 statement = self._db.family.read_through(statement, t, f"{t.name}_list")
-            self._lists[(state, grouped, paged)] = statement
+            self._lists[(state, grouped)] = statement
         return statement
 
     # -- cancel, retry, purge -----------------------------------------------------
