@@ -161,7 +161,7 @@ class Task:
             ttl=float(ttl),
             priority=priority,
             unique=unique,
-            timeout=None if timeout is None else _positive_seconds("timeout", timeout),
+            timeout=check_timeout(timeout),
             headers=check_headers(headers or {}),
         )
 
@@ -322,6 +322,11 @@ def _check_header(key: object, value: object) -> None:
         raise InvalidTaskError(
             f"header key must be 1 to {MAX_HEADER_KEY_LENGTH} characters, got {len(key)}"
         )
+
+
+def check_timeout(timeout: object) -> float | None:
+    """``timeout`` as a float if it is None or a positive, finite number of seconds."""
+    return None if timeout is None else _positive_seconds("timeout", timeout)
 
 
 def _positive_seconds(what: str, value: object) -> float:
