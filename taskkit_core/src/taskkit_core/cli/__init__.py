@@ -16,6 +16,7 @@ import click
 from ..version import VERSION
 from .backends import backends_command
 from .control import control_commands
+from .dashboard import dashboard_command
 from .demo import demo_command
 from .enqueue import enqueue_command
 from .envhelp import TaskkitGroup
@@ -57,6 +58,7 @@ for _command in (
     migrate_command,
     demo_command,
     new_backend_command,
+    dashboard_command,
 ):
     cli.add_command(_command)
 

@@ -29,7 +29,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-_COUNTS = ("queued", "due", "in_flight", "done", "failed", "cancelled")
+_COUNTS = ("queued", "due", "staged", "done", "failed", "cancelled")
 _FINISHED_COUNT = {SUCCEEDED: "done", FAILED: "failed", CANCELLED: "cancelled"}
 
 
@@ -295,7 +295,7 @@ class MemoryBackend(JobControl):
                         c["due"] += 1
                         c["oldest"] = min(c["oldest"] or e.task.due, e.task.due)
                 elif e.state is STAGED:
-                    c["in_flight"] += 1
+                    c["staged"] += 1
                 elif e.done_at is not None and e.done_at >= since:
                     c[_FINISHED_COUNT[e.state]] += 1
         return [
@@ -303,7 +303,7 @@ class MemoryBackend(JobControl):
                 group,
                 c["queued"],
                 c["due"],
-                c["in_flight"],
+                c["staged"],
                 c["done"],
                 c["failed"],
                 c["oldest"],
