@@ -91,7 +91,8 @@ class MemoryBackend(JobControl):
         if connection is not None:
             raise ConfigurationError("memory:// cannot join an application transaction")
         with self._store.lock:
-            results = [self._put_one(task, cur_ts()) for task in tasks]
+            now = cur_ts()
+            results = [self._put_one(task, now) for task in tasks]
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
             for callback in watchers:
@@ -135,7 +136,9 @@ class MemoryBackend(JobControl):
 
     def _push(self, entry: Entry) -> None:
         entry.generation += 1
-        queue = self._space.queues.setdefault(entry.task.group, GroupQueue())
+        queue = self._space.queues.get(entry.task.group)
+        if queue is None:
+            queue = self._space.queues[entry.task.group] = GroupQueue()
         queue.push(entry.task, entry.generation)
 
     def _is_current(self, task_id: str, generation: int) -> bool:
