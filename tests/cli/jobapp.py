@@ -10,6 +10,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from taskkit_core.testing.support import RecordingHandler
+
 from taskkit_core import Kit, Outcome, Task, Unique
 
 T0 = 1_700_000_000.0
@@ -56,24 +58,5 @@ def seed(kit: Kit) -> None:
         backend.settle(outcome)
 
 
-class JsonHandler:
-    """JSON data and results; every task returns its data."""
-
-    def handle(self, task: Task) -> Any:
-        return json.loads(task.data)
-
-    def get_retry_interval(self, task: Task, exception: Exception) -> float | None:
-        return None
-
-    def encode_data(self, group: str, task_name: str, data: Any) -> bytes:
-        return json.dumps(data).encode()
-
-    def encode_result(self, task: Task, result: Any) -> bytes:
-        return json.dumps(result).encode()
-
-    def decode_result(self, task: Task, encoded: bytes) -> Any:
-        return json.loads(encoded)
-
-
-kit = Kit.from_url("memory://jobs", JsonHandler())
+kit = Kit.from_url("memory://jobs", RecordingHandler())  # JSON data and results
 seed(kit)
