@@ -1,6 +1,6 @@
 """CPU per task of a drain and bulk enqueue rates, measured in one process.
 
-    python -m benchmarks.inprocess --url URL [--tasks 10000] [--runs 5]
+    python -m benchmarks.inprocess --url URL [--tasks 10000] [--runs 5] [--singles 1000]
         [--deep-queued 100000 --deep-done 1000000] [--layer handler|app]
 
 For before/after comparisons of an optimisation on this noisy VM: the
@@ -9,6 +9,9 @@ between identical runs here. This runs the W2 drain with ``kit.start_threads``
 (1 x ``--threads``) in this process and reports the CPU time the process
 spent per task (``time.process_time()``: the worker threads, the recorder,
 the driver), which moves far less, next to tasks/s and the bulk enqueue rate.
+Each round first puts ``--singles`` tasks one ``initiate_task`` call at a time
+(W1 single) and then the drain's tasks in one ``initiate_tasks`` call (W1
+bulk), and reports the CPU microseconds of each enqueue per task too.
 Run it on the old and the new tree in turn, twice, and compare medians.
 With ``--deep-queued``/``--deep-done`` the namespace first gets W5's backlog
 (``deep.fill``), kept across the rounds: the same drain, in a deep queue.
@@ -32,9 +35,12 @@ from taskkit_core import WorkerRuntime
 
 from . import app_layer
 from .deep import fill
-from .handler import GROUP, BenchHandler
+from .handler import GROUP, TASK, BenchHandler
 from .recorder import Recorder, RecorderKeys
 from .target import Session, session
+
+SINGLES = "bench-single"
+"""The group of the tasks put one call at a time (no worker serves it)."""
 
 
 def measure(
@@ -45,6 +51,7 @@ def measure(
     timeout: float,
     deep: tuple[int, int] = (0, 0),
     layer: str = "handler",
+    singles: int = 0,
 ) -> dict[str, Any]:
     """``runs`` rounds of bulk enqueue then drain; per-round figures and their medians.
 
@@ -61,12 +68,14 @@ def measure(
             if keep_backlog:
                 fill(s, queued=deep[0], done=deep[1], progress=lambda line: None)
             for _ in range(runs):
+                single_cpu = _single_enqueue_cpu(s, singles) if singles else 0.0
                 if not keep_backlog:
                     s.clean()
                 recorder.reset()
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 layers.enqueue(tasks)
                 bulk_rate = tasks / (time.perf_counter() - started)
+                bulk_cpu = (time.process_time() - cpu) / tasks * 1e6
                 cpu, wall = time.process_time(), time.perf_counter()
                 runtime = layers.start_threads(threads)
                 try:
@@ -75,6 +84,8 @@ def measure(
                     rounds.append(
                         {
                             "bulk_per_s": bulk_rate,
+                            "bulk_cpu_us": bulk_cpu,
+                            "single_cpu_us": single_cpu,
                             "drain_per_s": tasks / (time.perf_counter() - wall),
                             "cpu_us_per_task": (time.process_time() - cpu) / tasks * 1e6,
                         }
@@ -110,6 +121,14 @@ class _Layers:
         return self.session.kit.start_threads({GROUP: threads})
 
 
+def _single_enqueue_cpu(s: Session, count: int) -> float:
+    """CPU microseconds per task of ``count`` ``initiate_task`` calls (in another group)."""
+    cpu = time.process_time()
+    for i in range(count):
+        s.kit.initiate_task(SINGLES, TASK, i)
+    return (time.process_time() - cpu) / count * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.inprocess", description=__doc__)
     ap.add_argument("--url", required=True)
@@ -119,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--deep-queued", type=int, default=0)
     ap.add_argument("--deep-done", type=int, default=0)
+    ap.add_argument("--singles", type=int, default=1000)
     ap.add_argument("--label", default="")
     ap.add_argument("--observe", default="none", help="none, noop, prometheus, prometheus-queued")
     ap.add_argument("--metrics-dir", help="prometheus_client multiprocess files go here")
@@ -131,13 +151,16 @@ def main(argv: list[str] | None = None) -> int:
 
         install(args.observe)
     deep = (args.deep_queued, args.deep_done)
-    out = measure(args.url, args.tasks, args.runs, args.threads, args.timeout, deep, args.layer)
+    out = measure(
+        args.url, args.tasks, args.runs, args.threads, args.timeout, deep, args.layer, args.singles
+    )
     m = out["medians"]
     each = ", ".join(f"{r['cpu_us_per_task']:.0f}" for r in out["rounds"])
     print(
         f"{args.label or args.url}: drain {m['drain_per_s']:,.0f} tasks/s, "
         f"{m['cpu_us_per_task']:.0f} us CPU per task (rounds: {each}); "
-        f"bulk enqueue {m['bulk_per_s']:,.0f} tasks/s"
+        f"bulk enqueue {m['bulk_per_s']:,.0f} tasks/s, {m['bulk_cpu_us']:.0f} us CPU per task; "
+        f"single enqueue {m['single_cpu_us']:.0f} us CPU per task"
     )
     return 0
 

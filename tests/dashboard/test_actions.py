@@ -87,8 +87,8 @@ def test_cancel_cancels_a_queued_task(client: TestClient, connection: Connection
     sign_in(client)
     assert flash(confirm_and_act(client, "cancel", task=task.id)) == "cancel: 1 cancelled"
     assert task.id not in queued_ids(connection.backend, "mail")
-    info = connection.backend.read_task(task.id)  # type: ignore[attr-defined]
-    assert info.state == "cancelled"
+    info = connection.backend.read_task(task.id)
+    assert info is not None and info.state == "cancelled"
 
 
 def test_purge_deletes_the_finished_tasks_of_the_group_only(

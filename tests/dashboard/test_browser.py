@@ -115,8 +115,8 @@ def test_cancel_a_queued_task(site: Site, browser: Browser) -> None:
     assert browser.text("#task-state") == "queued"
     assert browser.confirm('a[data-action="cancel"]') == "cancel: 1 cancelled"
     assert task.id not in queued_ids(site.listener.backend, "mail")
-    info = site.connection.backend.read_task(task.id)  # type: ignore[attr-defined]
-    assert info.state == "cancelled"
+    info = site.connection.backend.read_task(task.id)
+    assert info is not None and info.state == "cancelled"
     browser.open(f"/task?id={task.id}")
     assert browser.text("#task-state") == "cancelled"
 

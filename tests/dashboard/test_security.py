@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 from starlette.testclient import TestClient
@@ -140,21 +138,13 @@ def test_sign_in_never_sends_the_browser_off_site(client: TestClient) -> None:
         page = client.get("/login")
 
 
-@dataclass(frozen=True)
-class HeaderedTask(Task):
-    """TODO(merge): a Task with headers until job control adds the field to Task itself."""
-
-    headers: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
-
-
 def test_stored_text_is_shown_escaped_everywhere(connection: Connection) -> None:
     """Fails if the templates' autoescaping, or the control-character filter, is turned off."""
     evil = Hostile()
     backend = connection.backend
     group, name = evil.text("g"), evil.text("n")
-    plain = Task.init(group, name, evil.text("payload").encode())
-    task = HeaderedTask(
-        **plain.to_dict(), headers=MappingProxyType({evil.text("k"): evil.text("v")})
+    task = Task.init(
+        group, name, evil.text("payload").encode(), headers={evil.text("k"): evil.text("v")}
     )
     backend.put_tasks(task)
     broken = failed(backend, group, evil.text("Traceback\nError: "), name=name)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from taskkit_core.backend import Backend
 from taskkit_core.clock import reset_cur_ts_impl, set_cur_ts_impl
 from taskkit_core.testing import OpenConnection, wait_until
+from taskkit_sql.databases.postgresql import advisory_key
 from taskkit_sql.locks import LEASE_SECONDS
 
 from .support import ON_POSTGRESQL, ON_SERVERS, ON_SQLITE, plain_engine
@@ -50,14 +51,17 @@ def test_a_lock_of_a_killed_process_is_free_at_once(
 def test_a_held_lock_keeps_no_transaction_open(backend: Backend, taskkit_url: str) -> None:
     lock = backend.get_lock("job")
     assert lock.acquire()
+    # The session holding this lock's key (other tests may share the server and hold theirs).
+    key = advisory_key(backend.namespace, "job") & 0xFFFF_FFFF_FFFF_FFFF
+    holder = (
+        "SELECT a.state FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.classid = CAST(:high AS oid) AND l.objid = CAST(:low AS oid)"
+    )
     try:
         with plain_engine(taskkit_url) as engine, engine.connect() as conn:
-            states = conn.execute(
-                text(
-                    "SELECT state FROM pg_stat_activity "
-                    "WHERE application_name = 'taskkit' AND query LIKE '%pg_try_advisory_lock%'"
-                )
-            ).scalars()
+            params = {"high": key >> 32, "low": key & 0xFFFF_FFFF}
+            states = conn.execute(text(holder), params).scalars()
             assert list(states) == ["idle"]
     finally:
         lock.release()

@@ -25,13 +25,20 @@ def test_loading_the_plugin_imports_no_database_library() -> None:
     assert done.stdout.strip() == ""
 
 
-EVERYTHING = ["multi_process", "push_wakeups", "transactional_enqueue", "server_clock"]
+JOB_CONTROL = ["priorities", "unique_tasks"]
+EVERYTHING = [
+    "multi_process",
+    "push_wakeups",
+    "transactional_enqueue",
+    "server_clock",
+    *JOB_CONTROL,
+]
 
 
 @pytest.mark.parametrize(
     ("scheme", "capabilities"),
     [
-        ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue"]),
+        ("sqlite", ["multi_process", "push_wakeups", "transactional_enqueue", *JOB_CONTROL]),
         ("postgresql", EVERYTHING),
         ("postgresql+psycopg", EVERYTHING),
         ("mysql", EVERYTHING),  # push_wakeups: the look for due tasks (duewatch)

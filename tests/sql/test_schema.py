@@ -20,7 +20,16 @@ from taskkit_sql.urls import parse_sql_url
 
 from .support import ON_EVERY_DATABASE, ON_SERVERS, plain_engine
 
-TABLES = ("tasks", "workers", "scheduler_states", "locks", "events", "alembic_version")
+TABLES = (
+    "tasks",
+    "workers",
+    "scheduler_states",
+    "locks",
+    "events",
+    "unique_keys",
+    "cancel_requests",
+    "alembic_version",
+)
 
 
 def namespace_tables(url: str, namespace: str) -> set[str]:
@@ -115,8 +124,10 @@ def test_offline_sql_gives_the_ddl_without_touching_the_database(
     assert ddl is not None
     for name in TABLES:
         assert f"CREATE TABLE {fresh}_{name}" in ddl
-    version_row = f"INSERT INTO {fresh}_alembic_version (version_num) VALUES ('{HEAD}')"  # noqa: S608
-    assert version_row in ddl
+    # Each revision in turn: the first inserts its version row, the others update it.
+    assert f"INSERT INTO {fresh}_alembic_version (version_num) VALUES ('0001')" in ddl  # noqa: S608
+    last_step = f"SET version_num='{HEAD}' WHERE {fresh}_alembic_version.version_num = '0001';"
+    assert last_step in ddl.rstrip().removesuffix("COMMIT;").rstrip().splitlines()[-1]
     assert namespace_tables(taskkit_url, fresh) == set()
     family = parse_sql_url(taskkit_url, OPTION_NAMES).family.name
     expected = {
@@ -174,3 +185,12 @@ def test_processes_migrating_at_once_both_succeed(taskkit_url: str, fresh: str) 
         thread.join(60)
     assert errors == []
     connect(taskkit_url, namespace=fresh).close()
+
+
+def test_every_name_fits_postgresql_with_the_longest_namespace() -> None:
+    # PostgreSQL cuts identifiers at 63 bytes; its primary keys are named <table>_pkey.
+    tables = build_tables("n" * 41)
+    names = [name for table in tables.all() for name in (table.name, f"{table.name}_pkey")]
+    names += [index.name for table in tables.all() for index in table.indexes if index.name]
+    too_long = [name for name in names if len(name) > 63]
+    assert too_long == []

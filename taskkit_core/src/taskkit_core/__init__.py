@@ -10,7 +10,9 @@ are the low-level layer underneath.
 # The application layer (taskkit_core.app) imports Kit, so it comes last below.
 
 from .backend import (
+    FINISHED_STATES,
     Backend,
+    CancelResult,
     Capabilities,
     Claim,
     Connection,
@@ -18,8 +20,11 @@ from .backend import (
     Lock,
     Outcome,
     OutcomeKind,
+    PutResult,
+    RetryResult,
     StageInfo,
     Subscription,
+    TaskInfo,
     TaskState,
 )
 from .clock import cur_ts, reset_cur_ts_impl, set_cur_ts_impl
@@ -31,8 +36,10 @@ from .compat import (
 )
 from .errors import (
     BackendUnavailable,
+    Cancelled,
     CapabilityError,
     ConfigurationError,
+    DuplicateTask,
     Failed,
     InvalidTaskError,
     NoResult,
@@ -40,7 +47,9 @@ from .errors import (
     PayloadTooLarge,
     PluginError,
     StorageNotReady,
+    TaskCancelled,
     TaskkitError,
+    TaskTimeout,
     UnknownBackendError,
 )
 from .events import ControlEvent, EventBridge
@@ -60,9 +69,24 @@ from .scheduler import (
     ScheduleEntry,
 )
 from .settings import WorkerSettings
-from .task import DEFAULT_TASK_TTL, MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES, Task
+from .task import (
+    DEFAULT_TASK_TTL,
+    MAX_NAME_LENGTH,
+    MAX_PAYLOAD_BYTES,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    Task,
+    Unique,
+)
 from .version import VERSION
-from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
+from .worker import (
+    RunningAttempt,
+    Service,
+    TaskkitProcess,
+    WorkerRuntime,
+    current_attempt,
+    current_claim,
+)
 
 from .app import (  # isort: skip - after the Kit it is built on
     App,
@@ -83,14 +107,19 @@ from .json_handler import JsonHandler  # isort: skip
 
 __all__ = [
     "DEFAULT_TASK_TTL",
+    "FINISHED_STATES",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
+    "MAX_PRIORITY",
+    "MIN_PRIORITY",
     "VERSION",
     "App",
     "Backend",
     "BackendRegistry",
     "BackendUnavailable",
     "Call",
+    "CancelResult",
+    "Cancelled",
     "Capabilities",
     "CapabilityError",
     "Claim",
@@ -99,6 +128,7 @@ __all__ = [
     "ControlEvent",
     "CronSchedule",
     "DiscardTask",
+    "DuplicateTask",
     "DuplicationPolicy",
     "EventBridge",
     "Failed",
@@ -119,12 +149,15 @@ __all__ = [
     "OutcomeKind",
     "PayloadTooLarge",
     "PluginError",
+    "PutResult",
     "RegularSchedule",
     "Result",
     "ResultGetPrevented",
     "ResultGetTimedOut",
     "Retry",
     "RetryAfter",
+    "RetryResult",
+    "RunningAttempt",
     "Schedule",
     "ScheduleEntriesCompat",
     "ScheduleEntriesCompatMapping",
@@ -136,19 +169,24 @@ __all__ = [
     "StorageNotReady",
     "Subscription",
     "Task",
+    "TaskCancelled",
     "TaskContext",
     "TaskFunction",
     "TaskHandler",
+    "TaskInfo",
     "TaskResult",
     "TaskState",
+    "TaskTimeout",
     "TaskkitError",
     "TaskkitProcess",
+    "Unique",
     "UnknownBackendError",
     "UnknownTask",
     "WorkerRuntime",
     "WorkerSettings",
     "connect",
     "cur_ts",
+    "current_attempt",
     "current_claim",
     "current_task",
     "hookimpl",

@@ -72,3 +72,36 @@ class Failed(TaskkitError):
         super().__init__(message)
         self.task = task
         self.message = message
+
+
+class Cancelled(Failed):
+    """The task was cancelled: it never started, or a cancel request stopped it.
+
+    A subclass of Failed, so code that catches Failed (as taskkit 0.2 code
+    does) also catches a cancelled task.
+    """
+
+
+class DuplicateTask(TaskkitError):
+    """A task with the same unique key is already held; ``task_id`` names the holder."""
+
+    def __init__(self, task_id: str, key: str) -> None:
+        super().__init__(f"a task with unique key {key!r} already exists: {task_id}")
+        self.task_id = task_id
+        self.key = key
+
+
+class TaskCancelled(TaskkitError):
+    """Raised inside a handler by ``check_cancelled()`` once a cancel request reached it.
+
+    The attempt's outcome is already settled as cancelled; raising lets a
+    long handler stop early.
+    """
+
+
+class TaskTimeout(TaskCancelled):
+    """Raised inside a handler by ``check_cancelled()`` once its timeout has passed.
+
+    The attempt's outcome is already decided (retried or failed, by the
+    retry policy, with this error's message).
+    """

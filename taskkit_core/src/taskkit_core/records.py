@@ -1,4 +1,5 @@
-"""The records a backend trades in: claims, outcomes, stages, task states, statistics.
+"""The records a backend trades in: claims, outcomes, stages, task states, statistics,
+and the answers of the job-control methods (puts, cancels, retries, read-backs).
 
 They are plain values: the core builds them, a backend stores what they say
 and returns them as they were (see :mod:`taskkit_core.backend` for the
@@ -8,12 +9,17 @@ contract that uses them).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
 from .clock import cur_ts
+from .errors import InvalidTaskError
 from .task import Task
+
+MAX_LIST_LIMIT = 1000
+"""The most tasks one ``list_tasks`` call returns."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,21 @@ class Capabilities:
         application's own database transaction.
     server_clock: leases and expiry use the server's clock, so worker clock
         skew does not matter.
+    priorities: claims honour ``Task.priority`` (highest first). Without
+        it the core refuses a task whose priority is not 0.
+    unique_tasks: ``put_tasks`` honours ``Task.unique`` atomically. Without
+        it the core refuses a task with a unique key.
+
+    Both job-control flags default to False so that a backend written for
+    0.3 still describes itself truthfully.
     """
 
     multi_process: bool = True
     push_wakeups: bool = False
     transactional_enqueue: bool = False
     server_clock: bool = False
+    priorities: bool = False
+    unique_tasks: bool = False
 
     def names(self) -> list[str]:
         """The names of the capabilities this backend has."""
@@ -84,6 +99,18 @@ class TaskState(StrEnum):
     STAGED = "staged"  # claimed: staged to a worker at an attempt
     SUCCEEDED = "succeeded"  # finished with a result
     FAILED = "failed"  # finished without a result, with an error message
+    CANCELLED = "cancelled"  # finished because a cancel request stopped it (or it never started)
+
+    @property
+    def finished(self) -> bool:
+        """Whether a task in this state is finished (succeeded, failed or cancelled)."""
+        return self in FINISHED_STATES
+
+
+FINISHED_STATES: frozenset[TaskState] = frozenset(
+    {TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED}
+)
+"""The states of a finished task: it keeps its ttl and may be purged."""
 
 
 class OutcomeKind(StrEnum):
@@ -94,6 +121,7 @@ class OutcomeKind(StrEnum):
     RETRIED = "retried"  # back to the queue, due ``delay`` s from now, retry_count + 1
     DISCARDED = "discarded"  # delete the task; no result is kept
     RELEASED = "released"  # back to the queue unchanged, attempt given back (never started)
+    CANCELLED = "cancelled"  # stopped by a cancel request; store ``message``; the task is done
 
 
 @dataclass(frozen=True)
@@ -126,6 +154,10 @@ class Outcome:
     def released(cls, claim: Claim) -> Outcome:
         return cls(OutcomeKind.RELEASED, claim)
 
+    @classmethod
+    def cancelled(cls, claim: Claim, message: str) -> Outcome:
+        return cls(OutcomeKind.CANCELLED, claim, message=message)
+
     def __repr__(self) -> str:
         return (
             f"Outcome({self.kind.value}, task={self.claim.task.id}, attempt={self.claim.attempt})"
@@ -138,9 +170,9 @@ class GroupStats:
 
     ``queued`` counts queued tasks and ``due`` those of them that are due;
     ``staged`` counts staged tasks (``in_flight`` in 0.3); ``done``
-    (succeeded) and ``failed`` count tasks finished since the ``since``
-    given to :meth:`Backend.group_stats`; ``oldest_due`` is the due time of
-    the oldest due task (None when none is).
+    (succeeded), ``failed`` and ``cancelled`` count tasks finished since
+    the ``since`` given to :meth:`Backend.group_stats`; ``oldest_due`` is
+    the due time of the oldest due task (None when none is).
     """
 
     group: str
@@ -150,3 +182,80 @@ class GroupStats:
     done: int
     failed: int
     oldest_due: float | None = None
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What ``put_tasks`` did with one task.
+
+    ``created`` is False when the task was not written: a task with its id
+    already existed (an idempotent repeat), or a unique key's holder
+    refused it, in which case ``task_id`` is the holder's id.
+    """
+
+    task_id: str
+    created: bool
+
+
+class CancelResult(StrEnum):
+    """What ``cancel_tasks`` did with one task id."""
+
+    CANCELLED = "cancelled"  # it was queued: now cancelled, it never starts
+    REQUESTED = "requested"  # it was staged: its worker stops it at its next heartbeat
+    FINISHED = "finished"  # it had already finished: nothing changed
+    NOT_FOUND = "not_found"  # no such task
+
+
+class RetryResult(StrEnum):
+    """What ``retry_tasks`` did with one task id."""
+
+    QUEUED = "queued"  # it had failed or was cancelled: queued again, due now
+    NOT_RETRYABLE = "not_retryable"  # succeeded, queued or staged: nothing changed
+    NOT_FOUND = "not_found"  # no such task
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """Everything a backend knows about one task (``read_task``, ``list_tasks``).
+
+    ``attempt`` counts its claims; ``worker_id`` and ``began`` describe the
+    current or last claim (None before the first); ``finished`` is when it
+    finished (None unless it has); ``error`` is the last failure's message,
+    kept while a retried task waits in the queue until it finishes again;
+    ``result_size`` is the stored result's size in bytes (None without a
+    result); ``cancel_requested`` says a cancel request waits for its
+    worker.
+    """
+
+    task: Task
+    state: TaskState
+    attempt: int = 0
+    worker_id: str | None = None
+    began: float | None = None
+    finished: float | None = None
+    error: str | None = None
+    result_size: int | None = None
+    cancel_requested: bool = False
+
+
+def check_list_limit(limit: object) -> int:
+    """``limit`` if it is an int in 1..MAX_LIST_LIMIT (list_tasks' page size)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidTaskError(f"limit must be an int from 1 to {MAX_LIST_LIMIT}, got {limit!r}")
+    return limit
+
+
+def check_purgeable(states: Collection[TaskState | str]) -> frozenset[TaskState]:
+    """``states`` as TaskStates if each is a finished state; purge_tasks refuses the others."""
+    try:
+        given = frozenset(TaskState(state) for state in states)
+    except ValueError as exc:
+        raise InvalidTaskError(f"purge_tasks: {exc}") from None
+    live = sorted(given - FINISHED_STATES)
+    if live or not given:
+        raise InvalidTaskError(
+            "purge_tasks deletes only finished tasks (succeeded, failed, cancelled), "
+            f"not {', '.join(live) or 'an empty set of states'}"
+        )
+    return given

@@ -6,6 +6,10 @@ Statements are built once per backend (``statements``, ``claims``).
 
 A claim whose answer was lost leaves a forgotten claim; the next claim of
 the same worker and group adopts it (see ``forgotten``).
+
+Job control (cancel, retry, purge, read-back, listing) is in ``control``;
+the heartbeat and the cancel requests it hands back in ``heartbeat``;
+unique keys in ``uniques``.
 """
 
 from __future__ import annotations
@@ -16,31 +20,39 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from taskkit_core.backend import (
+    FINISHED_STATES,
+    CancelResult,
     Capabilities,
     Claim,
     GroupStats,
     Lock,
     NoSubscription,
     Outcome,
+    OutcomeKind,
+    PutResult,
+    RetryResult,
     StageInfo,
     Subscription,
+    TaskInfo,
 )
 from taskkit_core.clock import cur_ts
-from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
+from taskkit_core.errors import Cancelled, ConfigurationError, Failed, NoResult, NotFound
 from taskkit_core.task import Task
 
 from taskkit_core import TaskState
 
 from .changes import ChangeSource
+from .control import JobControl
 from .driver import Prepared
 from .engine import Database
 from .forgotten import ForgottenClaims
+from .heartbeat import Heartbeat
 from .namespaces import RECORD
 from .puts import TaskWriter
 from .schema import WORKER_ID_LENGTH, Tables
 from .settling import ArrayOutcomeWriter, OutcomeWriter, RowOutcomeWriter
 from .statements import Statements, task_from_row
-from .states import FINISHED, task_state
+from .states import task_state
 
 LOOKUP_CHUNK = 500
 """Ids per ``IN (...)`` list when looking up or deleting many tasks."""
@@ -76,10 +88,11 @@ class SqlBackend:
         self._tables = tables
         self._changes = changes
         self._sql = Statements(tables, db.family)
-        self._heartbeat = Prepared.of(self._sql.upsert_leases, db.dialect)
         self._claims = db.family.claims(db, tables, self._sql)
         arrays = db.family.array_statements(db, tables)
+        self._heartbeat = Heartbeat(db, tables, self._sql, arrays)
         self._writer = TaskWriter(db, tables, self._sql, arrays)
+        self._control = JobControl(db, tables, self._sql)
         self._outcomes: OutcomeWriter = (
             RowOutcomeWriter(db, self._sql.settle)
             if arrays is None
@@ -95,25 +108,12 @@ class SqlBackend:
 
     # -- leases -------------------------------------------------------------
 
-    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> list[str]:
         for worker_id in worker_ids:
             check_worker_id(worker_id)
-        # The heartbeat: one autocommit statement, as each round trip may wait for
-        # the GIL behind a busy task (see engine).
-        heartbeat = self._heartbeat
-        rows = [
-            heartbeat.parameters({"b_id": w, "b_ttl": float(ttl), "now": cur_ts()})
-            for w in sorted(worker_ids)
-        ]
-
-        def work(cursor: Any) -> None:
-            if len(rows) == 1:
-                cursor.execute(heartbeat.sql, rows[0])
-            else:
-                cursor.executemany(heartbeat.sql, rows)
-
-        if rows:
-            self._db.call(work, idempotent=True)  # an upsert: safe to repeat
+        # Few round trips (one on PostgreSQL), as each may wait for the GIL behind
+        # a busy task (see engine). An upsert and a read: safe to repeat.
+        return self._heartbeat.beat(worker_ids, ttl)
 
     def get_leases(self) -> list[tuple[str, float]]:
         return self._db.run(
@@ -121,9 +121,15 @@ class SqlBackend:
         )
 
     def drop_leases(self, worker_ids: Collection[str]) -> None:
-        if worker_ids:
-            params = {"b_ids": sorted(worker_ids)}
-            self._db.run(lambda conn: conn.execute(self._sql.delete_leases, params))
+        if not worker_ids:
+            return
+        ids = sorted(worker_ids)
+
+        def work(conn: Connection) -> None:
+            conn.execute(self._sql.delete_leases, {"b_ids": ids})
+            self._heartbeat.forget(conn, ids)
+
+        self._db.run(work, transaction=True)
 
     def purge_expired_leases(self) -> list[str]:
         if not self._any_expired_lease():
@@ -133,6 +139,7 @@ class SqlBackend:
             dead = list(conn.execute(self._sql.expired_leases, self._now()).scalars())
             if dead:
                 conn.execute(self._sql.delete_expired_leases, {"b_ids": dead, **self._now()})
+                self._heartbeat.forget(conn, dead)
             return dead
 
         return sorted(self._db.run(work, transaction=True))
@@ -144,10 +151,11 @@ class SqlBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
-        self._writer.put(tasks, connection)
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+        results = self._writer.put(tasks, connection)
         if self._changes is not None:
             self._changes.tasks_put((t.group for t in tasks), committed=connection is None)
+        return results
 
     def put_done_task(
         self, task: Task, *, result: bytes | None = None, error: str | None = None
@@ -183,6 +191,13 @@ class SqlBackend:
             return []
         answers = self._outcomes.settle(outcomes)
         self._forgotten.settled(outcomes)
+        cancelled = [
+            o.claim.task.id
+            for o, accepted in zip(outcomes, answers, strict=True)
+            if accepted and o.kind is OutcomeKind.CANCELLED
+        ]
+        if cancelled:  # the requests are answered (rare: only after a cancel)
+            self._db.run(lambda conn: conn.execute(self._sql.delete_requests, {"b_ids": cancelled}))
         return answers
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
@@ -215,11 +230,13 @@ class SqlBackend:
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
         task = task_from_row(row)
-        state = task_state(row.state, row.result is not None)
-        if state not in FINISHED:
+        state = task_state(row.state)
+        if state not in FINISHED_STATES:
             raise NoResult(task)
         if state is TaskState.FAILED:
             raise Failed(task, row.error or "")
+        if state is TaskState.CANCELLED:
+            raise Cancelled(task, row.error or "cancelled")
         return task, bytes(row.result)
 
     def get_done_task_ids(self, since: float | None, until: float | None, limit: int) -> list[str]:
@@ -255,6 +272,7 @@ class SqlBackend:
                 done=int(r.done),
                 failed=int(r.failed),
                 oldest_due=None if r.oldest_due is None else float(r.oldest_due),
+                cancelled=int(r.cancelled),
             )
             for r in rows
         ]
@@ -268,9 +286,35 @@ class SqlBackend:
         def work(conn: Connection) -> None:
             for chunk in _chunks(ids):
                 conn.execute(self._sql.delete_tasks, {"b_ids": chunk})
+                conn.execute(self._sql.delete_unique_keys, {"b_ids": chunk})
 
         if ids:
             self._db.run(work, transaction=True)  # deleting by id: safe to repeat
+
+    # -- job control -------------------------------------------------------------
+
+    def read_task(self, task_id: str) -> TaskInfo | None:
+        return self._control.read_task(task_id)
+
+    def list_tasks(
+        self,
+        state: TaskState,
+        group: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[TaskInfo]:
+        return self._control.list_tasks(state, group, limit, before)
+
+    def cancel_tasks(self, *task_ids: str) -> dict[str, CancelResult]:
+        return self._control.cancel_tasks(task_ids)
+
+    def retry_tasks(self, *task_ids: str) -> dict[str, RetryResult]:
+        answers, groups = self._control.retry_tasks(task_ids)
+        self._writer.wake(groups)
+        return answers
+
+    def purge_tasks(self, group: str, states: Collection[TaskState] = FINISHED_STATES) -> int:
+        return self._control.purge_tasks(group, states)
 
     # -- scheduler -------------------------------------------------------------
 
@@ -325,6 +369,23 @@ class SqlBackend:
     def database(self) -> Database:
         """The engine and transaction helpers (for tests and tools in this package)."""
         return self._db
+
+    def explainable(self, state: TaskState = TaskState.FAILED) -> dict[str, Prepared]:
+        """The statements whose plans matter with many tasks, compiled (for tests).
+
+        ``claim`` picks due tasks; ``list_group`` and ``list`` are list_tasks
+        of ``state`` with and without a group; ``cancel_requests``
+        is the heartbeat's lookup for one worker (PostgreSQL's heartbeat
+        statement runs the same join for an array of workers).
+        """
+        control, dialect = self._control, self._db.dialect
+        statements = {
+            "claim": self._claims.selection,
+            "list": Prepared.of(control.list_statement(state, False), dialect),
+            "list_group": Prepared.of(control.list_statement(state, True), dialect),
+            "cancel_requests": self._heartbeat.pending,
+        }
+        return statements
 
 
 def check_worker_id(worker_id: object) -> str:

@@ -1,8 +1,10 @@
 """Claiming due tasks and restoring abandoned ones: what every database's way shares.
 
-A claim takes the oldest due tasks of a group (``ORDER BY due, id``) and
-stages them to a worker with ``attempt + 1``, atomically, never more than
-asked for, and without leaving a transaction open:
+A claim takes the due tasks of a group in claim order (``ORDER BY
+neg_priority, due, id``: highest priority, then earliest due, then id,
+read straight off the claim index; see ``schema``) and stages them to a
+worker with ``attempt + 1``, atomically, never more than asked for, and
+without leaving a transaction open:
 
 - PostgreSQL, one statement: a MATERIALIZED CTE ``SELECT id ... LIMIT n FOR
   UPDATE SKIP LOCKED`` joined by ``UPDATE ... FROM cte RETURNING``. (The
@@ -20,6 +22,9 @@ a task is restored at most once per attempt; a worker whose lease was
 refreshed meanwhile either keeps its task or finds its later writes
 refused by fencing, never both. On MySQL/MariaDB and SQLite a plain read
 comes first, so the usual round, which finds nothing, opens no transaction.
+An abandoned task with a pending cancel request (one for its worker and
+attempt, see ``cancels``) is cancelled instead of queued again, in the
+same step.
 
 Each family's ``claims`` hook (``databases/``) builds its strategy from the
 pieces here. Claims are the hottest statements of a busy worker: they are compiled
@@ -34,19 +39,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, Update, bindparam, exists, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Integer,
+    Table,
+    Update,
+    bindparam,
+    case,
+    delete,
+    exists,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from taskkit_core.backend import Claim, StageInfo
 from taskkit_core.clock import cur_ts
 
+from .driver import Prepared
 from .engine import Database
 from .schema import Tables
-from .statements import AnyRow, Statements, state_is, task_from_row
-from .states import QUEUED, STAGED
+from .statements import AnyRow, Statements, cancel_pending, state_is, task_from_row
+from .states import CANCELLED, QUEUED, STAGED
+
+ABANDONED_CANCEL = "cancelled: its worker died before it could stop the task"
+"""The error of a task cancelled by a restore (its cancel request was still pending)."""
 
 
 class Claims(Protocol):
     """The claim and restore strategy of one database family."""
+
+    @property
+    def selection(self) -> Prepared:
+        """The statement that picks the tasks to claim (tests EXPLAIN it).
+
+        It takes ``b_group``, ``b_worker``, ``b_limit`` and ``now``.
+        """
+        ...
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         """Stage up to ``limit`` due tasks of ``group`` to ``worker_id``."""
@@ -66,8 +95,8 @@ class Restored:
 
 
 def in_claim_order(claims: list[Claim]) -> list[Claim]:
-    """``claims`` oldest due first (ties by id), the order a claim promises."""
-    return sorted(claims, key=lambda c: (c.task.due, c.task.id))
+    """``claims`` highest priority first, then oldest due, then by id (the claim order)."""
+    return sorted(claims, key=lambda c: (-c.task.priority, c.task.due, c.task.id))
 
 
 def claims_from(rows: Sequence[Any], worker_id: str) -> list[Claim]:
@@ -78,7 +107,8 @@ def claims_from(rows: Sequence[Any], worker_id: str) -> list[Claim]:
 
 
 def restored_from(rows: Sequence[AnyRow]) -> list[Restored]:
-    """What a restore put back, from rows of ``id, worker_id, began, attempt, group_name``."""
+    """What a restore put back (or cancelled), from rows of ``id, worker_id, began,
+    attempt, group_name``."""
     restored = [
         Restored(StageInfo(r.worker_id, r.id, float(r.began), int(r.attempt)), r.group_name)
         for r in rows
@@ -90,10 +120,11 @@ class ClaimStatements:
     """The parts every claim and restore statement shares: due, staged and abandoned rows."""
 
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
-        t, w = tables.tasks, tables.workers
+        t, w, r = tables.tasks, tables.workers, tables.cancel_requests
         self.db = db
         self.now = now = statements.now
         self.task_columns = statements.task_columns
+        self.order = (t.c.neg_priority, t.c.due, t.c.id)
         self.limit = bindparam("b_limit", type_=Integer())
         self.due = (
             (t.c.group_name == bindparam("b_group"))
@@ -108,6 +139,26 @@ class ClaimStatements:
         live = exists().where(w.c.id == t.c.worker_id, w.c.expires >= now)
         self.abandoned = state_is(t.c.state, STAGED) & ~live
         self.requeue = {"state": QUEUED, "worker_id": None, "began": None}
+        self.cancel_pending = cancel_pending(tables)
+        self.cancel = {
+            "state": CANCELLED,
+            "done_at": now,
+            "expires_at": now + t.c.ttl,
+            "result": None,
+            "error": bindparam("b_message", ABANDONED_CANCEL, type_=t.c.error.type),
+        }
+        ids = bindparam("b_ids", expanding=True, type_=r.c.task_id.type)
+        self.forget_requests: Delete = delete(r).where(r.c.task_id.in_(ids))
+
+    def requeue_or_cancel(self, t: Table, cancel: ColumnElement[bool]) -> dict[str, Any]:
+        """The values of one UPDATE that requeues a row, or cancels it where ``cancel``."""
+        names = {*self.requeue, *self.cancel}
+        return {
+            name: case(
+                (cancel, self.cancel.get(name, t.c[name])), else_=self.requeue.get(name, t.c[name])
+            )
+            for name in sorted(names)
+        }
 
 
 class LockThenRestore(ClaimStatements):
@@ -118,7 +169,14 @@ class LockThenRestore(ClaimStatements):
         t = tables.tasks
         self.ids = bindparam("b_ids", expanding=True, type_=t.c.id.type)
         self._abandoned = (
-            select(t.c.id, t.c.worker_id, t.c.began, t.c.attempt, t.c.group_name)
+            select(
+                t.c.id,
+                t.c.worker_id,
+                t.c.began,
+                t.c.attempt,
+                t.c.group_name,
+                self.cancel_pending.label("cancel"),
+            )
             .where(self.abandoned)
             .order_by(t.c.began, t.c.id)
             .limit(self.limit)
@@ -127,15 +185,22 @@ class LockThenRestore(ClaimStatements):
         self._any_abandoned = select(t.c.id).where(self.abandoned).limit(1)
         staged = state_is(t.c.state, STAGED)
         self._requeue: Update = update(t).where(t.c.id.in_(self.ids), staged).values(**self.requeue)
+        self._cancel: Update = update(t).where(t.c.id.in_(self.ids), staged).values(**self.cancel)
 
     def restore(self, limit: int) -> list[Restored]:
         if not self._any_abandoned_stage():
             return []
 
         def work(conn: Connection) -> Sequence[AnyRow]:
-            rows = conn.execute(self._abandoned, {"b_limit": limit, "now": cur_ts()}).all()
-            if rows:
-                conn.execute(self._requeue, {"b_ids": [r.id for r in rows]})
+            now = cur_ts()
+            rows = conn.execute(self._abandoned, {"b_limit": limit, "now": now}).all()
+            requeued = [r.id for r in rows if not r.cancel]
+            cancelled = [r.id for r in rows if r.cancel]
+            if requeued:
+                conn.execute(self._requeue, {"b_ids": requeued})
+            if cancelled:
+                conn.execute(self._cancel, {"b_ids": cancelled, "now": now})
+                conn.execute(self.forget_requests, {"b_ids": cancelled})
             return rows
 
         # Not idempotent (its answer says what it restored); runs again after a lock conflict.

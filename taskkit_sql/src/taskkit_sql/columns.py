@@ -13,11 +13,14 @@
   (NUL characters included, which PostgreSQL text refuses) round-trips.
 - :class:`EventId`: the events table's autoincrement key (BIGINT; SQLite's
   INTEGER, the rowid).
+- :class:`JsonText`: a small JSON document as text (a task's headers), kept
+  as UTF-8 on every database (MySQL: utf8mb4 whatever the table's default
+  character set). The caller encodes and decodes the JSON.
 - :data:`Timestamp`: float seconds since the epoch in a DOUBLE (microsecond
   exact for present-day times on every database).
 
 What a family stores each as is its hook (``Family.name_type``,
-``payload_type``, ``event_id_type``, ``names_as_bytes``); a dialect
+``payload_type``, ``event_id_type``, ``text_type``, ``names_as_bytes``); a dialect
 taskkit-sql does not serve gets the generic type.
 """
 
@@ -27,7 +30,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Double, LargeBinary, String
+from sqlalchemy import BigInteger, Double, LargeBinary, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -121,6 +124,16 @@ class EventId(TypeDecorator[int]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         return _type_of(dialect, lambda family: family.event_id_type(), BigInteger())
+
+
+class JsonText(TypeDecorator[str]):
+    """A JSON document as UTF-8 text (up to 64 KiB on MySQL, its TEXT)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return _type_of(dialect, lambda family: family.text_type(), Text())
 
 
 def Timestamp() -> Double[float]:

@@ -42,7 +42,7 @@ from .urls import SqlURL
 
 SCRIPTS = Path(__file__).parent / "migration_scripts"
 
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 """Every schema revision, oldest first; the last is the one this package needs."""
 
 HEAD = REVISIONS[-1]
@@ -104,8 +104,16 @@ def check_ready(conn: Connection, tables: Tables, url: SqlURL, namespace: str) -
     )
 
 
-def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
-    """Bring the namespace's schema to HEAD; with ``sql_only``, return the DDL instead."""
+def migrate(
+    url: str, options: Mapping[str, Any], sql_only: bool, revision: str = HEAD
+) -> str | None:
+    """Bring the namespace's schema to HEAD; with ``sql_only``, return the DDL instead.
+
+    ``revision`` names another target among REVISIONS, up or down (for tests
+    of upgrades, and for going back before downgrading taskkit-sql).
+    """
+    if revision not in REVISIONS:
+        raise ValueError(f"unknown schema revision {revision!r}; known: {', '.join(REVISIONS)}")
     from .urls import resolve
 
     sql_url, opts = resolve(url, options)
@@ -119,15 +127,22 @@ def migrate(url: str, options: Mapping[str, Any], sql_only: bool) -> str | None:
         with db.write() as conn, _locked(conn, sql_url, opts.namespace):
             check_namespace_free(conn, tables, sql_url.family)
             before = current_revision(conn, tables)
-            if before != HEAD:
-                _run_alembic(tables, connection=conn)
+            if before != revision:
+                _run_alembic(tables, _direction(before, revision), connection=conn)
             record_namespace(conn, tables, sql_url.family)
     finally:
         db.close()
     where = f"namespace {opts.namespace!r} in {sql_url.masked()!r}"
-    if before == HEAD:
-        return f"{where} is up to date (schema revision {HEAD})"
-    return f"{where} migrated from {before or 'nothing'} to schema revision {HEAD}"
+    if before == revision:
+        return f"{where} is up to date (schema revision {revision})"
+    return f"{where} migrated from {before or 'nothing'} to schema revision {revision}"
+
+
+def _direction(before: str | None, revision: str) -> tuple[str, str]:
+    """Alembic's command and target that lead from ``before`` to ``revision``."""
+    if before in REVISIONS and REVISIONS.index(before) > REVISIONS.index(revision):
+        return "downgrade", revision
+    return "upgrade", revision
 
 
 def drop(url: str, options: Mapping[str, Any]) -> None:
@@ -152,7 +167,7 @@ def _locked(conn: Connection, url: SqlURL, namespace: str) -> AbstractContextMan
     return url.family.migration_lock(conn, url, namespace_key(namespace))
 
 
-def _run_alembic(tables: Tables, **attributes: Any) -> str:
+def _run_alembic(tables: Tables, step: tuple[str, str], **attributes: Any) -> str:
     from alembic import command
     from alembic.config import Config
 
@@ -160,9 +175,11 @@ def _run_alembic(tables: Tables, **attributes: Any) -> str:
     config = Config(output_buffer=buffer)
     config.set_main_option("script_location", str(SCRIPTS))
     config.attributes.update(namespace=tables.namespace, **attributes)
-    command.upgrade(config, "head", sql="dialect_name" in attributes)
+    how, target = step
+    run = command.upgrade if how == "upgrade" else command.downgrade
+    run(config, target, sql="dialect_name" in attributes)
     return buffer.getvalue()
 
 
 def _offline_ddl(url: SqlURL, tables: Tables) -> str:
-    return _run_alembic(tables, dialect_name=url.family.ddl_dialect)
+    return _run_alembic(tables, ("upgrade", HEAD), dialect_name=url.family.ddl_dialect)

@@ -10,6 +10,15 @@ arrays that also NOTIFYs ``<namespace>_tasks`` once per group, see
 Puts run on the driver's cursor and, being idempotent, are retried once
 on a fresh connection when the first one turns out dead.
 
+Each put answers which tasks it created. PostgreSQL's statement returns
+the ids that existed. Elsewhere the INSERT has no conflict clause: it
+fails as a whole on an existing id (nothing written), and only then does
+the put run again in a transaction that first reads which ids exist, so
+the usual put costs what it did before.
+
+Tasks with a unique key are written in one transaction that first
+decides each key's holder (see ``uniques``).
+
 With ``connection=`` (transactional enqueue) the rows are written through
 the application's own SQLAlchemy Connection and nothing is committed: the
 tasks exist only if the application commits.
@@ -25,18 +34,29 @@ from typing import Any
 from sqlalchemy import Double, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from taskkit_core.backend import PutResult
 from taskkit_core.clock import cur_ts
 from taskkit_core.errors import ConfigurationError, InvalidTaskError
-from taskkit_core.task import Task, check_name, check_payload, check_ttl
+from taskkit_core.task import (
+    Task,
+    Unique,
+    check_headers,
+    check_name,
+    check_payload,
+    check_priority,
+    check_ttl,
+)
 
 from .arrays import ArrayStatements
 from .blobs import PIECE, head, in_pieces
 from .changes import channel_names
 from .driver import Prepared
 from .engine import Database
+from .putplan import PutPlan
 from .schema import ID_LENGTH, Tables
-from .statements import TASK_FIELDS, Statements, task_values
-from .states import DONE
+from .statements import JOB_FIELDS, TASK_FIELDS, Statements, task_values, uses_job_control
+from .states import FAILED, SUCCEEDED
+from .uniques import Key, UniqueKeys, key_of
 
 logger = logging.getLogger("taskkit.sql")
 
@@ -45,6 +65,12 @@ BATCH_BYTES = PIECE
 
 ROW_KEYS = [*TASK_FIELDS, "state", "attempt"]
 """The columns a newly queued task's row sets (the keys of ``task_values``)."""
+
+PLAIN_ROW_KEYS = [key for key in ROW_KEYS if key not in JOB_FIELDS]
+"""The same without the job-control columns (left to their defaults)."""
+
+EXISTING_ATTEMPTS = 3
+"""Times a transactional insert reads which ids exist and tries again (see ``_insert_rows``)."""
 
 
 class _Conflict(Exception):
@@ -64,7 +90,24 @@ def check_task(task: object) -> Task:
     for field in (task.due, task.created):
         if not math.isfinite(field):
             raise InvalidTaskError(f"task {task.id}: times must be finite, got {field!r}")
+    if uses_job_control(task):
+        _check_job_control(task)
     return task
+
+
+def _check_job_control(task: Task) -> None:
+    """The job-control fields of a task built without ``Task.init`` (which checks them)."""
+    check_priority(task.priority)
+    if task.unique is not None and not isinstance(task.unique, Unique):
+        raise InvalidTaskError(f"unique must be a Unique, got {type(task.unique).__name__}")
+    timeout = task.timeout
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf
+    ):
+        raise InvalidTaskError(f"timeout must be a positive, finite number, got {timeout!r}")
+    check_headers(task.headers)
 
 
 def _batches(tasks: Sequence[Task]) -> Iterator[list[Task]]:
@@ -94,7 +137,11 @@ class TaskWriter:
         self._db = db
         self._sql = sql
         self._arrays = arrays
-        self._insert_row = Prepared.of(sql.insert_tasks, db.dialect, column_keys=ROW_KEYS)
+        self._uniques = UniqueKeys(tables, db.family)
+        self._insert_rows = (
+            Prepared.of(sql.insert_tasks, db.dialect, column_keys=PLAIN_ROW_KEYS),
+            Prepared.of(sql.insert_tasks, db.dialect, column_keys=ROW_KEYS),
+        )
         tasks_channel, _ = channel_names(tables.namespace)
         self._notify = db.family.wake_statement(tasks_channel, bindparam("b_group"))
         self._insert_one = t.insert()
@@ -102,47 +149,60 @@ class TaskWriter:
             began=sql.now, done_at=sql.now, expires_at=sql.now + bindparam("b_ttl", type_=Double())
         )
 
-    def put(self, tasks: Sequence[Task], connection: Any) -> None:
-        """Queue ``tasks`` all or none; existing ids are left alone."""
-        unique = list({check_task(task).id: task for task in tasks}.values())
+    def put(self, tasks: Sequence[Task], connection: Any) -> list[PutResult]:
+        """Queue ``tasks`` all or none; existing ids are left alone (see the module docstring)."""
+        plan = PutPlan([check_task(task) for task in tasks])
         if connection is not None:
-            self._write(self._application_connection(connection), unique)
-        elif not unique:
-            return
-        elif self._arrays is not None:
-            self._put_arrays(self._arrays, unique)
-        elif not any(in_pieces(self._db.family, task.data) for task in unique):
-            self._put_rows(unique)
+            app = self._application_connection(connection)
+            return self._write(app, plan)
+        if not plan.tasks:
+            return []
+        if plan.candidates or any(in_pieces(self._db.family, t.data) for t in plan.tasks):
+            return self._db.run(lambda conn: self._write(conn, plan), transaction=True)
+        if self._arrays is not None:
+            inserted = self._put_arrays(self._arrays, plan.tasks)
         else:
-            with self._db.write() as conn:
-                self._write(conn, unique)
+            inserted = self._put_rows(plan.tasks)
+        return plan.results(inserted, {})
 
-    def _put_arrays(self, arrays: ArrayStatements, tasks: Sequence[Task]) -> None:
-        batches = [arrays.put_parameters(batch) for batch in _batches(tasks)]
+    def _put_arrays(self, arrays: ArrayStatements, tasks: Sequence[Task]) -> set[str]:
+        parts = list(_batches(tasks))
+        batches = [arrays.put(batch) for batch in parts]
+
+        def work(cursor: Any) -> set[str]:
+            existed: set[str] = set()
+            for batch, (sql, params) in zip(parts, batches, strict=True):
+                cursor.execute(sql, params)
+                existed.update(arrays.existed(batch, cursor.fetchall()))
+            return existed
+
+        existed = self._db.call(work, transaction=len(batches) > 1, idempotent=True)
+        return {task.id for task in tasks} - existed
+
+    def _put_rows(self, tasks: Sequence[Task]) -> set[str]:
+        """Plain INSERTs; an existing id fails them all, and then the exact way runs."""
+        batches = [self._row_batch(batch) for batch in _batches(tasks)]
 
         def work(cursor: Any) -> None:
-            for params in batches:
-                cursor.execute(arrays.put, params)
-
-        self._db.call(work, transaction=len(batches) > 1, idempotent=True)
-
-    def _put_rows(self, tasks: Sequence[Task]) -> None:
-        prepared = self._insert_row
-        batches = [
-            [prepared.parameters(task_values(task)) for task in batch] for batch in _batches(tasks)
-        ]
-
-        def work(cursor: Any) -> None:
-            for rows in batches:
+            for sql, rows in batches:
                 if len(rows) == 1:
-                    cursor.execute(prepared.sql, rows[0])
+                    cursor.execute(sql, rows[0])
                 else:
-                    cursor.executemany(prepared.sql, rows)
+                    cursor.executemany(sql, rows)
 
-        self._db.call(work, transaction=len(tasks) > 1, idempotent=True)
+        try:
+            self._db.call(work, transaction=len(tasks) > 1, idempotent=True)
+        except IntegrityError:
+            return self._db.run(lambda conn: self._insert(conn, tasks), transaction=True)
+        return {task.id for task in tasks}
+
+    def _row_batch(self, batch: Sequence[Task]) -> tuple[str, list[Any]]:
+        job_control = any(uses_job_control(task) for task in batch)
+        prepared = self._insert_rows[job_control]
+        return prepared.sql, [prepared.parameters(task_values(task, job_control)) for task in batch]
 
     def put_done(self, task: Task, result: bytes | None, error: str | None) -> None:
-        """Store a task that ran eagerly, as done now (replacing any row with its id)."""
+        """Store a task that ran eagerly, as finished now (replacing any row with its id)."""
         check_task(task)
         family = self._db.family
         result = None if result is None else check_payload(result, "result")
@@ -151,7 +211,7 @@ class TaskWriter:
         row = {
             **task_values(task),
             "data": head(family, task.data),
-            "state": DONE,
+            "state": SUCCEEDED if result is not None else FAILED,
             "result": b"" if result_later else result,
             "error": error if result is None else None,
             "b_ttl": task.ttl,
@@ -170,11 +230,11 @@ class TaskWriter:
     ) -> bool:
         """Compare-and-set the scheduler state and queue ``tasks``, in one transaction."""
         check_name("scheduler name", name)
-        unique = list({check_task(task).id: task for task in tasks}.values())
+        plan = PutPlan([check_task(task) for task in tasks])
         try:
             with self._db.write() as conn:
                 self._swap_state(conn, name, bytes(data), expected)
-                self._write(conn, unique)
+                self._write(conn, plan)
         except (_Conflict, IntegrityError):
             return False  # another scheduler stored its state first; nothing was written
         return True
@@ -198,27 +258,82 @@ class TaskWriter:
         if conn.execute(self._sql.replace_scheduler_state, params).rowcount != 1:
             raise _Conflict
 
-    def _write(self, conn: Connection, tasks: Sequence[Task]) -> None:
-        """Queue ``tasks`` through a SQLAlchemy connection (in its transaction)."""
-        if self._arrays is not None:
-            for batch in _batches(tasks):
-                conn.exec_driver_sql(self._arrays.put, self._arrays.put_parameters(batch))
-            return
-        family = self._db.family
-        for batch in _batches([task for task in tasks if not in_pieces(family, task.data)]):
-            conn.execute(self._sql.insert_tasks, [task_values(task) for task in batch])
-        for task in tasks:
-            if in_pieces(family, task.data):
-                self._write_in_pieces(conn, task)
+    def _write(self, conn: Connection, plan: PutPlan) -> list[PutResult]:
+        """Resolve unique keys, then insert, through a SQLAlchemy connection (its transaction)."""
+        holders: dict[Key, str] = {}
+        if plan.candidates:
+            # A task whose id exists is an idempotent repeat: its key is left alone.
+            existing = self._existing_ids(conn, [task.id for task in plan.candidates])
+            repeats = [task for task in plan.candidates if task.id in existing]
+            holders = {key: task.id for task in repeats if (key := key_of(task))}
+            new = [task for task in plan.candidates if task.id not in existing]
+            if new:
+                holders.update(self._uniques.resolve(conn, new))
+        inserted = self._insert(conn, plan.writes(holders))
+        return plan.results(inserted, holders)
 
-    def _write_in_pieces(self, conn: Connection, task: Task) -> None:
+    def _insert(self, conn: Connection, tasks: Sequence[Task]) -> set[str]:
+        """Insert the tasks whose ids do not exist yet; the ids inserted."""
+        family = self._db.family
+        whole = [task for task in tasks if not in_pieces(family, task.data)]
+        if self._arrays is not None:
+            inserted = self._insert_arrays(conn, self._arrays, whole)
+        else:
+            inserted = self._insert_missing(conn, whole)
+        for task in tasks:
+            if in_pieces(family, task.data) and self._write_in_pieces(conn, task):
+                inserted.add(task.id)
+        return inserted
+
+    def _insert_arrays(
+        self, conn: Connection, arrays: ArrayStatements, tasks: Sequence[Task]
+    ) -> set[str]:
+        existed: set[str] = set()
+        for batch in _batches(tasks):
+            rows = conn.exec_driver_sql(*arrays.put(batch)).all()
+            existed.update(arrays.existed(batch, rows))
+        return {task.id for task in tasks} - existed
+
+    def _insert_missing(self, conn: Connection, tasks: Sequence[Task]) -> set[str]:
+        """Read which ids exist, insert the others; again if one appeared meanwhile.
+
+        A failed INSERT is undone as a statement on MySQL and SQLite; the
+        transaction goes on.
+        """
+        inserted: set[str] = set()
+        pending = list(tasks)
+        for attempt in range(EXISTING_ATTEMPTS):
+            existing = self._existing_ids(conn, [task.id for task in pending])
+            pending = [task for task in pending if task.id not in existing]
+            try:
+                for batch in _batches(pending):
+                    job_control = any(uses_job_control(task) for task in batch)
+                    rows = [task_values(task, job_control) for task in batch]
+                    conn.execute(self._sql.insert_tasks, rows)
+                    inserted.update(task.id for task in batch)
+                return inserted
+            except IntegrityError:
+                if attempt + 1 == EXISTING_ATTEMPTS:
+                    raise
+                pending = [task for task in pending if task.id not in inserted]
+        return inserted
+
+    def _existing_ids(self, conn: Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), BATCH_ROWS):
+            chunk = ids[start : start + BATCH_ROWS]
+            found.update(conn.execute(self._sql.existing_ids, {"b_ids": chunk}).scalars())
+        return found
+
+    def _write_in_pieces(self, conn: Connection, task: Task) -> bool:
         row = {**task_values(task), "data": head(self._db.family, task.data)}
         try:
             with conn.begin_nested():
                 conn.execute(self._insert_one, row)
         except IntegrityError:
-            return  # the task exists already: puts are idempotent
+            return False  # the task exists already: puts are idempotent
         self._sql.appender.rest(conn, "data", task.id, task.data)
+        return True
 
     def _application_connection(self, connection: Any) -> Connection:
         if not isinstance(connection, Connection):

@@ -100,6 +100,7 @@ class RowOutcomeWriter:
             OutcomeKind.RETRIED: Prepared.of(statements.retried, dialect),
             OutcomeKind.RELEASED: Prepared.of(statements.released, dialect),
             OutcomeKind.DISCARDED: Prepared.of(statements.discarded, dialect),
+            OutcomeKind.CANCELLED: Prepared.of(statements.cancelled, dialect),
         }
 
     def settle(self, outcomes: Sequence[Outcome]) -> list[bool]:
@@ -149,7 +150,7 @@ def _values(outcome: Outcome) -> dict[str, Any]:
     }
     if outcome.kind is OutcomeKind.SUCCEEDED:
         values["b_result"] = bytes(outcome.result)
-    elif outcome.kind is OutcomeKind.FAILED:
+    elif outcome.kind in (OutcomeKind.FAILED, OutcomeKind.CANCELLED):
         values["b_error"] = outcome.message
     elif outcome.kind is OutcomeKind.RETRIED:
         values["b_delay"] = float(outcome.delay)

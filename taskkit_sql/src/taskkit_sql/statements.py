@@ -12,6 +12,9 @@ passes ``now=cur_ts()`` and the server-clock databases ignore it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -26,18 +29,19 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     literal_column,
     select,
     update,
 )
 from sqlalchemy.engine import Row
-from taskkit_core.task import Task
+from taskkit_core.task import Task, Unique
 
 from .blobs import Appender
 from .databases.base import Family
-from .schema import Tables
-from .states import DONE, QUEUED, STAGED
+from .schema import Tables, finished_only
+from .states import CANCELLED, FAILED, QUEUED, STAGED, SUCCEEDED
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any shape."""
@@ -52,8 +56,23 @@ TASK_FIELDS = [
     "scheduled",
     "retry_count",
     "ttl",
+    "neg_priority",
+    "unique_key",
+    "unique_period",
+    "unique_states",
+    "timeout",
+    "headers",
 ]
 """The columns a Task is read from."""
+
+JOB_FIELDS = TASK_FIELDS[-6:]
+"""The columns of the job-control fields (issue 16): a put leaves them to their
+defaults when no task of the batch sets any of them."""
+
+UNIQUE_STATES: tuple[str, ...] = ("queued", "active")
+"""``Unique.states`` by the number stored in ``tasks.unique_states``."""
+
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def state_is(column: ColumnElement[int], state: int) -> ColumnElement[bool]:
@@ -73,7 +92,7 @@ def task_from_row(row: Any) -> Task:
 
     ``row``: a SQLAlchemy Row, or a named driver row (see ``driver``).
     """
-    scheduled = row.scheduled
+    scheduled, timeout, headers = row.scheduled, row.timeout, row.headers
     return Task(
         id=row.id,
         group=row.group_name,
@@ -84,12 +103,30 @@ def task_from_row(row: Any) -> Task:
         scheduled=None if scheduled is None else float(scheduled),
         retry_count=int(row.retry_count),
         ttl=float(row.ttl),
+        priority=-int(row.neg_priority),
+        unique=None if row.unique_key is None else _unique_from(row),
+        timeout=None if timeout is None else float(timeout),
+        headers=NO_HEADERS if headers is None else json.loads(headers),
     )
 
 
-def task_values(task: Task) -> dict[str, Any]:
-    """The row of a newly queued task."""
-    return {
+def _unique_from(row: Any) -> Unique:
+    period = row.unique_period
+    return Unique(
+        row.unique_key,
+        None if period is None else float(period),
+        UNIQUE_STATES[int(row.unique_states)],  # type: ignore[arg-type]
+    )
+
+
+def uses_job_control(task: Task) -> bool:
+    """Whether any job-control field of ``task`` differs from its default."""
+    return bool(task.priority or task.unique or task.timeout is not None or task.headers)
+
+
+def task_values(task: Task, job_control: bool = True) -> dict[str, Any]:
+    """The row of a newly queued task; without ``job_control``, only the 0001 columns."""
+    values = {
         "id": task.id,
         "group_name": task.group,
         "name": task.name,
@@ -102,6 +139,37 @@ def task_values(task: Task) -> dict[str, Any]:
         "state": QUEUED,
         "attempt": 0,
     }
+    if job_control:
+        values.update(job_values(task))
+    return values
+
+
+def job_values(task: Task) -> dict[str, Any]:
+    """The job-control columns of ``task`` (priority stored negated, headers as JSON)."""
+    unique = task.unique
+    return {
+        "neg_priority": -task.priority,
+        "unique_key": None if unique is None else unique.key,
+        "unique_period": None if unique is None else unique.period,
+        "unique_states": None if unique is None else UNIQUE_STATES.index(unique.states),
+        "timeout": task.timeout,
+        "headers": headers_json(task.headers),
+    }
+
+
+def headers_json(headers: Mapping[str, str]) -> str | None:
+    """The headers as stored: a compact JSON object, or None when there are none."""
+    if not headers:
+        return None
+    return json.dumps(dict(headers), ensure_ascii=False, separators=(",", ":"))
+
+
+def cancel_pending(tables: Tables) -> ColumnElement[bool]:
+    """Whether a cancel request waits for a task's worker and attempt (see ``heartbeat``)."""
+    t, r = tables.tasks, tables.cancel_requests
+    return exists().where(
+        r.c.task_id == t.c.id, r.c.worker_id == t.c.worker_id, r.c.attempt == t.c.attempt
+    )
 
 
 def upsert_leases(tables: Tables, family: Family, now: ColumnElement[float]) -> Insert:
@@ -119,7 +187,7 @@ class Statements:
         self.tables = tables
         self.now = now = now_expression(family)
         self.task_columns = [t.c[name] for name in TASK_FIELDS]
-        self.insert_tasks = family.insert_ignoring_duplicates(t)
+        self.insert_tasks = t.insert()
         self.upsert_leases = upsert_leases(tables, family, now)
         ids = bindparam("b_ids", expanding=True, type_=t.c.id.type)
         limit = bindparam("b_limit", type_=Integer())
@@ -130,13 +198,13 @@ class Statements:
         self.queued = (
             select(*self.task_columns)
             .where(t.c.group_name == bindparam("b_group"), state_is(t.c.state, QUEUED))
-            .order_by(t.c.due, t.c.id)
+            .order_by(t.c.neg_priority, t.c.due, t.c.id)
             .limit(limit)
         )
         self.done_ids = (
             select(t.c.id)
             .where(
-                state_is(t.c.state, DONE),
+                finished_only(t.c.state),
                 t.c.done_at >= bindparam("b_since", type_=Double()),
                 t.c.done_at <= bindparam("b_until", type_=Double()),
             )
@@ -146,7 +214,7 @@ class Statements:
         self.done_ids_until_now = (
             select(t.c.id)
             .where(
-                state_is(t.c.state, DONE),
+                finished_only(t.c.state),
                 t.c.done_at >= bindparam("b_since", type_=Double()),
                 t.c.done_at <= now,
             )
@@ -155,7 +223,7 @@ class Statements:
         )
         self.disposable_ids = (
             select(t.c.id)
-            .where(state_is(t.c.state, DONE), t.c.expires_at < now)
+            .where(finished_only(t.c.state), t.c.expires_at < now)
             .order_by(t.c.expires_at, t.c.id)
             .limit(limit)
         )
@@ -171,6 +239,12 @@ class Statements:
             t.c.group_name == bindparam("b_group"),
         )
         self.delete_tasks = delete(t).where(t.c.id.in_(ids))
+        u, r = tables.unique_keys, tables.cancel_requests
+        self.delete_unique_keys = delete(u).where(u.c.task_id.in_(ids))
+        self.delete_requests = delete(r).where(
+            r.c.task_id.in_(bindparam("b_ids", expanding=True, type_=r.c.task_id.type))
+        )
+        self.existing_ids = select(t.c.id).where(t.c.id.in_(ids))
         self.delete_done_task = delete(t).where(t.c.id == bindparam("b_id"))
         self.insert_done_task = t.insert()
         self.leases = select(w.c.id, w.c.expires).order_by(w.c.expires, w.c.id)
@@ -199,7 +273,7 @@ class Statements:
         since: ColumnElement[float] = bindparam("b_since", type_=Double())
         queued = state_is(t.c.state, QUEUED)
         due = queued & (t.c.due <= now)
-        finished = state_is(t.c.state, DONE) & (t.c.done_at >= since)
+        recent = t.c.done_at >= since
 
         def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
             return func.coalesce(func.sum(func_case(condition)), 0)
@@ -209,8 +283,9 @@ class Statements:
             count(queued).label("queued"),
             count(due).label("due"),
             count(state_is(t.c.state, STAGED)).label("staged"),
-            count(finished & t.c.result.is_not(None)).label("done"),
-            count(finished & t.c.result.is_(None)).label("failed"),
+            count(state_is(t.c.state, SUCCEEDED) & recent).label("done"),
+            count(state_is(t.c.state, FAILED) & recent).label("failed"),
+            count(state_is(t.c.state, CANCELLED) & recent).label("cancelled"),
             func.min(func_case(due, t.c.due)).label("oldest_due"),
         ).group_by(t.c.group_name)
 
@@ -236,16 +311,23 @@ class SettleStatements:
             & (t.c.attempt == bindparam("b_attempt", type_=Integer()))
         )
         requeue = {"state": QUEUED, "worker_id": None, "began": None}
-        done = {"state": DONE, "done_at": now, "expires_at": now + t.c.ttl}
+        done = {"done_at": now, "expires_at": now + t.c.ttl}
+        error = bindparam("b_error", type_=t.c.error.type)
         self.succeeded: Update = (
             update(t)
             .where(fence)
-            .values(result=bindparam("b_result", type_=t.c.result.type), error=None, **done)
+            .values(
+                result=bindparam("b_result", type_=t.c.result.type),
+                error=None,
+                state=SUCCEEDED,
+                **done,
+            )
         )
         self.failed: Update = (
-            update(t)
-            .where(fence)
-            .values(error=bindparam("b_error", type_=t.c.error.type), result=None, **done)
+            update(t).where(fence).values(error=error, result=None, state=FAILED, **done)
+        )
+        self.cancelled: Update = (
+            update(t).where(fence).values(error=error, result=None, state=CANCELLED, **done)
         )
         self.retried: Update = (
             update(t)

@@ -21,6 +21,7 @@ from .demo import demo_command
 from .enqueue import enqueue_command
 from .envhelp import TaskkitGroup
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, report
+from .jobs import job_commands
 from .migrate import migrate_command
 from .new_backend import new_backend_command
 from .options import State, common_options
@@ -51,6 +52,7 @@ for _command in (
     worker_command,
     enqueue_command,
     status_command,
+    *job_commands(),
     *control_commands(),
     backends_command,
     migrate_command,

@@ -6,68 +6,37 @@ records below. The dashboard calls them only through this module, by their
 spec names, on whatever backend it is given; a backend without them gets
 :class:`JobControlMissing`, shown as one line where a task page would be.
 
-TODO(merge): when job control is on main, import TaskState, TaskInfo,
-CancelResult and RetryResult from taskkit_core instead of the copies here,
-return the backend itself from :func:`job_control`, and let :func:`leases`
-call ``get_leases`` only (its 0.3 name ``get_workers`` is the fallback).
+The records (TaskState, TaskInfo, CancelResult, RetryResult) are core's.
+TODO(merge): once every backend on main has job control, return the
+backend itself from :func:`job_control`, and let :func:`leases` call
+``get_leases`` only (its 0.3 name ``get_workers`` is the fallback).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol, cast
 
 from ..backend import Backend
 from ..errors import TaskkitError
-from ..task import Task
+from ..records import CancelResult, RetryResult, TaskInfo, TaskState
 
-
-class TaskState(StrEnum):
-    """Where a task is in its life (the spec's enum, CANCELLED included)."""
-
-    QUEUED = "queued"
-    STAGED = "staged"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+__all__ = [
+    "FINISHED",
+    "METHODS",
+    "CancelResult",
+    "JobControl",
+    "JobControlMissing",
+    "RetryResult",
+    "TaskInfo",
+    "TaskState",
+    "job_control",
+    "leases",
+]
 
 
 FINISHED = (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
 """The states a task never leaves by itself; purge deletes only these."""
-
-
-class CancelResult(StrEnum):
-    """What cancelling one task did."""
-
-    CANCELLED = "cancelled"
-    REQUESTED = "requested"
-    FINISHED = "finished"
-    NOT_FOUND = "not_found"
-
-
-class RetryResult(StrEnum):
-    """What retrying one task did."""
-
-    QUEUED = "queued"
-    NOT_RETRYABLE = "not_retryable"
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """Everything a backend knows about one task (``read_task``, ``list_tasks``)."""
-
-    task: Task
-    state: TaskState
-    attempt: int
-    worker_id: str | None
-    began: float | None
-    finished: float | None
-    error: str | None
-    result_size: int | None
-    cancel_requested: bool
 
 
 class JobControl(Protocol):

@@ -1,22 +1,36 @@
-"""The memory backend: the Backend protocol over dicts and heaps, for one process."""
+"""The memory backend: the Backend protocol over dicts and heaps, for one process.
+
+The job-control methods (cancel, retry, purge, read-back, listing) are in
+``control``; the claim order lives in ``queue``.
+"""
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
 from ..clock import cur_ts
-from ..errors import ConfigurationError, Failed, NoResult, NotFound
-from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, StageInfo
+from ..errors import Cancelled, ConfigurationError, Failed, NoResult, NotFound
+from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, PutResult, StageInfo
 from ..task import Task
+from .control import JobControl
 from .locks import MemoryLock
-from .store import FAILED, QUEUED, STAGED, SUCCEEDED, Entry, MemoryStore, Space
+from .queue import GroupQueue
+from .store import CANCELLED, FAILED, QUEUED, STAGED, SUCCEEDED, Entry, MemoryStore, Space
 
 CAPABILITIES = Capabilities(
-    multi_process=False, push_wakeups=True, transactional_enqueue=False, server_clock=False
+    multi_process=False,
+    push_wakeups=True,
+    transactional_enqueue=False,
+    server_clock=False,
+    priorities=True,
+    unique_tasks=True,
 )
+
+
+_COUNTS = ("queued", "due", "staged", "done", "failed", "cancelled")
+_FINISHED_COUNT = {SUCCEEDED: "done", FAILED: "failed", CANCELLED: "cancelled"}
 
 
 class _Watch:
@@ -29,7 +43,7 @@ class _Watch:
                 self._space.watchers.remove(self._callback)
 
 
-class MemoryBackend:
+class MemoryBackend(JobControl):
     """The Backend protocol over dicts and heaps, for one process."""
 
     capabilities = CAPABILITIES
@@ -45,11 +59,14 @@ class MemoryBackend:
 
     # -- leases ------------------------------------------------------------
 
-    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> list[str]:
         expires = cur_ts() + ttl
+        requested: list[str] = []
         with self._store.lock:
             for worker_id in worker_ids:
                 self._space.leases[worker_id] = expires
+                requested += self._space.cancel_requests.get(worker_id, ())
+        return sorted(requested)
 
     def get_leases(self) -> list[tuple[str, float]]:
         with self._store.lock:
@@ -70,18 +87,41 @@ class MemoryBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
         if connection is not None:
             raise ConfigurationError("memory:// cannot join an application transaction")
         with self._store.lock:
-            for task in tasks:
-                if task.id not in self._space.tasks:
-                    self._space.tasks[task.id] = Entry(task)
-                    self._push(task)
+            now = cur_ts()
+            results = [self._put_one(task, now) for task in tasks]
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
             for callback in watchers:
                 callback(group)
+        return results
+
+    def _put_one(self, task: Task, now: float) -> PutResult:
+        if task.id in self._space.tasks:
+            return PutResult(task.id, False)
+        if task.unique is not None:
+            slot = (task.group, task.unique.key)
+            holder = self._holder(slot, now)
+            if holder is not None:
+                return PutResult(holder, False)
+            self._space.unique[slot] = task.id
+        entry = self._space.tasks[task.id] = Entry(task)
+        self._push(entry)
+        return PutResult(task.id, True)
+
+    def _holder(self, slot: tuple[str, str], now: float) -> str | None:
+        """The id of the task holding the unique key ``slot``, if it still counts."""
+        holder_id = self._space.unique.get(slot)
+        entry = self._space.tasks.get(holder_id or "")
+        if entry is None or entry.task.unique is None:
+            return None
+        unique = entry.task.unique
+        if unique.covers(entry.state) and unique.in_period(entry.task.created, now):
+            return holder_id
+        return None
 
     def put_done_task(
         self, task: Task, *, result: bytes | None = None, error: str | None = None
@@ -89,12 +129,21 @@ class MemoryBackend:
         now = cur_ts()
         with self._store.lock:
             state = SUCCEEDED if result is not None else FAILED
+            self._forget(task.id)
             self._space.tasks[task.id] = Entry(
                 task, state=state, began=now, result=result, error=error, done_at=now
             )
 
-    def _push(self, task: Task) -> None:
-        heapq.heappush(self._space.queues.setdefault(task.group, []), (task.due, task.id))
+    def _push(self, entry: Entry) -> None:
+        entry.generation += 1
+        queue = self._space.queues.get(entry.task.group)
+        if queue is None:
+            queue = self._space.queues[entry.task.group] = GroupQueue()
+        queue.push(entry.task, entry.generation)
+
+    def _is_current(self, task_id: str, generation: int) -> bool:
+        entry = self._space.tasks.get(task_id)
+        return entry is not None and entry.state is QUEUED and entry.generation == generation
 
     # -- claiming and settling ------------------------------------------------
 
@@ -102,16 +151,12 @@ class MemoryBackend:
         now = cur_ts()
         claims: list[Claim] = []
         with self._store.lock:
-            heap = self._space.queues.get(group, [])
-            while heap and len(claims) < limit:
-                due, task_id = heap[0]
-                entry = self._space.tasks.get(task_id)
-                if entry is None or entry.state is not QUEUED or entry.task.due != due:
-                    heapq.heappop(heap)  # a stale heap slot
-                    continue
-                if due > now:
+            queue = self._space.queues.get(group)
+            while queue is not None and len(claims) < limit:
+                task_id = queue.pop_due(now, self._is_current)
+                if task_id is None:
                     break
-                heapq.heappop(heap)
+                entry = self._space.tasks[task_id]
                 entry.state, entry.worker_id, entry.began = STAGED, worker_id, now
                 entry.attempt += 1
                 claims.append(Claim(entry.task, worker_id, entry.attempt, now))
@@ -132,11 +177,15 @@ class MemoryBackend:
         ):
             return False
         now = cur_ts()
+        self._drop_cancel_request(entry)
         match outcome.kind:
             case OutcomeKind.SUCCEEDED:
                 entry.state, entry.done_at, entry.result = SUCCEEDED, now, outcome.result
+                entry.error = None
             case OutcomeKind.FAILED:
-                entry.state, entry.done_at, entry.error = FAILED, now, outcome.message
+                self._finish(entry, FAILED, outcome.message)
+            case OutcomeKind.CANCELLED:
+                self._finish(entry, CANCELLED, outcome.message)
             case OutcomeKind.RETRIED:
                 entry.task = replace(
                     entry.task, due=now + outcome.delay, retry_count=entry.task.retry_count + 1
@@ -146,12 +195,12 @@ class MemoryBackend:
                 entry.attempt -= 1
                 self._requeue(entry)
             case OutcomeKind.DISCARDED:
-                del self._space.tasks[claim.task.id]
+                self._forget(claim.task.id)
         return True
 
     def _requeue(self, entry: Entry) -> None:
         entry.state, entry.worker_id, entry.began = QUEUED, None, None
-        self._push(entry.task)
+        self._push(entry)
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
         now = cur_ts()
@@ -162,9 +211,16 @@ class MemoryBackend:
                 if len(restored) >= limit:
                     break
                 if info.worker_id not in live:
-                    self._requeue(self._space.tasks[info.task_id])
+                    self._restore(self._space.tasks[info.task_id])
                     restored.append(info)
         return restored
+
+    def _restore(self, entry: Entry) -> None:
+        if entry.cancel_requested:
+            self._drop_cancel_request(entry)
+            self._finish(entry, CANCELLED, "cancelled: its worker died before it stopped")
+        else:
+            self._requeue(entry)
 
     # -- reading -------------------------------------------------------------
 
@@ -182,7 +238,7 @@ class MemoryBackend:
                 for e in self._space.tasks.values()
                 if e.state is QUEUED and e.task.group == group
             ]
-        return sorted(queued, key=lambda t: (t.due, t.id))[:limit]
+        return sorted(queued, key=lambda t: (-t.priority, t.due, t.id))[:limit]
 
     def get_result(self, task_id: str) -> tuple[Task, bytes]:
         with self._store.lock:
@@ -191,6 +247,8 @@ class MemoryBackend:
                 raise NotFound(f"no task with id {task_id!r}")
             if entry.state is FAILED:
                 raise Failed(entry.task, entry.error or "")
+            if entry.state is CANCELLED:
+                raise Cancelled(entry.task, entry.error or "cancelled")
             if entry.state is not SUCCEEDED or entry.result is None:
                 raise NoResult(entry.task)
             return entry.task, entry.result
@@ -233,10 +291,7 @@ class MemoryBackend:
         counts: dict[str, dict[str, Any]] = {}
         with self._store.lock:
             for e in self._space.tasks.values():
-                c = counts.setdefault(
-                    e.task.group,
-                    {"queued": 0, "due": 0, "staged": 0, "done": 0, "failed": 0, "oldest": None},
-                )
+                c = counts.setdefault(e.task.group, dict.fromkeys(_COUNTS, 0) | {"oldest": None})
                 if e.state is QUEUED:
                     c["queued"] += 1
                     if e.task.due <= now:
@@ -245,10 +300,17 @@ class MemoryBackend:
                 elif e.state is STAGED:
                     c["staged"] += 1
                 elif e.done_at is not None and e.done_at >= since:
-                    c["done" if e.state is SUCCEEDED else "failed"] += 1
+                    c[_FINISHED_COUNT[e.state]] += 1
         return [
             GroupStats(
-                group, c["queued"], c["due"], c["staged"], c["done"], c["failed"], c["oldest"]
+                group,
+                c["queued"],
+                c["due"],
+                c["staged"],
+                c["done"],
+                c["failed"],
+                c["oldest"],
+                c["cancelled"],
             )
             for group, c in sorted(counts.items())
         ]
@@ -258,7 +320,7 @@ class MemoryBackend:
     def discard_tasks(self, *task_ids: str) -> None:
         with self._store.lock:
             for task_id in task_ids:
-                self._space.tasks.pop(task_id, None)
+                self._forget(task_id)
 
     # -- scheduler -------------------------------------------------------------
 
@@ -291,7 +353,15 @@ class MemoryBackend:
     def destroy_all(self) -> None:
         with self._store.lock:
             space = self._space
-            for table in (space.tasks, space.queues, space.leases, space.scheduler, space.locks):
+            for table in (
+                space.tasks,
+                space.queues,
+                space.unique,
+                space.cancel_requests,
+                space.leases,
+                space.scheduler,
+                space.locks,
+            ):
                 table.clear()
             space.events_dropped += len(space.events)
             space.events.clear()

@@ -97,9 +97,8 @@ class Hub:
     def put_tasks(self, backend: Backend, tasks: Sequence[Task], connection: Any) -> Any:
         """``backend.put_tasks`` with the enqueue hooks around it; returns its answer."""
         tasks = [self._with_headers(task) for task in tasks]
-        put: Callable[..., Any] = backend.put_tasks  # TODO(merge): job control returns PutResults
         try:
-            answer = put(*tasks, connection=connection)
+            answer = backend.put_tasks(*tasks, connection=connection)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             for task in tasks:
@@ -115,9 +114,9 @@ class Hub:
         extra: dict[str, str] = {}
         for headers in self.emit("taskkit_task_enqueuing", task):
             extra.update(headers)
-        if not extra or not hasattr(task, "headers"):  # TODO(merge): Task.headers (job control)
+        if not extra:
             return task
-        return replace(task, headers={**task.headers, **extra})  # type: ignore[call-arg]
+        return replace(task, headers={**task.headers, **extra})
 
     # -- one attempt, on the worker side -------------------------------------------------
 
@@ -153,7 +152,6 @@ class Hub:
 
     def timed_out(self, claim: Claim, error: str) -> None:
         """The attempt of ``claim`` ran past its timeout (job control's pool calls it)."""
-        # TODO(merge): job control's timeout watchdog calls this before the outcome.
         self.emit("taskkit_task_timed_out", _event(claim, time.time(), None, None, error))
 
     def refused(self, outcome: Outcome) -> None:

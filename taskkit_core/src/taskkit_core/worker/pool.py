@@ -12,6 +12,10 @@ process serving many groups writes their outcomes in common batches; the
 runtime starts and closes it). When nothing is due the
 claimer sleeps until the polling interval passes or the backend pushes a
 wake-up.
+
+Each claim runs as a RunningAttempt; the group's Watchdog stops attempts
+whose timeout passed or whose cancellation was requested, and replaces a
+thread stuck in a stopped handler.
 """
 
 from __future__ import annotations
@@ -21,17 +25,19 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..backend import Backend, Claim, Outcome
 from ..handler import TaskHandler
 from ..observers.hub import hub
 from ..outages import OutageLog
+from .attempt import RunningAttempt, running
 from .crashpoints import crash_point
 from .holdings import Holdings
 from .prefetch import Prefetch
 from .settler import Settler
-from .task_run import run_task, running_claim
+from .task_run import run_task
+from .watchdog import Watchdog
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -40,7 +46,7 @@ STALE_LEASE_WAIT = 0.2
 
 
 class GroupPool:
-    """N worker threads, one claimer and one settler for ``group``."""
+    """N worker threads and one claimer for ``group``; outcomes go to the runtime's settler."""
 
     def __init__(
         self,
@@ -86,18 +92,23 @@ class GroupPool:
         self._line: deque[Claim] = deque()
         self._busy = 0
         self._wake = threading.Event()
-        self._running: dict[int, Claim] = {}
+        self._running: dict[int, RunningAttempt] = {}
+        self._retired: set[int] = set()  # threads replaced while stuck in a handler
         self.holdings = holdings or Holdings()
         self._settler = settler
+        self._watchdog = Watchdog(self, handler)
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
-        self._workers = [
-            threading.Thread(
-                target=self._work_loop, name=f"taskkit-worker[{group}]#{i}", daemon=True
-            )
-            for i in range(size)
-        ]
+        self._workers: list[threading.Thread] = []
+        for _ in range(size):
+            self._workers.append(self._new_worker())
+
+    def _new_worker(self) -> threading.Thread:
+        number = len(self._workers)
+        return threading.Thread(
+            target=self._work_loop, name=f"taskkit-worker[{self.group}]#{number}", daemon=True
+        )
 
     # -- control ----------------------------------------------------------------
 
@@ -155,15 +166,39 @@ class GroupPool:
         with self._lock:
             self._workers_stop = True
             self._has_work.notify_all()
-        for thread in self._workers:
+        for thread in self._active_workers():
             thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._workers)
+        if any(thread.is_alive() for thread in self._active_workers()):
+            return False
+        self._watchdog.stop()
+        return True
+
+    def _active_workers(self) -> list[threading.Thread]:
+        """The worker threads, less those replaced (their attempts are settled already)."""
+        with self._lock:
+            return [t for t in self._workers if t.ident not in self._retired]
 
     def abandon(self) -> list[Claim]:
         """Give up (the process is exiting): the claims running and those waiting in line."""
+        self._watchdog.stop()
         with self._lock:
             waiting, self._line = list(self._line), deque()
-            return [*self._running.values(), *waiting]
+            return [*(a.claim for a in self._running.values() if not a.decided), *waiting]
+
+    def cancel(self, task_ids: Collection[str]) -> None:
+        """Cancel requests arrived: end those of our claims, running or waiting in the line."""
+        wanted = set(task_ids)
+        with self._lock:
+            waiting = [c for c in self._line if c.task.id in wanted]
+            for claim in waiting:
+                self._line.remove(claim)
+            running = [a for a in self._running.values() if a.claim.task.id in wanted]
+            self._has_room.notify(len(waiting))
+        for claim in waiting:
+            self._settle(Outcome.cancelled(claim, "cancelled before it started"))
+        for attempt in running:
+            logger.info("task %s: cancel requested while running", attempt.claim.task.id)
+            self._watchdog.cancel(attempt)
 
     # -- claiming -----------------------------------------------------------------
 
@@ -231,33 +266,64 @@ class GroupPool:
     # -- working --------------------------------------------------------------------
 
     def _work_loop(self) -> None:
-        while (claim := self._next_claim()) is not None:
+        me = threading.get_ident()
+        while (attempt := self._next_attempt(me)) is not None:
+            outcome: Outcome | None = None
             began = time.monotonic()
             try:
                 if self._claiming:
-                    self._settle(self._outcome_of(claim))
+                    outcome = self._outcome_of(attempt)
                 else:
-                    self._settle(Outcome.released(claim))
+                    outcome = Outcome.released(attempt.claim)
             finally:
-                self._done_with(time.monotonic() - began)
+                if self._done_with(attempt, time.monotonic() - began) and outcome is not None:
+                    self._settle(outcome)
+            if me in self._retired:
+                with self._lock:
+                    self._retired.discard(me)
+                return
 
-    def _next_claim(self) -> Claim | None:
+    def _next_attempt(self, me: int) -> RunningAttempt | None:
         with self._lock:
             while not self._line and not self._workers_stop:
                 self._has_work.wait()
             if not self._line:
                 return None
-            claim = self._line.popleft()
+            attempt = RunningAttempt(self._line.popleft(), me)
             self._busy += 1
-            self._running[threading.get_ident()] = claim
-            return claim
+            self._running[me] = attempt
+        if attempt.deadline is not None:
+            self._watchdog.watch(attempt)
+        return attempt
 
-    def _done_with(self, seconds: float) -> None:
+    def _done_with(self, attempt: RunningAttempt, seconds: float) -> bool:
+        """The thread is done with ``attempt``; True if its outcome is still ours to settle."""
         with self._lock:
             self.prefetch.task_ran(seconds)
-            self._busy -= 1
-            self._running.pop(threading.get_ident(), None)
-            self._has_room.notify()
+            self._running.pop(attempt.thread, None)
+            return self._decide(attempt)
+
+    def _decide(self, attempt: RunningAttempt) -> bool:
+        if attempt.decided:
+            return False
+        attempt.decided = True
+        self._busy -= 1
+        self._has_room.notify()
+        return True
+
+    # -- what the watchdog needs -------------------------------------------------------
+
+    def running_attempts(self) -> list[RunningAttempt]:
+        with self._lock:
+            return list(self._running.values())
+
+    def take_decision(self, attempt: RunningAttempt) -> bool:
+        """Decide ``attempt``'s outcome in place of its thread; False if it was decided."""
+        with self._lock:
+            return self._decide(attempt)
+
+    def settle_later(self, outcome: Outcome) -> None:
+        self._settle(outcome)
 
     def _settle(self, outcome: Outcome) -> None:
         """Hand ``outcome`` to the settler (and to observers: the thread holds no lock here)."""
@@ -265,7 +331,21 @@ class GroupPool:
         if hub.active:
             hub.finished(outcome)
 
-    def _outcome_of(self, claim: Claim) -> Outcome:
+    def replace_thread(self, attempt: RunningAttempt) -> bool:
+        """Start a thread in place of the one stuck in ``attempt`` (bounded); True if started."""
+        with self._lock:
+            if self._running.get(attempt.thread) is not attempt:
+                return True  # it returned meanwhile
+            if len(self._retired) >= self.size or self._workers_stop:
+                return False
+            self._retired.add(attempt.thread)
+            thread = self._new_worker()
+            self._workers.append(thread)
+        thread.start()
+        return True
+
+    def _outcome_of(self, attempt: RunningAttempt) -> Outcome:
+        claim = attempt.claim
         task = claim.task
         if self.max_attempts is not None and claim.attempt > self.max_attempts:
             logger.warning(
@@ -283,7 +363,7 @@ class GroupPool:
         logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
         if hub.active:
             hub.started(claim)
-        with running_claim(claim):
+        with running(attempt):
             outcome = run_task(self.handler, task).as_outcome(claim)
         crash_point("before_settle")
         return outcome

@@ -88,6 +88,7 @@ class WorkerRuntime:
         self.heartbeat = Heartbeat(
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
+        self.heartbeat.on_cancel_requests = self._cancel_requested
         self.holdings = Holdings()
         self.settler = Settler(backend, f"worker {self.worker_id}", self.holdings, self._scrub)
         self.pools = {
@@ -203,6 +204,10 @@ class WorkerRuntime:
             )
             self._event_thread.start()
         return self
+
+    def _cancel_requested(self, task_ids: list[str]) -> None:
+        for pool in self.pools.values():
+            pool.cancel(task_ids)
 
     def _wake_group(self, group: str) -> None:
         pool = self.pools.get(group)

@@ -52,7 +52,12 @@ REGISTRATIONS: tuple[Registration, ...] = (
         # multi_process: several processes on one host (one database file).
         # push_wakeups: a thread watches the WAL file (see walwatch).
         capabilities=Capabilities(
-            multi_process=True, push_wakeups=True, transactional_enqueue=True, server_clock=False
+            multi_process=True,
+            push_wakeups=True,
+            transactional_enqueue=True,
+            server_clock=False,
+            priorities=True,
+            unique_tasks=True,
         ),
         description="SQLite file through SQLAlchemy (one host; WAL)",
         schemes={"sqlite": "sqlite+pysqlite", "sqlite+pysqlite": "sqlite+pysqlite"},
@@ -62,7 +67,12 @@ REGISTRATIONS: tuple[Registration, ...] = (
         name="postgresql",
         home="taskkit_sql.databases.postgresql:PostgresqlFamily",
         capabilities=Capabilities(
-            multi_process=True, push_wakeups=True, transactional_enqueue=True, server_clock=True
+            multi_process=True,
+            push_wakeups=True,
+            transactional_enqueue=True,
+            server_clock=True,
+            priorities=True,
+            unique_tasks=True,
         ),
         description="PostgreSQL through SQLAlchemy and psycopg 3 (SKIP LOCKED, LISTEN/NOTIFY)",
         schemes={
@@ -77,7 +87,12 @@ REGISTRATIONS: tuple[Registration, ...] = (
         home="taskkit_sql.databases.mysql:MysqlFamily",
         # push_wakeups: a thread looks for due tasks, adaptively (see duewatch).
         capabilities=Capabilities(
-            multi_process=True, push_wakeups=True, transactional_enqueue=True, server_clock=True
+            multi_process=True,
+            push_wakeups=True,
+            transactional_enqueue=True,
+            server_clock=True,
+            priorities=True,
+            unique_tasks=True,
         ),
         description="MySQL 8 / MariaDB 10.6+ through SQLAlchemy and PyMySQL (SKIP LOCKED)",
         schemes={

@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, ColumnElement, Insert, LargeBinary, Select, String, Table, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    LargeBinary,
+    Select,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Lock
@@ -41,8 +51,9 @@ Versions = Mapping[str, tuple[int, ...]]
 Condition = Callable[[Any], ColumnElement[bool]]
 """A condition on an existing row, given the columns of the row that was to be inserted."""
 
-Index = tuple[str, list[str], int | None]
-"""An index of a migration: its name, its columns, and the state it is partial on (or None)."""
+Index = tuple[str, list[str], str | None]
+"""An index of a migration: its name, its columns, and the condition of the rows it
+keeps where the family has partial indexes (SQL such as ``state >= 2``; None: every row)."""
 
 
 def connect_timeout(options: SqlOptions) -> int:
@@ -211,6 +222,13 @@ class Family(ABC):
         """INSERT ``values``, or update an existing row instead (see ``on_conflict_update``)."""
         return self.on_conflict_update(self.insert(table).values(values), table, replace, where)
 
+    def read_through(self, statement: Select[Any], table: Table, index: str) -> Select[Any]:
+        """``statement``, made to read ``table`` through ``index`` where the planner needs that.
+
+        Here: unchanged (the planner picks well from statistics).
+        """
+        return statement
+
     def wake_statement(self, channel: str, payload: Any) -> Select[Any] | None:
         """A statement that wakes the listeners of ``channel`` (None: nothing listens)."""
         return None
@@ -252,6 +270,10 @@ class Family(ABC):
         """The column type of opaque bytes up to 10 MiB."""
         return LargeBinary()
 
+    def text_type(self) -> TypeEngine[Any]:
+        """The column type of a short UTF-8 text (a JSON document)."""
+        return Text()
+
     def event_id_type(self) -> TypeEngine[Any]:
         """The column type of the increasing event number (an autoincrement primary key)."""
         return BigInteger()
@@ -266,6 +288,6 @@ class Family(ABC):
 
     def create_indexes(self, op: Any, table: str, indexes: Sequence[Index]) -> None:
         """Create ``indexes`` on ``table`` in a migration (``op`` is Alembic's)."""
-        for name, columns, state in indexes:
-            where = None if state is None else text(f"state = {state}")
+        for name, columns, condition in indexes:
+            where = None if condition is None else text(condition)
             op.create_index(name, table, columns, **self.partial_index_options(where))

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from sqlalchemy import Insert, Table, bindparam, func, select, update
+from sqlalchemy import Insert, Select, Table, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 from taskkit_core.backend import Claim, Lock
@@ -125,6 +125,11 @@ class MysqlFamily(Family):
     ) -> ChangeSource | None:
         return DueWatcher(db, tables)
 
+    def read_through(self, statement: Select[Any], table: Table, index: str) -> Select[Any]:
+        # For ORDER BY ... LIMIT, MySQL and MariaDB may walk the primary key
+        # backwards and filter, when the listing index gives the page directly.
+        return statement.with_hint(table, f"FORCE INDEX ({index})", dialect_name="*")
+
     def claims(self, db: Database, tables: Tables, statements: Statements) -> Claims:
         return MysqlClaims(db, tables, statements)
 
@@ -155,12 +160,18 @@ class MysqlFamily(Family):
 
         return mysql.LONGBLOB()  # BLOB stops at 64 KiB
 
+    def text_type(self) -> TypeEngine[Any]:
+        from sqlalchemy.dialects import mysql  # on first use (see base)
+
+        # UTF-8 whatever the table's default character set; compared byte for byte.
+        return mysql.TEXT(charset="utf8mb4", collation="utf8mb4_bin")
+
     def create_indexes(self, op: Any, table: str, indexes: Sequence[Index]) -> None:
         """One ALTER TABLE for all (each ALTER rebuilds the table); no partial indexes."""
         quote = op.get_context().dialect.identifier_preparer.quote
         clauses = ", ".join(
             f"ADD INDEX {quote(name)} ({', '.join(quote(column) for column in columns)})"
-            for name, columns, _state in indexes
+            for name, columns, _condition in indexes
         )
         op.execute(f"ALTER TABLE {quote(table)} {clauses}")
 
@@ -191,10 +202,10 @@ class MysqlClaims(LockThenRestore):
         t = tables.tasks
         claimed_at = self.now.label("claimed_at")
         selected = [*self.task_columns, t.c.attempt, claimed_at]
-        self._lock = Prepared.of(
+        self.selection = Prepared.of(
             select(*selected)
             .where(self.due)
-            .order_by(t.c.due, t.c.id)
+            .order_by(*self.order)
             .limit(self.limit)
             .with_for_update(skip_locked=True),
             db.dialect,
@@ -219,7 +230,7 @@ class MysqlClaims(LockThenRestore):
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         def work(cursor: Any) -> list[Any]:
-            rows = fetch(cursor, self._lock, {"b_group": group, "b_limit": limit})
+            rows = fetch(cursor, self.selection, {"b_group": group, "b_limit": limit})
             if rows:
                 values = {f"i{k}": row.id for k, row in enumerate(rows)}
                 values.update(b_worker=worker_id, b_began=rows[0].claimed_at)

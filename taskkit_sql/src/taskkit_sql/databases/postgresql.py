@@ -133,7 +133,7 @@ class PostgresqlFamily(Family):
 
     def array_statements(self, db: Database, tables: Tables) -> ArrayStatements | None:
         tasks_channel, _ = channel_names(tables.namespace)
-        return ArrayStatements(tables.tasks, db.dialect, self.now_sql, tasks_channel)
+        return ArrayStatements(tables, db.dialect, self.now_sql, tasks_channel)
 
     def lock(self, db: Database, tables: Tables, target: str) -> Lock:
         if db.session_engine is None:
@@ -176,14 +176,14 @@ class PostgresClaims(ClaimStatements):
         claimable = (
             select(t.c.id)
             .where(self.due)
-            .order_by(t.c.due, t.c.id)
+            .order_by(*self.order)
             .limit(self.limit)
             .with_for_update(skip_locked=True)
             .cte("claimable")
             .prefix_with("MATERIALIZED")
         )
         returned = [*self.task_columns, t.c.attempt, t.c.began]
-        self._claim = Prepared.of(
+        self.selection = Prepared.of(
             update(t)
             .where(t.c.id == claimable.c.id)
             .values(began=self.now, **self.stage)
@@ -192,7 +192,14 @@ class PostgresClaims(ClaimStatements):
             returned,
         )
         abandoned = (
-            select(t.c.id, t.c.worker_id, t.c.began, t.c.attempt, t.c.group_name)
+            select(
+                t.c.id,
+                t.c.worker_id,
+                t.c.began,
+                t.c.attempt,
+                t.c.group_name,
+                self.cancel_pending.label("cancel"),
+            )
             .where(self.abandoned)
             .order_by(t.c.began, t.c.id)
             .limit(self.limit)
@@ -203,18 +210,21 @@ class PostgresClaims(ClaimStatements):
         self._restore = (
             update(t)
             .where(t.c.id == abandoned.c.id, state_is(t.c.state, STAGED))
-            .values(**self.requeue)
+            .values(**self.requeue_or_cancel(t, abandoned.c.cancel))
             .returning(*abandoned.c)
         )
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         params = {"b_group": group, "b_worker": worker_id, "b_limit": limit}
-        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params))
+        rows = self.db.call(lambda cursor: fetch(cursor, self.selection, params))
         return claims_from(rows, worker_id)
 
     def restore(self, limit: int) -> list[Restored]:
         with self.db.single() as conn:
             rows = conn.execute(self._restore, {"b_limit": limit}).all()
+            cancelled = [row.id for row in rows if row.cancel]
+            if cancelled:
+                conn.execute(self.forget_requests, {"b_ids": cancelled})
         return restored_from(rows)
 
 

@@ -134,9 +134,9 @@ class SqliteClaims(LockThenRestore):
     def __init__(self, db: Database, tables: Tables, statements: Statements) -> None:
         super().__init__(db, tables, statements)
         t = tables.tasks
-        claimable = select(t.c.id).where(self.due).order_by(t.c.due, t.c.id).limit(self.limit)
+        claimable = select(t.c.id).where(self.due).order_by(*self.order).limit(self.limit)
         returned = [*self.task_columns, t.c.attempt, t.c.began]
-        self._claim = Prepared.of(
+        self.selection = Prepared.of(
             update(t)
             .where(t.c.id.in_(claimable))
             .values(began=self.now, **self.stage)
@@ -147,5 +147,5 @@ class SqliteClaims(LockThenRestore):
 
     def claim(self, group: str, worker_id: str, limit: int) -> list[Claim]:
         params = {"b_group": group, "b_worker": worker_id, "b_limit": limit, "now": cur_ts()}
-        rows = self.db.call(lambda cursor: fetch(cursor, self._claim, params), transaction=True)
+        rows = self.db.call(lambda cursor: fetch(cursor, self.selection, params), transaction=True)
         return claims_from(rows, worker_id)

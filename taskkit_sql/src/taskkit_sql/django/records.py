@@ -1,7 +1,7 @@
 """What the backend knows of one task, read for Django's ``TaskResult``.
 
-TODO(merge): job control (issue 16) gives every backend ``read_task``;
-this module then reads ``TaskInfo`` instead of the table.
+``Backend.read_task`` gives everything here but the result's bytes, which
+a ``TaskResult`` returns; so this reads the row, in one statement.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..schema import build_tables
-from ..states import DONE, STAGED
+from ..states import FINISHED_FROM, STAGED
 from .atomic import DjangoBackend
 
 
@@ -39,7 +39,8 @@ class TaskRecord:
 
     @property
     def done(self) -> bool:
-        return self.state == DONE
+        """Finished: succeeded, failed or cancelled (a cancelled task has no result)."""
+        return self.state >= FINISHED_FROM
 
 
 def read_record(backend: DjangoBackend, task_id: str) -> TaskRecord | None:

@@ -58,9 +58,9 @@ def upgrade() -> None:
         f"{p}tasks",
         (f"{p}tasks_claim", ["group_name", "state", "due", "id"], None),
         # Partial on PostgreSQL and SQLite: only rows in that state.
-        (f"{p}tasks_staged", ["state", "began"], 1),
-        (f"{p}tasks_done", ["state", "done_at"], 2),
-        (f"{p}tasks_expires", ["state", "expires_at"], 2),
+        (f"{p}tasks_staged", ["state", "began"], "state = 1"),
+        (f"{p}tasks_done", ["state", "done_at"], "state = 2"),
+        (f"{p}tasks_expires", ["state", "expires_at"], "state = 2"),
     )
     op.create_table(
         f"{p}workers",
