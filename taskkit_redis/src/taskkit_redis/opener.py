@@ -41,8 +41,7 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     except BaseException:
         client.connection_pool.disconnect()
         raise
-    # TODO(merge): jc-redis implements the 0.4 job-control methods; then this ignore goes.
-    return Connection(backend=backend, bridge=bridge)  # type: ignore[arg-type]
+    return Connection(backend=backend, bridge=bridge)
 
 
 def drop_redis(url: str, options: Mapping[str, Any]) -> None:
