@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
+
 from taskkit import (
     DiscardTask,
     Failed,
