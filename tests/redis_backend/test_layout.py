@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import redis
-from typing import get_args
-
 from taskkit_core.backend import Outcome, OutcomeKind
 from taskkit_core.task import Unique, UniqueStates
 from taskkit_core.testing import make_task
