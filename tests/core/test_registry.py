@@ -96,7 +96,7 @@ def test_opener_errors_are_one_line_without_password_or_chained_cause(
 def test_memory_registers_through_the_public_hook() -> None:
     (memory,) = [b for b in list_backends() if b.scheme == "memory"]
     assert memory.distribution == "taskkit-core"
-    assert memory.capabilities == ["push_wakeups"]
+    assert memory.capabilities == ["push_wakeups", "priorities", "unique_tasks"]
     _, entry = lookup_backend("memory://")
     assert entry.capabilities.multi_process is False
 

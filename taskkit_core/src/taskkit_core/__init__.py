@@ -43,7 +43,9 @@ from .errors import (
     PayloadTooLarge,
     PluginError,
     StorageNotReady,
+    TaskCancelled,
     TaskkitError,
+    TaskTimeout,
     UnknownBackendError,
 )
 from .events import ControlEvent, EventBridge
@@ -73,7 +75,14 @@ from .task import (
     Unique,
 )
 from .version import VERSION
-from .worker import Service, TaskkitProcess, WorkerRuntime, current_claim
+from .worker import (
+    RunningAttempt,
+    Service,
+    TaskkitProcess,
+    WorkerRuntime,
+    current_attempt,
+    current_claim,
+)
 
 __all__ = [
     "DEFAULT_TASK_TTL",
@@ -118,6 +127,7 @@ __all__ = [
     "ResultGetPrevented",
     "ResultGetTimedOut",
     "RetryResult",
+    "RunningAttempt",
     "Schedule",
     "ScheduleEntriesCompat",
     "ScheduleEntriesCompatMapping",
@@ -129,9 +139,11 @@ __all__ = [
     "StorageNotReady",
     "Subscription",
     "Task",
+    "TaskCancelled",
     "TaskHandler",
     "TaskInfo",
     "TaskState",
+    "TaskTimeout",
     "TaskkitError",
     "TaskkitProcess",
     "Unique",
@@ -140,6 +152,7 @@ __all__ = [
     "WorkerSettings",
     "connect",
     "cur_ts",
+    "current_attempt",
     "current_claim",
     "hookimpl",
     "list_backends",

@@ -89,3 +89,19 @@ class DuplicateTask(TaskkitError):
         super().__init__(f"a task with unique key {key!r} already exists: {task_id}")
         self.task_id = task_id
         self.key = key
+
+
+class TaskCancelled(TaskkitError):
+    """Raised inside a handler by ``check_cancelled()`` once a cancel request reached it.
+
+    The attempt's outcome is already settled as cancelled; raising lets a
+    long handler stop early.
+    """
+
+
+class TaskTimeout(TaskCancelled):
+    """Raised inside a handler by ``check_cancelled()`` once its timeout has passed.
+
+    The attempt's outcome is already decided (retried or failed, by the
+    retry policy, with this error's message).
+    """

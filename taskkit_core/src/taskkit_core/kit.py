@@ -5,17 +5,19 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
-from .backend import Backend, Connection
+from .backend import Backend, Connection, PutResult
 from .compat import ScheduleEntriesCompatMapping, encode_schedule_entries
-from .errors import CapabilityError, ConfigurationError
+from .errors import CapabilityError, DuplicateTask
 from .events import ControlEvent, EventBridge, make_event
 from .handler import TaskHandler
+from .items import InitiateTaskArgs, check_put_capabilities, prepare_item
+from .kit_control import KitJobControl
 from .opening import connect
 from .result import Result
 from .settings import WorkerSettings
-from .task import DEFAULT_TASK_TTL, Task
+from .task import DEFAULT_TASK_TTL, Task, Unique
 from .url import mask_url
 from .worker.plan import HelperServices, RuntimeConfig, WorkerPlan
 from .worker.process import TaskkitProcess
@@ -23,19 +25,10 @@ from .worker.runtime import WorkerRuntime
 from .worker.supervisor import Supervisor
 from .worker.task_run import EagerWorker
 
-
-class InitiateTaskArgs(TypedDict):
-    """One item of ``Kit.initiate_tasks`` as a dict (the arguments of ``initiate_task``)."""
-
-    group: str
-    name: str
-    data: Any
-    due: NotRequired[datetime | float | None]
-    ttl: NotRequired[float]
-    eager: NotRequired[bool]
+__all__ = ["InitiateTaskArgs", "Kit"]
 
 
-class Kit:
+class Kit(KitJobControl):
     """Puts tasks into a backend, waits for results, and runs workers.
 
     Build one with :meth:`from_url` (or from a backend and bridge you opened
@@ -100,11 +93,22 @@ class Kit:
         eager: bool = False,
         *,
         connection: Any = None,
+        priority: int = 0,
+        unique: Unique | str | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_on_duplicate: bool = False,
     ) -> Result[Any]:
         """Queue one task (or, with ``eager``, run it here and now); return its Result.
 
         ``connection`` joins the application's own database transaction,
         on backends with the ``transactional_enqueue`` capability.
+        ``priority`` (-100..100, higher first) and ``unique`` (a Unique, or
+        a key alone) need the backend's ``priorities`` / ``unique_tasks``
+        capabilities. A duplicate of a unique task gives the holder's
+        Result with ``duplicate`` True, or raises DuplicateTask with
+        ``raise_on_duplicate``. ``timeout`` bounds each attempt in
+        seconds; ``headers`` travel with the task to its handler.
         """
         item: InitiateTaskArgs = {
             "group": group,
@@ -113,8 +117,16 @@ class Kit:
             "due": due,
             "ttl": ttl,
             "eager": eager,
+            "priority": priority,
+            "unique": unique,
+            "timeout": timeout,
+            "headers": headers,
         }
-        return self.initiate_tasks(item, connection=connection)[0]
+        result = self.initiate_tasks(item, connection=connection)[0]
+        if result.duplicate and raise_on_duplicate:
+            key = unique if isinstance(unique, str) else unique.key if unique else ""
+            raise DuplicateTask(result.task_id, key)
+        return result
 
     def initiate_tasks(
         self, *args: Task | tuple[Task, bool] | InitiateTaskArgs, connection: Any = None
@@ -122,51 +134,25 @@ class Kit:
         """Queue many tasks in one backend call; eager ones run here first.
 
         Items are dicts (InitiateTaskArgs), Tasks, or (Task, eager) pairs.
-        Results come back in the order of the items. Every item is checked
-        before anything is written.
+        Results come back in the order of the items; ``Result.duplicate``
+        marks the items a unique key refused (their ``task_id`` is the
+        holder's). Every item is checked before anything is written.
         """
-        prepared = [self._prepare(item) for item in args]
-        if connection is not None and not self.backend.capabilities.transactional_enqueue:
-            raise CapabilityError(
-                f"{mask_url(self.backend.url)!r} cannot join an application transaction "
-                "(capability transactional_enqueue)"
-            )
+        prepared = [prepare_item(self.handler, item) for item in args]
+        check_put_capabilities(self.backend, [task for task, _ in prepared], connection)
         queued = [task for task, eager in prepared if not eager]
-        results = [
-            self.eager_worker.handle_task(task)
-            if eager
-            else Result(self.backend, self.handler, task.id)
+        ran = {task.id: self.eager_worker.handle_task(task) for task, eager in prepared if eager}
+        put = self.backend.put_tasks(*queued, connection=connection) if queued else []
+        answers = dict(zip((task.id for task in queued), put or [], strict=False))
+        return [
+            ran[task.id] if eager else self._queued_result(task, answers.get(task.id))
             for task, eager in prepared
         ]
-        if queued:
-            self.backend.put_tasks(*queued, connection=connection)
-        return results
 
-    def _prepare(self, item: Task | tuple[Task, bool] | InitiateTaskArgs) -> tuple[Task, bool]:
-        if isinstance(item, Task):
-            return item, False
-        if isinstance(item, tuple):
-            task, eager = item
-            if not isinstance(task, Task):
-                raise ConfigurationError(f"expected a (Task, eager) pair, got {item!r}")
-            return task, bool(eager)
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(
-                f"initiate_tasks takes dicts, Tasks or (Task, eager) pairs, got {item!r}"
-            )
-        missing = {"group", "name", "data"} - set(item)
-        if missing:
-            raise ConfigurationError(f"task dict lacks {', '.join(sorted(missing))}: {item!r}")
-        group, name = item["group"], item["name"]
-        encoded = self.handler.encode_data(group, name, item["data"])
-        task = Task.init(
-            group,
-            name=name,
-            data=encoded,
-            due=item.get("due"),
-            ttl=item.get("ttl", DEFAULT_TASK_TTL),
-        )
-        return task, bool(item.get("eager"))
+    def _queued_result(self, task: Task, answer: PutResult | None) -> Result[Any]:
+        duplicate = answer is not None and not answer.created and answer.task_id != task.id
+        task_id = answer.task_id if answer is not None else task.id
+        return Result(self.backend, self.handler, task_id, duplicate=duplicate)
 
     def get_result(self, task_id: str) -> Result[Any]:
         return Result(self.backend, self.handler, task_id)

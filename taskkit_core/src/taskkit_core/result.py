@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar, overload
 
-from .backend import Backend
+from .backend import Backend, CancelResult
 from .errors import NoResult, TaskkitError
 from .handler import TaskHandler
 
@@ -42,32 +42,57 @@ def prevent_to_wait_result(reason: str) -> Iterator[None]:
 
 
 class Result(Generic[T]):
-    """The result of one task, fetched from the backend when asked for."""
+    """The result of one task, fetched from the backend when asked for.
 
-    @overload
-    def __init__(self, backend: Backend, handler: TaskHandler, task_id: str) -> None: ...
+    ``duplicate`` is True when the put was refused because a task with the
+    same unique key was held: ``task_id`` is then the holder's.
+    """
 
     @overload
     def __init__(
-        self, backend: Backend, handler: TaskHandler, task_id: str, *, result: T
+        self, backend: Backend, handler: TaskHandler, task_id: str, *, duplicate: bool = False
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        backend: Backend,
+        handler: TaskHandler,
+        task_id: str,
+        *,
+        result: T,
+        duplicate: bool = False,
     ) -> None: ...
 
     def __init__(
-        self, backend: Backend, handler: TaskHandler, task_id: str, *, result: T = _UNSET
+        self,
+        backend: Backend,
+        handler: TaskHandler,
+        task_id: str,
+        *,
+        result: T = _UNSET,
+        duplicate: bool = False,
     ) -> None:
         self.backend = backend
         self.handler = handler
         self.task_id = task_id
+        self.duplicate = duplicate
         self._result = result
 
     def __repr__(self) -> str:
-        return f"Result(task_id={self.task_id!r})"
+        extra = ", duplicate=True" if self.duplicate else ""
+        return f"Result(task_id={self.task_id!r}{extra})"
+
+    def cancel(self) -> CancelResult:
+        """Cancel the task (see ``Backend.cancel_tasks``): what happened, as a CancelResult."""
+        return self.backend.cancel_tasks(self.task_id)[self.task_id]
 
     def get(self, timeout: float | None = None, avoid_assertion: bool = False) -> T:
         """Wait for the task to finish and return its decoded result.
 
         Polls the backend with a growing delay (5 ms up to 0.5 s). Raises
         Failed (with the task's error message) when the task failed,
+        Cancelled (a Failed) when it was cancelled,
         NotFound when there is no such task, ResultGetTimedOut after
         ``timeout`` seconds (None: wait for ever), and ResultGetPrevented
         when called inside a running task unless ``avoid_assertion``.

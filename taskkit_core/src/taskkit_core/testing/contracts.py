@@ -8,18 +8,25 @@ areas' own classes can be subclassed one by one as well.
 
 from __future__ import annotations
 
+from .features.cancellation import CancelContract, CancelRunContract
 from .features.claims import ClaimContract
 from .features.coordination import CoordinationContract
 from .features.events import ControlEventContract, EventBridgeContract
+from .features.headers import HeaderContract, HeaderKitContract
+from .features.job_input import JobInputContract
 from .features.kit import TaskRunContract
 from .features.leases import LeaseContract
+from .features.listing import ListingContract, ListingKitContract
 from .features.namespaces import NamespaceContract
+from .features.priorities import PriorityContract, PriorityRunContract
 from .features.processes import ProcessContract
 from .features.puts import PutContract
 from .features.restores import RecoveryContract, RestoreContract
 from .features.results import ResultContract, ResultWaitContract
 from .features.scheduler import ScheduleContract, SchedulerStateContract
 from .features.settling import SettleContract
+from .features.timeouts import TimeoutContract
+from .features.uniqueness import UniqueContract, UniqueKitContract
 
 __all__ = ["BackendContract", "EventBridgeContract", "KitContract", "ProcessContract"]
 
@@ -34,8 +41,14 @@ class BackendContract(
     SchedulerStateContract,
     CoordinationContract,
     NamespaceContract,
+    PriorityContract,
+    UniqueContract,
+    CancelContract,
+    ListingContract,
+    HeaderContract,
 ):
-    """Storage: putting, claiming, settling, restoring, reading, locks, namespaces."""
+    """Storage: putting, claiming, settling, restoring, reading, locks, namespaces,
+    and job control (priorities, unique keys, cancellation, listing, headers)."""
 
 
 class KitContract(
@@ -44,5 +57,12 @@ class KitContract(
     ControlEventContract,
     RecoveryContract,
     ScheduleContract,
+    PriorityRunContract,
+    UniqueKitContract,
+    CancelRunContract,
+    TimeoutContract,
+    ListingKitContract,
+    HeaderKitContract,
+    JobInputContract,
 ):
-    """Kit, Result, worker threads, services, control events and schedules."""
+    """Kit, Result, worker threads, services, control events, schedules and job control."""

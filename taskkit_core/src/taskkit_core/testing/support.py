@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backend import Backend, Claim
+from ..errors import TaskCancelled
 from ..handler import DiscardTask
 from ..kit import InitiateTaskArgs, Kit
 from ..settings import WorkerSettings
 from ..task import Task
-from ..worker import current_claim
+from ..worker import current_attempt, current_claim
 
 FAST_SETTINGS = WorkerSettings(
     worker_ttl=2.0,
@@ -54,6 +55,12 @@ class RecordingHandler:
     wait_result: calls Result.get inside the task (prevented).
     wait_result_allowed: the same with avoid_assertion. pid: returns the
     process id. gate: blocks until ``open_gate()``.
+    cooperative: runs up to data seconds, stopping early through
+    ``check_cancelled()``. stubborn: sleeps data seconds, never looking at
+    the flag. hooked: sets the attempt's ``on_cancel`` hook (records the
+    call in ``hook_calls``) and waits up to data seconds for it.
+    headers: returns the task's headers. slow_once: cooperative on its
+    first run, then returns "fast" (retried at once).
     """
 
     def __init__(self) -> None:
@@ -61,6 +68,8 @@ class RecordingHandler:
         self._lock = threading.Lock()
         self._gate = threading.Event()
         self.kit: Kit | None = None
+        self.hook_calls: list[str] = []
+        self.stopped: list[str] = []
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # a worker process starts with a fresh record
@@ -104,12 +113,47 @@ class RecordingHandler:
             "wait_result_allowed": self._wait_result,
             "pid": lambda task, data: os.getpid(),
             "gate": self._wait_gate,
+            "cooperative": self._cooperative,
+            "stubborn": _sleep,
+            "hooked": self._hooked,
+            "headers": lambda task, data: dict(task.headers),
+            "slow_once": lambda task, data: (
+                self._cooperative(task, data) if task.retry_count == 0 else "fast"
+            ),
         }
         return behaviours[name]
 
     def _wait_gate(self, task: Task, data: Any) -> Any:
         if not self._gate.wait(timeout=30):
             raise TimeoutError("the test never opened the gate")
+        return data
+
+    def _cooperative(self, task: Task, data: Any) -> Any:
+        attempt = current_attempt()
+        assert attempt is not None, "cooperative runs in a worker"
+        deadline = time.monotonic() + float(data)
+        try:
+            while time.monotonic() < deadline:
+                attempt.check_cancelled()
+                time.sleep(0.01)
+        except TaskCancelled:
+            with self._lock:
+                self.stopped.append(task.id)
+            raise
+        return data
+
+    def _hooked(self, task: Task, data: Any) -> Any:
+        attempt = current_attempt()
+        assert attempt is not None, "hooked runs in a worker"
+        called = threading.Event()
+
+        def hook() -> None:
+            with self._lock:
+                self.hook_calls.append(task.id)
+            called.set()
+
+        attempt.on_cancel = hook
+        called.wait(float(data))
         return data
 
     def _wait_result(self, task: Task, data: Any) -> Any:
@@ -121,6 +165,8 @@ class RecordingHandler:
         if task.name == "flaky":
             data = json.loads(task.data)
             return float(data.get("interval", 0))
+        if task.name == "slow_once":
+            return 0.0
         if task.name == "discard_on_retry":
             raise DiscardTask
         if task.name == "retry_raises":

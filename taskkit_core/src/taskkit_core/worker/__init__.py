@@ -4,7 +4,9 @@
   pools, services, control events).
 - ``pool``: GroupPool, a group's threads and the claimer that feeds them.
 - ``task_run``: running one task through the handler (Verdict,
-  current_claim, EagerWorker for eager mode).
+  EagerWorker for eager mode); ``attempt``: the running attempt, its
+  cancel flag, current_attempt and current_claim; ``watchdog``: timeouts,
+  cancel requests and replacements of stuck threads.
 - ``settler``: writes outcomes in batches; ``holdings``: the claims this
   process holds.
 - ``heartbeat``, ``services``, ``forgotten_claims``: the services (lease
@@ -17,9 +19,16 @@ An application starts workers through :class:`~taskkit_core.Kit` or the
 ``taskkit worker`` command; it rarely imports from here.
 """
 
+from .attempt import RunningAttempt, current_attempt, current_claim
 from .process import TaskkitProcess
 from .runtime import WorkerRuntime
 from .services import Service
-from .task_run import current_claim
 
-__all__ = ["Service", "TaskkitProcess", "WorkerRuntime", "current_claim"]
+__all__ = [
+    "RunningAttempt",
+    "Service",
+    "TaskkitProcess",
+    "WorkerRuntime",
+    "current_attempt",
+    "current_claim",
+]

@@ -4,13 +4,18 @@ A worker process holds a lease on the backend (its worker id and an expiry
 ``worker_ttl`` seconds ahead). The heartbeat refreshes it every
 ``heartbeat_interval``; a worker whose lease expired is dead, and the
 restorer puts its staged tasks back in the queue.
+
+The refresh also answers with the tasks staged to this worker whose
+cancellation was requested; the heartbeat hands them to
+``on_cancel_requests``, so a cancel request reaches its worker within one
+heartbeat interval.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ..backend import Backend
 from .crashpoints import crash_point
@@ -35,12 +40,15 @@ class Heartbeat:
         self.ttl = ttl
         self.interval = interval
         self.last_success = float("-inf")
+        self.on_cancel_requests: Callable[[list[str]], None] | None = None
 
     def __call__(self) -> float:
         crash_point("heartbeat")
         started = time.monotonic()
-        self.backend.refresh_leases(self.worker_ids, self.ttl)
+        requested = self.backend.refresh_leases(self.worker_ids, self.ttl)
         previous, self.last_success = self.last_success, time.monotonic()
+        if requested and self.on_cancel_requests is not None:
+            self.on_cancel_requests(requested)
         if previous > float("-inf") and self.last_success - previous > self.ttl / 2:
             # Said out loud, as a lease that lapses gets this process's tasks
             # restored elsewhere while they still run here.

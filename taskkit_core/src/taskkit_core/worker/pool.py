@@ -8,6 +8,10 @@ freed thread. Worker threads take claims from the local line, run them,
 and hand their outcomes to the group's Settler. When nothing is due the
 claimer sleeps until the polling interval passes or the backend pushes a
 wake-up.
+
+Each claim runs as a RunningAttempt; the group's Watchdog stops attempts
+whose timeout passed or whose cancellation was requested, and replaces a
+thread stuck in a stopped handler.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..backend import Backend, Claim, Outcome
 from ..handler import TaskHandler
 from ..outages import OutageLog
+from .attempt import RunningAttempt, running
 from .crashpoints import crash_point
 from .holdings import Holdings
 from .settler import Settler
-from .task_run import run_task, running_claim
+from .task_run import run_task
+from .watchdog import Watchdog
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -76,18 +82,23 @@ class GroupPool:
         self._line: deque[Claim] = deque()
         self._busy = 0
         self._wake = threading.Event()
-        self._running: dict[int, Claim] = {}
+        self._running: dict[int, RunningAttempt] = {}
+        self._retired: set[int] = set()  # threads replaced while stuck in a handler
         self.holdings = holdings or Holdings()
         self._settler = Settler(backend, group, self.holdings, scrub)
+        self._watchdog = Watchdog(self, handler)
         self._claimer = threading.Thread(
             target=self._claim_loop, name=f"taskkit-claimer[{group}]", daemon=True
         )
-        self._workers = [
-            threading.Thread(
-                target=self._work_loop, name=f"taskkit-worker[{group}]#{i}", daemon=True
-            )
-            for i in range(size)
-        ]
+        self._workers: list[threading.Thread] = []
+        for _ in range(size):
+            self._workers.append(self._new_worker())
+
+    def _new_worker(self) -> threading.Thread:
+        number = len(self._workers)
+        return threading.Thread(
+            target=self._work_loop, name=f"taskkit-worker[{self.group}]#{number}", daemon=True
+        )
 
     # -- control ----------------------------------------------------------------
 
@@ -130,17 +141,39 @@ class GroupPool:
         with self._lock:
             self._workers_stop = True
             self._has_work.notify_all()
-        for thread in self._workers:
+        for thread in self._active_workers():
             thread.join(max(0.0, deadline - time.monotonic()))
-        if any(thread.is_alive() for thread in self._workers):
+        if any(thread.is_alive() for thread in self._active_workers()):
             return False
+        self._watchdog.stop()
         return self._settler.close(max(0.0, deadline - time.monotonic()))
+
+    def _active_workers(self) -> list[threading.Thread]:
+        """The worker threads, less those replaced (their attempts are settled already)."""
+        with self._lock:
+            return [t for t in self._workers if t.ident not in self._retired]
 
     def abandon(self) -> list[Claim]:
         """Give up on running tasks (the process is exiting); return their claims."""
         self._settler.abandon()
+        self._watchdog.stop()
         with self._lock:
-            return list(self._running.values())
+            return [a.claim for a in self._running.values() if not a.decided]
+
+    def cancel(self, task_ids: Collection[str]) -> None:
+        """Cancel requests arrived: end those of our claims, running or waiting in the line."""
+        wanted = set(task_ids)
+        with self._lock:
+            waiting = [c for c in self._line if c.task.id in wanted]
+            for claim in waiting:
+                self._line.remove(claim)
+            running = [a for a in self._running.values() if a.claim.task.id in wanted]
+            self._has_room.notify(len(waiting))
+        for claim in waiting:
+            self._settler.put(Outcome.cancelled(claim, "cancelled before it started"))
+        for attempt in running:
+            logger.info("task %s: cancel requested while running", attempt.claim.task.id)
+            self._watchdog.cancel(attempt)
 
     # -- claiming -----------------------------------------------------------------
 
@@ -197,33 +230,78 @@ class GroupPool:
     # -- working --------------------------------------------------------------------
 
     def _work_loop(self) -> None:
-        while (claim := self._next_claim()) is not None:
+        me = threading.get_ident()
+        while (attempt := self._next_attempt(me)) is not None:
+            outcome: Outcome | None = None
             try:
                 if self._claiming:
-                    self._settler.put(self._outcome_of(claim))
+                    outcome = self._outcome_of(attempt)
                 else:
-                    self._settler.put(Outcome.released(claim))
+                    outcome = Outcome.released(attempt.claim)
             finally:
-                self._done_with(claim)
+                if self._done_with(attempt) and outcome is not None:
+                    self._settler.put(outcome)
+            if me in self._retired:
+                with self._lock:
+                    self._retired.discard(me)
+                return
 
-    def _next_claim(self) -> Claim | None:
+    def _next_attempt(self, me: int) -> RunningAttempt | None:
         with self._lock:
             while not self._line and not self._workers_stop:
                 self._has_work.wait()
             if not self._line:
                 return None
-            claim = self._line.popleft()
+            attempt = RunningAttempt(self._line.popleft(), me)
             self._busy += 1
-            self._running[threading.get_ident()] = claim
-            return claim
+            self._running[me] = attempt
+        if attempt.deadline is not None:
+            self._watchdog.watch(attempt)
+        return attempt
 
-    def _done_with(self, claim: Claim) -> None:
+    def _done_with(self, attempt: RunningAttempt) -> bool:
+        """The thread is done with ``attempt``; True if its outcome is still ours to settle."""
         with self._lock:
-            self._busy -= 1
-            self._running.pop(threading.get_ident(), None)
-            self._has_room.notify()
+            self._running.pop(attempt.thread, None)
+            return self._decide(attempt)
 
-    def _outcome_of(self, claim: Claim) -> Outcome:
+    def _decide(self, attempt: RunningAttempt) -> bool:
+        if attempt.decided:
+            return False
+        attempt.decided = True
+        self._busy -= 1
+        self._has_room.notify()
+        return True
+
+    # -- what the watchdog needs -------------------------------------------------------
+
+    def running_attempts(self) -> list[RunningAttempt]:
+        with self._lock:
+            return list(self._running.values())
+
+    def take_decision(self, attempt: RunningAttempt) -> bool:
+        """Decide ``attempt``'s outcome in place of its thread; False if it was decided."""
+        with self._lock:
+            return self._decide(attempt)
+
+    def settle_later(self, outcome: Outcome) -> None:
+        self._settler.put(outcome)
+
+    def replace_thread(self, attempt: RunningAttempt) -> bool:
+        """Start a thread in place of the one stuck in ``attempt`` (bounded); True if started."""
+        with self._lock:
+            if self._running.get(attempt.thread) is not attempt:
+                return True  # it returned meanwhile
+            if len(self._retired) >= self.size or self._workers_stop:
+                return False
+            self._retired.add(attempt.thread)
+            thread = self._new_worker()
+            self._workers.append(thread)
+        thread.start()
+        return True
+
+    def _outcome_of(self, attempt: RunningAttempt) -> Outcome:
+        claim = attempt.claim
         task = claim.task
         if self.max_attempts is not None and claim.attempt > self.max_attempts:
             logger.warning(
@@ -239,7 +317,7 @@ class GroupPool:
             )
         crash_point("after_claim")
         logger.debug("[%s] handle task %s (%s)", self.worker_id, task.id, task.name)
-        with running_claim(claim):
+        with running(attempt):
             outcome = run_task(self.handler, task).as_outcome(claim)
         crash_point("before_settle")
         return outcome

@@ -78,6 +78,7 @@ class WorkerRuntime:
         self.heartbeat = Heartbeat(
             backend, [self.worker_id], self.settings.worker_ttl, self.settings.heartbeat
         )
+        self.heartbeat.on_cancel_requests = self._cancel_requested
         self.holdings = Holdings()
         self.pools = {
             group: self._make_pool(group, size)
@@ -163,6 +164,10 @@ class WorkerRuntime:
             )
             self._event_thread.start()
         return self
+
+    def _cancel_requested(self, task_ids: list[str]) -> None:
+        for pool in self.pools.values():
+            pool.cancel(task_ids)
 
     def _wake_group(self, group: str) -> None:
         pool = self.pools.get(group)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from traceback import format_exc
 from typing import Any
 
 from ..backend import Backend, Claim, Outcome, OutcomeKind
-from ..errors import InvalidTaskError
+from ..errors import InvalidTaskError, TaskTimeout
 from ..handler import DiscardTask, TaskHandler
 from ..result import Result, ResultGetPrevented, prevent_to_wait_result
 from ..task import Task, check_payload
+from .attempt import current_claim
+
+__all__ = ["EagerWorker", "Verdict", "current_claim", "run_task", "timed_out"]
 
 logger = logging.getLogger("taskkit.worker")
 
@@ -51,23 +51,6 @@ class Verdict:
         if self.kind is RETRIED:
             return Outcome.retried(claim, self.delay)
         return Outcome(self.kind, claim, result=self.result, message=self.message)
-
-
-_current_claim: ContextVar[Claim | None] = ContextVar("taskkit_current_claim", default=None)
-
-
-def current_claim() -> Claim | None:
-    """The claim of the task running in this thread (worker id, attempt), or None."""
-    return _current_claim.get()
-
-
-@contextmanager
-def running_claim(claim: Claim) -> Iterator[None]:
-    token = _current_claim.set(claim)
-    try:
-        yield
-    finally:
-        _current_claim.reset(token)
 
 
 def run_task(handler: TaskHandler, task: Task, *, retries: bool = True) -> Verdict:
@@ -113,6 +96,16 @@ def _decide_retry(handler: TaskHandler, task: Task, exc: Exception, trace: str) 
         logger.info("task %s (%s) failed", task.id, task.name)
         return Verdict(FAILED, message=trace)
     return Verdict(RETRIED, delay=float(interval))
+
+
+def timed_out(handler: TaskHandler, task: Task, message: str) -> Verdict:
+    """The verdict of an attempt stopped by its timeout: the retry policy decides.
+
+    ``get_retry_interval`` sees a TaskTimeout; the stored error is
+    "TaskTimeout: <message>", as an exception's last traceback line reads.
+    """
+    logger.warning("task %s (%s) timed out: %s", task.id, task.name, message)
+    return _decide_retry(handler, task, TaskTimeout(message), f"TaskTimeout: {message}")
 
 
 class EagerWorker:
