@@ -20,6 +20,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from taskkit_core import Outcome, Task, TaskState
@@ -42,9 +43,13 @@ def fill(s: Session, finished: int, failed_every: int, rare: int) -> dict[str, f
     _finish(backend, [Task.init(RARE, TASK, data) for _ in range(rare)], RARE, lambda i: True)
     for start in range(0, finished, BATCH):
         tasks = [Task.init(GROUP, TASK, data) for _ in range(min(BATCH, finished - start))]
-        _finish(backend, tasks, GROUP, lambda i, s=start: (s + i) % failed_every == 0)
+        _finish(backend, tasks, GROUP, partial(_every, start, failed_every))
     backend.drop_leases([FILLER])
     return {"fill_seconds": time.perf_counter() - started}
+
+
+def _every(start: int, every: int, index: int) -> bool:
+    return (start + index) % every == 0
 
 
 def _finish(backend: Any, tasks: list[Task], group: str, fails: Callable[[int], bool]) -> None:
