@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from taskkit_core.backend import Outcome
+from taskkit_core.backend import Outcome, TaskState
 from taskkit_core.task import Unique
 from taskkit_core.testing import make_task, wait_until
 from taskkit_redis.keys import Keys
@@ -107,3 +107,15 @@ def test_a_key_with_a_period_expires_with_it(
     backend = open_connection().backend
     backend.put_tasks(make_task(unique=Unique("k", period=30)))
     assert 0 < raw.pttl(Keys(namespace).unique("g", "k")) <= 30_000
+
+
+def test_a_retried_holder_takes_its_free_key_again(open_connection: OpenConnection) -> None:
+    backend = open_connection().backend
+    holder = make_task(unique=Unique("k"))
+    backend.put_tasks(holder)
+    (claim,) = backend.claim_tasks("g", "w", 1)
+    backend.settle(Outcome.failed(claim, "boom"))
+    assert backend.put_tasks(make_task(unique=Unique("k")))[0].created, "a failed holder is free"
+    backend.cancel_tasks(*(i.task.id for i in backend.list_tasks(TaskState.QUEUED)))
+    backend.retry_tasks(holder.id)
+    assert backend.put_tasks(make_task(unique=Unique("k")))[0].task_id == holder.id

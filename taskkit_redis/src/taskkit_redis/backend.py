@@ -1,10 +1,12 @@
 """The Backend protocol on Redis: every multi-key step is one Lua script call.
 
-Claims, settles, restores, puts, discards and scheduler writes each run as
-one script (see ``scripts`` and ``lua/``), atomic and in one round trip;
+Claims, settles, restores, puts, discards, scheduler writes, cancels and
+retries each run as one script (see ``scripts`` and ``lua/``), atomic and
+in one round trip (purges as a loop of bounded ones, see ``control``);
 leases, due checks of claims, retries and expiry use the server's clock
 (``TIME`` inside the scripts). Reads that need no atomicity are plain
-commands, pipelined. The key layout is documented in ``keys``.
+commands, pipelined (``listing`` reads tasks back for operators). The key
+layout is documented in ``keys``.
 """
 
 from __future__ import annotations

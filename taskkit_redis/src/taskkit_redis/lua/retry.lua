@@ -4,7 +4,8 @@
 -- ARGV[2..] task ids
 -- A retried task gets retry_count 0 and attempt 0, loses its result, finish
 -- time, expiry and index entries, and keeps its error message (``err``) until
--- it finishes again. Others are left as they are.
+-- it finishes again; it holds its unique key again unless a task that counts
+-- took it meanwhile. Others are left as they are.
 -- Returns one code per id: 0 not found, 1 queued, 2 not retryable.
 local P = ARGV[1]
 local t = now()
@@ -12,7 +13,8 @@ local wake, answers = {}, {}
 for j = 2, #ARGV do
   local id = ARGV[j]
   local key = task_key(P, id)
-  local f = redis.call('HMGET', key, FIELD_STATE, FIELD_GROUP, FIELD_PRIORITY)
+  local f = redis.call('HMGET', key, FIELD_STATE, FIELD_GROUP, FIELD_PRIORITY,
+    FIELD_UNIQUE_KEY, FIELD_CREATED, FIELD_UNIQUE_PERIOD)
   local answer = 2
   if not f[1] then
     answer = 0
@@ -23,6 +25,9 @@ for j = 2, #ARGV do
     local due = num(t)
     redis.call('HSET', key, FIELD_DUE, due, FIELD_RETRY_COUNT, '0', FIELD_ATTEMPT, '0')
     enqueue(P, id, f[2], f[3], due, t, wake)
+    if f[4] then
+      take_unique(P, f[2], f[4], id, f[5], f[6] or '', t) -- unless another task holds it now
+    end
     answer = 1
   end
   answers[#answers + 1] = answer
