@@ -12,8 +12,8 @@ from taskkit_core.backend import Outcome, OutcomeKind
 from taskkit_core.task import Unique, UniqueStates
 from taskkit_core.testing import make_task
 from taskkit_redis.keys import (
-    INDEX_SEPARATOR,
     REQUIRED_FIELDS,
+    SEPARATOR,
     TASK_FIELDS,
     Family,
     Field,
@@ -36,7 +36,7 @@ PYTHON_LAYOUT = {
     **{f"STATE_{state.name}": value for state, value in STORED.items()},
     **{f"OUTCOME_{kind.name}": kind.value for kind in OutcomeKind},
     **{f"UNIQUE_{states.upper()}": states for states in get_args(UniqueStates)},
-    "INDEX_SEPARATOR": INDEX_SEPARATOR,
+    "SEPARATOR": SEPARATOR,
 }
 """Every layout name the scripts may use, with the value Python uses for it."""
 

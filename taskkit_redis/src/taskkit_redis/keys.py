@@ -32,7 +32,7 @@ Keys (``P`` is the prefix ``{N}:``):
     while a cancel request waits for the worker of the staged task; when
     finished ``f`` finished-at and ``res`` result bytes or ``err`` error
     message (failed or cancelled; ``err`` stays while a task queued again
-    by ``retry_tasks`` waits, until it finishes again). Times are float
+    by ``retry_tasks`` waits, and is not read once it succeeded). Times are float
     seconds since the epoch written with 17 significant digits (exact
     round trip). No expiry while queued or staged; a finished task gets
     ``PEXPIRE`` of its ttl, so it and its result vanish even if nothing
@@ -223,10 +223,14 @@ TASK_FIELDS = (
 REQUIRED_FIELDS are always written; the others only when not the default."""
 
 REQUIRED_FIELDS = 8
-"""How many of TASK_FIELDS every task hash holds (the fields of taskkit 0.3)."""
+"""How many of TASK_FIELDS every task hash holds (the fields of taskkit 0.3);
+the others are optional, sent to the scripts joined in one argument."""
 
-INDEX_SEPARATOR = "\x00"
-"""Between the task id and the hex group in a member of ``P ix:<state>``."""
+SEPARATOR = "\x00"
+"""NUL: between the task id and the hex group in a member of ``P ix:<state>``,
+and between the optional fields of a task in a put's arguments (``records``).
+Neither a hex group nor any optional field can hold it (JSON escapes it, a
+unique key refuses it)."""
 
 
 def constants(names: type) -> dict[str, str]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import TaskInfo, TaskState
 
-from .keys import INDEX_SEPARATOR, TASK_FIELDS, Field, Keys
+from .keys import SEPARATOR, TASK_FIELDS, Field, Keys
 from .queues import queue_keys
 from .records import decode_task, optional_float, text
 from .states import STORED, read_state
@@ -81,7 +81,7 @@ def decode_info(task_id: str, row: Sequence[Any], result_size: int) -> TaskInfo 
         worker_id=None if worker is None else text(worker),
         began=optional_float(began),
         finished=optional_float(finished),
-        error=None if error is None else text(error),
+        error=None if error is None or state is TaskState.SUCCEEDED else text(error),
         result_size=int(result_size) if state is TaskState.SUCCEEDED else None,
         cancel_requested=bool(requested),
     )
@@ -144,7 +144,7 @@ def _indexed(
     high = "+" if before is None else f"({before}"
     while page := client.zrange(index, high, "-", desc=True, bylex=True, offset=0, num=limit):
         members = [text(m) for m in page]
-        ids = [m.split(INDEX_SEPARATOR, 1)[0] for m in members] if group is None else members
+        ids = [m.split(SEPARATOR, 1)[0] for m in members] if group is None else members
         yield ids
         if len(page) < limit:
             return

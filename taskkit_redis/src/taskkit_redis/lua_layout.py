@@ -13,7 +13,7 @@ or upvalues to set up on each call):
 - ``STATE_<NAME>``: the stored string of each task state (``states.STORED``);
 - ``OUTCOME_<NAME>``: each ``OutcomeKind`` value, as ``settle`` sends it;
 - ``UNIQUE_<NAME>``: each value of ``Unique.states`` (``UNIQUE_ACTIVE``);
-- ``INDEX_SEPARATOR``: ``keys.INDEX_SEPARATOR``, written as ``'\\0'``.
+- ``SEPARATOR``: ``keys.SEPARATOR`` (NUL), written as ``'\\0'``.
 
 A name of this form that stands for nothing is an error at load time.
 """
@@ -26,11 +26,11 @@ from typing import get_args
 from taskkit_core.backend import OutcomeKind
 from taskkit_core.task import UniqueStates
 
-from .keys import INDEX_SEPARATOR, TASK_FIELDS, Family, Field, Fixed, constants
+from .keys import SEPARATOR, TASK_FIELDS, Family, Field, Fixed, constants
 from .states import STORED
 
 _PLAIN = re.compile(r"[A-Za-z0-9_:]+")
-NAME = re.compile(r"\b(?:KEY|FIELD|STATE|OUTCOME|UNIQUE|INDEX)_[A-Z_]+\b")
+NAME = re.compile(r"\b(?:(?:KEY|FIELD|STATE|OUTCOME|UNIQUE)_[A-Z_]+|SEPARATOR)\b")
 """What a layout name looks like in a script."""
 
 
@@ -52,7 +52,7 @@ def python_layout() -> dict[str, str]:
         **{f"STATE_{state.name}": value for state, value in STORED.items()},
         **{f"OUTCOME_{kind.name}": kind.value for kind in OutcomeKind},
         **{f"UNIQUE_{states.upper()}": states for states in get_args(UniqueStates)},
-        "INDEX_SEPARATOR": INDEX_SEPARATOR,
+        "SEPARATOR": SEPARATOR,
     }
 
 

@@ -3,9 +3,9 @@
 -- KEYS[1]  P done
 -- KEYS[2]  P expiry
 -- ARGV[1]  P
--- ARGV[2..16] the task: id, then the TASK_FIELDS as put.lua takes them
--- ARGV[17] the outcome kind, OUTCOME_SUCCEEDED or OUTCOME_FAILED
--- ARGV[18] the result (succeeded) or the error message (failed)
+-- ARGV[2..11] the task: id, the 8 required TASK_FIELDS, the options (as put.lua)
+-- ARGV[12] the outcome kind, OUTCOME_SUCCEEDED or OUTCOME_FAILED
+-- ARGV[13] the result (succeeded) or the error message (failed)
 local P = ARGV[1]
 local t = now()
 local id, group = ARGV[2], ARGV[3]
@@ -17,14 +17,10 @@ redis.call('DEL', key)
 redis.call('HSET', key, FIELD_GROUP, group, FIELD_NAME, ARGV[4], FIELD_DATA, ARGV[5],
   FIELD_DUE, ARGV[6], FIELD_CREATED, ARGV[7], FIELD_SCHEDULED, ARGV[8],
   FIELD_RETRY_COUNT, ARGV[9], FIELD_TTL, ARGV[10], FIELD_ATTEMPT, '0', FIELD_BEGAN, num(t))
-for k = OPTIONAL_FROM, #TASK_FIELDS do
-  if ARGV[2 + k] ~= '' then
-    redis.call('HSET', key, TASK_FIELDS[k], ARGV[2 + k])
-  end
-end
+write_options(key, options(ARGV[11]))
 local state = STATE_FAILED
-if ARGV[17] == OUTCOME_SUCCEEDED then
+if ARGV[12] == OUTCOME_SUCCEEDED then
   state = STATE_SUCCEEDED
 end
-finish(P, id, group, state, ARGV[18], tonumber(ARGV[10]), false, t)
+finish(P, id, group, state, ARGV[13], tonumber(ARGV[10]), false, t)
 return 1

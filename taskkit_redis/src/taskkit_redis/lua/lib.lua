@@ -17,9 +17,16 @@ local function num(x)
   return string.format('%.17g', x)
 end
 
--- The hex of a name's bytes, as names appear in keys (keys.encode_name).
+-- The hex of a name's bytes, as names appear in keys (keys.encode_name);
+-- remembered for the rest of the call, since a batch repeats its group.
+local hex_of = {}
 local function hex(s)
-  return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end))
+  local h = hex_of[s]
+  if not h then
+    h = string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end)
+    hex_of[s] = h
+  end
+  return h
 end
 
 local function task_key(P, id)
@@ -65,13 +72,20 @@ local function is_finished(state)
 end
 
 -- Add a task id to the queue of its group and priority, and note the group
--- in `wake` when it is due now.
-local function add_to_queue(P, id, group, priority, due, t, wake)
-  redis.call('ZADD', queue_key(P, group, priority), due, id)
-  if priority and priority ~= '' and priority ~= '0' then
-    redis.call('ZADD', priorities_key(P, group), priority, priority)
+-- in `wake` when it is due now. `known` (optional) holds the queues this call
+-- already announced in P groups and P qp:<hex group>, so a batch does it once.
+local function add_to_queue(P, id, group, priority, due, t, wake, known)
+  local queue = queue_key(P, group, priority)
+  redis.call('ZADD', queue, due, id)
+  if not (known and known[queue]) then
+    if priority and priority ~= '' and priority ~= '0' then
+      redis.call('ZADD', priorities_key(P, group), priority, priority)
+    end
+    redis.call('SADD', P .. KEY_GROUPS, group)
+    if known then
+      known[queue] = true
+    end
   end
-  redis.call('SADD', P .. KEY_GROUPS, group)
   if tonumber(due) <= t then
     wake[group] = true
   end
@@ -137,37 +151,64 @@ local function release_unique(P, group, key, id)
   end
 end
 
--- Queue new tasks given as 15 ARGV entries each from ARGV[first] on: id, then
--- the TASK_FIELDS in order ('' for an optional field at its default). A task
--- whose id exists is left as it is (answer 0); one refused by the holder of
--- its unique key is not written (answer: the holder's id); others answer 1.
+-- The optional fields of a task from its options argument (the values of
+-- TASK_FIELDS[OPTIONAL_FROM..] joined by SEPARATOR; '' when every one has its
+-- default): a table by TASK_FIELDS position, '' for a default.
+local NO_OPTIONS = {}
+local function options(arg)
+  if arg == '' then
+    return NO_OPTIONS
+  end
+  local values, start = {}, 1
+  for k = OPTIONAL_FROM, #TASK_FIELDS do
+    local stop = string.find(arg, SEPARATOR, start, true) or (#arg + 1)
+    values[k] = string.sub(arg, start, stop - 1)
+    start = stop + 1
+  end
+  return values
+end
+
+-- Write a task's non-default optional fields (from options()) into its hash.
+local function write_options(key, values)
+  if values ~= NO_OPTIONS then
+    local pairs_ = {}
+    for k = OPTIONAL_FROM, #TASK_FIELDS do
+      if values[k] ~= '' then
+        pairs_[#pairs_ + 1] = TASK_FIELDS[k]
+        pairs_[#pairs_ + 1] = values[k]
+      end
+    end
+    if #pairs_ > 0 then
+      redis.call('HSET', key, unpack(pairs_))
+    end
+  end
+end
+
+-- Queue new tasks given as 10 ARGV entries each from ARGV[first] on: id, the
+-- 8 required TASK_FIELDS in order, then the options argument (see options()).
+-- A task whose id exists is left as it is (answer 0); one refused by the
+-- holder of its unique key is not written (answer: the holder's id); others
+-- answer 1.
 local function put_tasks(P, first, t, wake)
-  local answers = {}
-  for j = first, #ARGV, 15 do
-    local id, group, due, priority, key = ARGV[j], ARGV[j + 1], ARGV[j + 4], ARGV[j + 9], ARGV[j + 12]
+  local answers, known = {}, {}
+  for j = first, #ARGV, 10 do
+    local id, group, due = ARGV[j], ARGV[j + 1], ARGV[j + 4]
+    local o = options(ARGV[j + 9])
+    local priority, key = o[OPTIONAL_FROM], o[OPTIONAL_FROM + 3]
     local task = task_key(P, id)
     local answer = 1
     if redis.call('EXISTS', task) == 1 then
       answer = 0
-    elseif key ~= '' then
-      answer = take_unique(P, group, key, id, ARGV[j + 5], ARGV[j + 13], t) or 1
+    elseif key and key ~= '' then
+      answer = take_unique(P, group, key, id, ARGV[j + 5], o[OPTIONAL_FROM + 4], t) or 1
     end
     if answer == 1 then
       redis.call('HSET', task, FIELD_GROUP, group, FIELD_NAME, ARGV[j + 2],
         FIELD_DATA, ARGV[j + 3], FIELD_DUE, due, FIELD_CREATED, ARGV[j + 5],
         FIELD_SCHEDULED, ARGV[j + 6], FIELD_RETRY_COUNT, ARGV[j + 7], FIELD_TTL, ARGV[j + 8],
         FIELD_STATE, STATE_QUEUED, FIELD_ATTEMPT, '0')
-      local optional = {}
-      for k = OPTIONAL_FROM, #TASK_FIELDS do
-        if ARGV[j + k] ~= '' then
-          optional[#optional + 1] = TASK_FIELDS[k]
-          optional[#optional + 1] = ARGV[j + k]
-        end
-      end
-      if #optional > 0 then
-        redis.call('HSET', task, unpack(optional))
-      end
-      add_to_queue(P, id, group, priority, due, t, wake)
+      write_options(task, o)
+      add_to_queue(P, id, group, priority, due, t, wake, known)
     end
     answers[#answers + 1] = answer
   end
@@ -177,13 +218,13 @@ end
 -- Add a finished task to the indexes of its state (keys.py: P ix:...).
 local function index_finished(P, id, state, group)
   local hexgroup = hex(group)
-  redis.call('ZADD', P .. KEY_INDEX .. state, 0, id .. INDEX_SEPARATOR .. hexgroup)
+  redis.call('ZADD', P .. KEY_INDEX .. state, 0, id .. SEPARATOR .. hexgroup)
   redis.call('ZADD', P .. KEY_INDEX .. state .. ':' .. hexgroup, 0, id)
 end
 
 -- Remove a task's entries from the two indexes of one finished state.
 local function drop_index_entries(P, id, state, hexgroup)
-  redis.call('ZREM', P .. KEY_INDEX .. state, id .. INDEX_SEPARATOR .. hexgroup)
+  redis.call('ZREM', P .. KEY_INDEX .. state, id .. SEPARATOR .. hexgroup)
   redis.call('ZREM', P .. KEY_INDEX .. state .. ':' .. hexgroup, id)
 end
 
@@ -199,12 +240,12 @@ end
 local function unindex_gone(P, id)
   redis.call('ZREM', P .. KEY_DONE, id)
   redis.call('ZREM', P .. KEY_EXPIRY, id)
-  local low, high = '[' .. id .. INDEX_SEPARATOR, '(' .. id .. '\1'
+  local low, high = '[' .. id .. SEPARATOR, '(' .. id .. '\1'
   for _, state in ipairs(FINISHED) do
     local index = P .. KEY_INDEX .. state
     for _, member in ipairs(redis.call('ZRANGE', index, low, high, 'BYLEX', 'LIMIT', 0, 2)) do
       local hexgroup = string.sub(member, #id + 2)
-      if not string.find(hexgroup, INDEX_SEPARATOR, 1, true) then
+      if not string.find(hexgroup, SEPARATOR, 1, true) then
         drop_index_entries(P, id, state, hexgroup)
       end
     end
@@ -236,8 +277,9 @@ end
 local function finish(P, id, group, state, payload, ttl, key, t)
   local task = task_key(P, id)
   if state == STATE_SUCCEEDED then
+    -- an error kept from before retry_tasks stays, unread: read_task shows none
+    -- for a task that succeeded
     redis.call('HSET', task, FIELD_STATE, state, FIELD_FINISHED, num(t), FIELD_RESULT, payload)
-    redis.call('HDEL', task, FIELD_ERROR) -- a failure before retry_tasks
   else
     redis.call('HSET', task, FIELD_STATE, state, FIELD_FINISHED, num(t), FIELD_ERROR, payload)
   end

@@ -2,10 +2,10 @@
 -- is, and one whose unique key is held by a task that still counts is not written.
 -- KEYS[1]  P groups (declared for cluster routing; task, queue and unique keys are derived)
 -- ARGV[1]  P
--- ARGV[2..] 15 per task: id, then the TASK_FIELDS in order (keys.py): group,
---           name, data, due, created, scheduled ("" for none), retry_count, ttl,
---           priority, timeout, headers, unique key, unique period, unique
---           states ("" for each optional one at its default)
+-- ARGV[2..] 10 per task: id, group, name, data, due, created, scheduled ("" for
+--           none), retry_count, ttl, then the options: the optional TASK_FIELDS
+--           (priority, timeout, headers, unique key, unique period, unique
+--           states; keys.py) joined by NUL, or "" when each has its default
 -- Publishes each group with a task due now on P wake.
 -- Returns one answer per task: 1 written, 0 its id existed, or the id of the
 -- holder of its unique key.
