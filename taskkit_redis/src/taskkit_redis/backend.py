@@ -125,6 +125,8 @@ class RedisBackend:
             return []
         k = self._keys
         answers = self._scripts.put(keys=[k.groups], args=[k.prefix, *_flat_task_args(tasks)])
+        if answers.count(1) == len(tasks):  # every task written: the common case, kept quick
+            return [PutResult(task.id, True) for task in tasks]
         return [_put_result(task, answer) for task, answer in zip(tasks, answers, strict=True)]
 
     def put_done_task(
