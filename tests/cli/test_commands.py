@@ -45,7 +45,7 @@ def test_backends_lists_memory_with_its_distribution() -> None:
     listed = json.loads(taskkit("backends", "--json").stdout)
     memory = next(b for b in listed["backends"] if b["scheme"] == "memory")
     assert memory["distribution"] == "taskkit-core"
-    assert memory["capabilities"] == ["push_wakeups"]
+    assert memory["capabilities"] == ["push_wakeups", "priorities", "unique_tasks"]
     assert listed["failures"] == []
 
 

@@ -74,7 +74,7 @@ def test_worker_runs_tasks_shows_in_status_and_drains_on_sigterm(shared: Shared)
         shared.markers.open_gate("t1")  # the task finishes while the worker drains
         assert w.wait(timeout=40) == 0, w.log
     default = next(g for g in state["groups"] if g["group"] == "default")
-    assert (default["queued"], default["due_now"], default["in_flight"]) == (1, 0, 1)
+    assert (default["queued"], default["due_now"], default["staged"]) == (1, 0, 1)
     assert len(state["workers"]) == 2
     assert shared.markers.finished("t1")
     assert stored_result(shared, running)["key"] == "t1"
@@ -108,7 +108,7 @@ def test_a_second_signal_stops_at_once_and_puts_the_task_back(sqlite: Shared) ->
     assert not sqlite.markers.finished("t1")
     with backend_of(sqlite) as backend:  # back in the queue, for the next worker
         (stats,) = backend.group_stats(since=0)
-    assert (stats.queued, stats.in_flight) == (1, 0)
+    assert (stats.queued, stats.staged) == (1, 0)
 
 
 def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
@@ -160,7 +160,7 @@ def test_enqueue_wait_prints_the_result_or_the_failure(sqlite: Shared) -> None:
     rows = [re.split(r" {2,}", line.strip()) for line in table.splitlines()]  # plain columns
     cells = {row[0]: row[1:] for row in rows if len(row) == 7}  # the Groups table
     assert cells["other"][4] == "1"  # failed in the last hour
-    assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep in flight
+    assert cells["default"][3] == "1" and cells["default"][2] == "1"  # done; sleep staged
     assert table.count(socket.gethostname()) >= 2  # two worker processes
 
 

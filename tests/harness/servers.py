@@ -10,6 +10,8 @@ instance, so a stalled server keeps its sockets open but answers nothing),
 
 PostgreSQL refuses to run as root, so it runs as the ``postgres`` user
 (``runuser``); MariaDB drops to ``mysql`` itself (RELIABILITY.md section 4).
+Deployments of several Redis processes (a Sentinel group, a cluster) are
+built from ``RedisServer`` in ``redis_topologies``.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def test_list_backends_reports_the_plugin(plugin_venv: Venv, tmp_path: Path) -> 
     found = json.loads(plugin_venv.run("python", "-c", script, cwd=tmp_path).stdout)
     acme = {b["scheme"]: b for b in found["backends"]}["acme"]
     assert (acme["distribution"], acme["version"]) == ("taskkit-acme", "0.1.0")
-    assert acme["capabilities"] == ["multi_process"]
+    assert acme["capabilities"] == ["multi_process", "priorities", "unique_tasks"]
     assert found["failures"] == []
 
 

@@ -5,7 +5,9 @@ skip (or fail under TASKKIT_REQUIRE_ALL_BACKENDS=1). On the shared server a
 test only ever touches keys of its own fresh namespaces. Tests that crash,
 restart or reconfigure a server start a private redis-server instead
 (``private_redis``, from ``harness.servers``): on a free port, in its own
-temporary directory, stopped by its PID.
+temporary directory, stopped by its PID. ``redis_cluster`` (one per test
+session and xdist worker) and ``sentinel_group`` (one per test) are private
+deployments of several such processes (``harness.redis_topologies``).
 
 This directory has no __init__.py on purpose: with one, pytest would
 import it as a package named ``redis`` and hide redis-py.
@@ -22,6 +24,7 @@ from typing import Any
 import pytest
 import redis
 from harness.availability import unavailable
+from harness.redis_topologies import ClusterNodes, SentinelGroup
 from harness.servers import RedisServer, missing_tool
 from taskkit_core.backend import Connection
 from taskkit_core.opening import connect
@@ -83,9 +86,7 @@ def raw(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[StartServer]:
     """Starts private redis-server instances on free ports; kills them after the test."""
-    reason = missing_tool("redis")
-    if reason is not None:
-        unavailable(f"{reason}; it is needed for private instances")
+    _need_private_redis()
     servers: list[RedisServer] = []
 
     def start(*settings: str, password: str | None = None, tls: bool = False) -> RedisServer:
@@ -98,3 +99,37 @@ def private_redis(tmp_path: Path) -> Iterator[StartServer]:
     yield start
     for server in servers:
         server.destroy()
+
+
+def _need_private_redis() -> None:
+    reason = missing_tool("redis")
+    if reason is not None:
+        unavailable(f"{reason}; it is needed for private instances")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterNodes]:
+    """A private three-node Redis Cluster (no replicas), password-protected."""
+    _need_private_redis()
+    with ClusterNodes(tmp_path_factory.mktemp("cluster"), password=CLUSTER_PASSWORD) as cluster:
+        yield cluster.start()
+
+
+CLUSTER_PASSWORD = "Pw/CLU#STER@7f:%"
+"""The cluster nodes' password: a canary that no output may show."""
+
+
+@pytest.fixture
+def sentinel_group(tmp_path: Path) -> Iterator[Callable[..., SentinelGroup]]:
+    """Starts a private primary, replica and three Sentinels; kills them after the test."""
+    _need_private_redis()
+    groups: list[SentinelGroup] = []
+
+    def start(password: str | None = None) -> SentinelGroup:
+        group = SentinelGroup(tmp_path / f"sentinel-{len(groups)}", password)
+        groups.append(group)
+        return group.start()
+
+    yield start
+    for group in groups:
+        group.destroy()

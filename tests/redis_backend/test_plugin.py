@@ -28,7 +28,7 @@ def test_loading_the_plugin_imports_no_redis_library() -> None:
     assert done.stdout.strip() == ""
 
 
-@pytest.mark.parametrize("scheme", ["redis", "rediss", "unix"])
+@pytest.mark.parametrize("scheme", ["redis", "rediss", "unix", "redis+sentinel", "redis+cluster"])
 def test_each_scheme_is_opened_by_the_one_open_redis(scheme: str) -> None:
     (info,) = [b for b in list_backends() if b.scheme == scheme]
     assert info.distribution == "taskkit-redis"

@@ -199,7 +199,7 @@ class Race:
     """What the race put in: checked tasks, those of a dead worker, and pruned ones."""
 
     every: list[str]
-    orphaned: list[str]
+    abandoned: list[str]
     disposable: list[str]
     seconds: float
     lock_errors: list[dict[str, Any]] = field(default_factory=list)
@@ -231,7 +231,7 @@ def run_race(
     try:
         ids = workload.enqueue(tasks)
         # A dead worker's tasks, for the restorer; expired leases, for the purger.
-        orphaned = [c.task.id for c in backend.claim_tasks("r", "dead-worker", 40)]
+        abandoned = [c.task.id for c in backend.claim_tasks("r", "dead-worker", 40)]
         backend.refresh_leases({f"ghost-{i}" for i in range(20)}, 0.5)
         added: list[str] = []
         disposable: list[str] = []
@@ -268,15 +268,15 @@ def run_race(
     assert checked.executions_per_task == {1: len(every)}
     starts = [r for r in read_history(workload.history_dir, "exec") if r["event"] == "start"]
     attempts = {r["task_id"]: r["attempt"] for r in starts}
-    assert {attempts[i] for i in orphaned} == {2}, "the restorer gave back the dead worker's tasks"
-    assert {attempts[i] for i in every if i not in orphaned} == {1}, "each claimed exactly once"
+    assert {attempts[i] for i in abandoned} == {2}, "the restorer gave back the dead worker's tasks"
+    assert {attempts[i] for i in every if i not in abandoned} == {1}, "each claimed exactly once"
     live = {w for w, expires in backend.get_leases() if expires > time.time()}
     assert [i for i in backend.get_stage_info(100) if i.worker_id not in live] == []
     wait_until(lambda: set(backend.lookup_tasks(*disposable).values()) == {None}, 30)
     wait_until(lambda: "ghost-0" not in {w for w, _ in backend.get_leases()}, 30)
     lock_errors = read_history(workload.history_dir, "lockerr")
     assert [r for r in lock_errors if not r["retried"]] == [], "a lock error was not retried"
-    return Race(every, orphaned, disposable, seconds, lock_errors)
+    return Race(every, abandoned, disposable, seconds, lock_errors)
 
 
 def retries_by_kind(race: Race) -> dict[str, int]:

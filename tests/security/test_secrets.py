@@ -8,11 +8,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from taskkit_core.testing import RecordingHandler
+from taskkit_core.url import mask_url
 
 import taskkit_core
 from taskkit_core import Kit, TaskkitError, connect
 
 CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%"]
+
+HOST_LIST_URLS = [
+    "redis+sentinel://taskkit:{password}@127.0.0.1:1,127.0.0.1:2/mymaster/0?sentinel_auth=yes",
+    "redis+cluster://taskkit:{password}@127.0.0.1:1,127.0.0.1:2/0",
+]
+"""URLs naming several hosts (Redis Sentinels, cluster nodes), none of them listening."""
 
 
 def with_password(url: str, password: str, port: int | None = None) -> str:
@@ -99,3 +106,19 @@ def test_s7_a_running_kit_never_shows_the_password(
         kit.backend.destroy_all()
         taskkit_core.opening.drop(url, namespace=taskkit_namespace)
         kit.close()
+
+
+@pytest.mark.parametrize("password", CANARIES)
+@pytest.mark.parametrize("template", HOST_LIST_URLS)
+def test_s7_unreachable_sentinels_or_cluster_nodes_hide_the_password(
+    template: str, password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = template.format(password=quote(password, safe=""))
+    assert not leaks(mask_url(url), password)
+    with pytest.raises(TaskkitError) as info:
+        connect(url)
+    assert "127.0.0.1:1" in str(info.value), "the hosts tried are named"
+    assert "\n" not in str(info.value).strip()
+    assert not leaks(everything_about(info.value), password)
+    assert not leaks(caplog.text, password)

@@ -113,7 +113,7 @@ def test_a_server_restart_mid_run_loses_nothing_and_leaves_nothing_stuck(
         assert [r.get(timeout=90) for r in results] == list(range(TASKS)), "a task was lost"
         assert kit.backend.get_stage_info(10) == [], "a task is stuck in the stage"
         (stats,) = kit.backend.group_stats(0)
-        assert (stats.queued, stats.in_flight, stats.done) == (0, 0, TASKS)
+        assert (stats.queued, stats.staged, stats.done) == (0, 0, TASKS)
         assert runtime.stop(timeout=10)
     finally:
         kit.close()

@@ -143,16 +143,16 @@ class Kit(KitJobControl):
         queued = [task for task, eager in prepared if not eager]
         ran = {task.id: self.eager_worker.handle_task(task) for task, eager in prepared if eager}
         put = self.backend.put_tasks(*queued, connection=connection) if queued else []
-        answers = dict(zip((task.id for task in queued), put or [], strict=False))
+        answers = iter(put or ())  # one per queued task, in order (None from a 0.3 backend)
         return [
-            ran[task.id] if eager else self._queued_result(task, answers.get(task.id))
+            ran[task.id] if eager else self._queued_result(task, next(answers, None))
             for task, eager in prepared
         ]
 
     def _queued_result(self, task: Task, answer: PutResult | None) -> Result[Any]:
-        duplicate = answer is not None and not answer.created and answer.task_id != task.id
-        task_id = answer.task_id if answer is not None else task.id
-        return Result(self.backend, self.handler, task_id, duplicate=duplicate)
+        if answer is None or answer.task_id == task.id:
+            return Result(self.backend, self.handler, task.id)
+        return Result(self.backend, self.handler, answer.task_id, duplicate=True)
 
     def get_result(self, task_id: str) -> Result[Any]:
         return Result(self.backend, self.handler, task_id)

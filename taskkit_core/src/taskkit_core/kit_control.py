@@ -53,16 +53,15 @@ class KitJobControl:
         before: str | None = None,
     ) -> list[TaskInfo]:
         """Tasks in ``state`` (of ``group``, or all), newest first; page with ``before``."""
-        return self.backend.list_tasks(
-            _state(state),
-            None if group is None else check_name("group", group),
-            check_list_limit(limit),
-            before,
-        )
+        state, limit = _state(state), check_list_limit(limit)
+        if group is not None:
+            check_name("group", group)
+        return self.backend.list_tasks(state, group, limit, before)
 
     def purge(self, group: str, states: Collection[TaskState | str] = FINISHED_STATES) -> int:
         """Delete the group's finished tasks in ``states``; return how many went."""
-        return self.backend.purge_tasks(check_name("group", group), check_purgeable(states))
+        purgeable = check_purgeable(states)
+        return self.backend.purge_tasks(check_name("group", group), purgeable)
 
 
 def _state(state: TaskState | str) -> TaskState:

@@ -169,7 +169,7 @@ class GroupStats:
     """Counts for one group, for ``taskkit status``.
 
     ``queued`` counts queued tasks and ``due`` those of them that are due;
-    ``in_flight`` counts staged tasks (its 0.3 name, kept); ``done``
+    ``staged`` counts staged tasks (``in_flight`` in 0.3); ``done``
     (succeeded), ``failed`` and ``cancelled`` count tasks finished since
     the ``since`` given to :meth:`Backend.group_stats`; ``oldest_due`` is
     the due time of the oldest due task (None when none is).
@@ -178,7 +178,7 @@ class GroupStats:
     group: str
     queued: int
     due: int
-    in_flight: int
+    staged: int
     done: int
     failed: int
     oldest_due: float | None = None

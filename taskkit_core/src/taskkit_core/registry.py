@@ -91,6 +91,8 @@ FIRST_PARTY_EXTRAS = {
     "redis": "redis",
     "rediss": "redis",
     "unix": "redis",
+    "redis+sentinel": "redis",
+    "redis+cluster": "redis",
 }
 
 

@@ -145,8 +145,9 @@ class Task:
         check_name("task name", name)
         check_payload(data)
         check_ttl(ttl)
-        check_priority(priority)
-        if unique is not None and not isinstance(unique, Unique):
+        if priority or priority.__class__ is not int:  # 0, the default, needs no check
+            check_priority(priority)
+        if unique is not None and unique.__class__ is not Unique:
             raise InvalidTaskError(f"unique must be a Unique, got {type(unique).__name__}")
         created = cur_ts()
         return cls(
@@ -161,8 +162,8 @@ class Task:
             ttl=float(ttl),
             priority=priority,
             unique=unique,
-            timeout=None if timeout is None else _positive_seconds("timeout", timeout),
-            headers=check_headers(headers or {}),
+            timeout=None if timeout is None else check_timeout(timeout),
+            headers=check_headers(headers) if headers else _NO_HEADERS,
         )
 
     @staticmethod
@@ -322,6 +323,11 @@ def _check_header(key: object, value: object) -> None:
         raise InvalidTaskError(
             f"header key must be 1 to {MAX_HEADER_KEY_LENGTH} characters, got {len(key)}"
         )
+
+
+def check_timeout(timeout: object) -> float | None:
+    """``timeout`` as a float if it is None or a positive, finite number of seconds."""
+    return None if timeout is None else _positive_seconds("timeout", timeout)
 
 
 def _positive_seconds(what: str, value: object) -> float:

@@ -54,7 +54,7 @@ from .scripts import Scripts
 from .states import read_state
 
 if TYPE_CHECKING:
-    from redis import Redis
+    from .client import RedisClient
 
 UNLINK_BATCH = 500
 STATE = len(TASK_FIELDS)  # index of the state field in rows read with _TASK_AND_STATE
@@ -62,11 +62,11 @@ _TASK_AND_STATE = [*TASK_FIELDS, Field.STATE]
 
 
 class RedisBackend:
-    """Tasks, leases, locks and schedules of one namespace on one Redis server."""
+    """Tasks, leases, locks and schedules of one namespace on one Redis server (or cluster slot)."""
 
     capabilities = CAPABILITIES
 
-    def __init__(self, url: str, client: Redis, keys: Keys) -> None:
+    def __init__(self, url: str, client: RedisClient, keys: Keys) -> None:
         self.url = url
         self.namespace = keys.namespace
         self._client = client
@@ -362,7 +362,9 @@ class RedisBackend:
             watches, self._watches = self._watches, []
         for listener in watches:
             listener.close()
-        self._client.connection_pool.disconnect()
+        from .client import close_client  # imports redis-py, which opening a URL did already
+
+        close_client(self._client)
 
 
 def _flat_task_args(tasks: Collection[Task]) -> list[Value]:

@@ -28,7 +28,7 @@ from taskkit_core.events import ControlEvent, decode_control_event, encode_contr
 from .keys import Keys
 
 if TYPE_CHECKING:
-    from redis import Redis
+    from .client import RedisClient
 
 MAX_KEPT_EVENTS = 1000
 """About how many events the stream keeps (``XADD MAXLEN ~``): a receiver
@@ -38,7 +38,7 @@ RETENTION = 3600.0
 """Seconds the stream lives after the last event was sent (then Redis deletes it)."""
 
 READ_SLICE = 1.0
-"""Longest ``XREAD BLOCK`` in seconds (kept below the client's socket timeout)."""
+"""Longest ``XREAD BLOCK`` in seconds (kept below half the client's socket timeout)."""
 
 READ_BATCH = 100
 """Most entries one read returns; the rest come with the next call."""
@@ -50,12 +50,14 @@ DATA_FIELD = b"e"
 class RedisEventBridge:
     """Sends control events with XADD; receives them with XREAD from its last id."""
 
-    def __init__(self, client: Redis, keys: Keys) -> None:
+    def __init__(
+        self, client: RedisClient, keys: Keys, socket_timeout: float | None = None
+    ) -> None:
         self._client = client
         self._stream = keys.events
         self.namespace = keys.namespace
         self._lock = threading.Lock()
-        self._slice = _read_slice(client)
+        self._slice = READ_SLICE if not socket_timeout else min(READ_SLICE, socket_timeout / 2)
         newest: Any = client.xrevrange(self._stream, count=1)
         self._last_id: bytes = _as_bytes(newest[0][0]) if newest else b"0-0"
 
@@ -133,9 +135,3 @@ def _field(fields: Any) -> bytes | None:
 
 def _as_bytes(value: Any) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("ascii")
-
-
-def _read_slice(client: Redis) -> float:
-    """READ_SLICE, or half the client's socket timeout where that is shorter."""
-    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
-    return READ_SLICE if not timeout else min(READ_SLICE, float(timeout) / 2)

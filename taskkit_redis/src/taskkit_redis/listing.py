@@ -29,8 +29,7 @@ from .records import decode_task, optional_float, text
 from .states import STORED, read_state
 
 if TYPE_CHECKING:
-    from redis import Redis
-
+    from .client import RedisClient
     from .scripts import Scripts
 
 LAYOUT_VERSION = b"2"
@@ -52,7 +51,7 @@ INFO_FIELDS = [
 """The hash fields a TaskInfo is made of (and HSTRLEN of the result)."""
 
 
-def read_infos(client: Redis, keys: Keys, task_ids: Sequence[str]) -> list[TaskInfo | None]:
+def read_infos(client: RedisClient, keys: Keys, task_ids: Sequence[str]) -> list[TaskInfo | None]:
     """The TaskInfo of each id, None where the task does not exist; one round trip."""
     if not task_ids:
         return []
@@ -88,7 +87,7 @@ def decode_info(task_id: str, row: Sequence[Any], result_size: int) -> TaskInfo 
 
 
 def list_tasks(
-    client: Redis,
+    client: RedisClient,
     keys: Keys,
     state: TaskState,
     group: str | None,
@@ -113,7 +112,7 @@ def _matches(info: TaskInfo, state: TaskState, group: str | None) -> bool:
 
 
 def _candidates(
-    client: Redis,
+    client: RedisClient,
     keys: Keys,
     state: TaskState,
     group: str | None,
@@ -132,7 +131,7 @@ def _candidates(
 
 
 def _indexed(
-    client: Redis,
+    client: RedisClient,
     keys: Keys,
     state: TaskState,
     group: str | None,
@@ -151,7 +150,7 @@ def _indexed(
         high = f"({members[-1]}"
 
 
-def _staged(client: Redis, keys: Keys, group: str | None) -> Iterator[str]:
+def _staged(client: RedisClient, keys: Keys, group: str | None) -> Iterator[str]:
     for page in _pages(client, keys.staged):
         if group is None:
             yield from page
@@ -159,7 +158,7 @@ def _staged(client: Redis, keys: Keys, group: str | None) -> Iterator[str]:
             yield from _of_group(client, keys, page, group)
 
 
-def _of_group(client: Redis, keys: Keys, task_ids: list[str], group: str) -> list[str]:
+def _of_group(client: RedisClient, keys: Keys, task_ids: list[str], group: str) -> list[str]:
     pipe = client.pipeline(transaction=False)
     for task_id in task_ids:
         pipe.hget(keys.task(task_id), Field.GROUP)
@@ -167,7 +166,7 @@ def _of_group(client: Redis, keys: Keys, task_ids: list[str], group: str) -> lis
     return [i for i, g in zip(task_ids, pipe.execute(), strict=True) if g == wanted]
 
 
-def _queued(client: Redis, keys: Keys, group: str | None) -> Iterator[str]:
+def _queued(client: RedisClient, keys: Keys, group: str | None) -> Iterator[str]:
     groups = [text(g) for g in client.smembers(keys.groups)] if group is None else [group]
     for name in groups:
         for queue in queue_keys(client, keys, name):
@@ -175,14 +174,14 @@ def _queued(client: Redis, keys: Keys, group: str | None) -> Iterator[str]:
                 yield from page
 
 
-def _pages(client: Redis, key: str) -> Iterator[list[str]]:
+def _pages(client: RedisClient, key: str) -> Iterator[list[str]]:
     start = 0
     while page := client.zrange(key, start, start + PAGE - 1):
         yield [text(m) for m in page]
         start += PAGE
 
 
-def ensure_indexed(client: Redis, keys: Keys, scripts: Scripts) -> None:
+def ensure_indexed(client: RedisClient, keys: Keys, scripts: Scripts) -> None:
     """Index tasks finished before this layout (by taskkit 0.3), once per namespace."""
     if client.get(keys.layout) == LAYOUT_VERSION:
         return

@@ -1,7 +1,8 @@
 """The opener: a Redis URL and its options in, a core ``Connection`` out.
 
-``open_redis`` is what ``plugin`` registers for redis://, rediss:// and
-unix://, and the one public function of that name. redis-py is imported
+``open_redis`` is what ``plugin`` registers for redis://, rediss://,
+unix://, redis+sentinel:// and redis+cluster://, and the one public
+function of that name. redis-py is imported
 inside it (through ``client``), the first time a URL is opened, so loading
 taskkit's plugins never imports it.
 """
@@ -26,20 +27,20 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     an unreachable server raises redis-py's error, which
     ``taskkit_core.connect`` turns into BackendUnavailable.
     """
-    from .client import make_client, warn_about_durability
-    from .urls import parse_redis_url
+    from .client import close_client, make_client, warn_about_durability
+    from .hosts import parse_target
 
     settings = dict(options)
     namespace = check_namespace(settings.pop("namespace", "taskkit"))
-    target = parse_redis_url(url, settings)
+    target = parse_target(url, settings)
     client = make_client(target)
     try:
         warn_about_durability(client, target)
         keys = Keys(namespace)
         backend = RedisBackend(url, client, keys)
-        bridge = RedisEventBridge(client, keys)
+        bridge = RedisEventBridge(client, keys, target.connection_kwargs["socket_timeout"])
     except BaseException:
-        client.connection_pool.disconnect()
+        close_client(client)
         raise
     return Connection(backend=backend, bridge=bridge)
 

@@ -1,4 +1,4 @@
-"""Registers redis://, rediss:// and unix:// through taskkit's public plugin hook.
+"""Registers taskkit's Redis URL schemes through its public plugin hook.
 
 Import-light: the opener imports redis-py the first time a Redis URL is
 opened, never when plugins are loaded.
@@ -16,12 +16,14 @@ SCHEMES = {
     "redis": "Redis over TCP (redis-py)",
     "rediss": "Redis over TLS (redis-py)",
     "unix": "Redis over a unix socket (redis-py)",
+    "redis+sentinel": "Redis, the primary named by Sentinels (redis-py)",
+    "redis+cluster": "Redis Cluster, a namespace in one slot (redis-py)",
 }
 
 
 @hookimpl
 def taskkit_register_backends(registry: BackendRegistry) -> None:
-    """Serve the three Redis URL schemes."""
+    """Serve the Redis URL schemes."""
     for scheme, description in SCHEMES.items():
         registry.add(
             scheme,

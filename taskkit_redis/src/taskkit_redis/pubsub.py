@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from taskkit_core.outages import OutageLog
 
 if TYPE_CHECKING:
-    from redis import Redis
     from redis.client import PubSub
+
+    from .client import RedisClient
 
 logger = logging.getLogger("taskkit.redis")
 
@@ -30,7 +31,7 @@ LISTEN_SLICE = 0.5
 """Seconds a listener blocks per read, so that ``close`` is noticed soon."""
 
 
-def new_pubsub(client: Redis) -> PubSub:
+def new_pubsub(client: RedisClient) -> PubSub:
     """A pub/sub object on its own connection of ``client``'s pool."""
     pubsub: PubSub = client.pubsub()  # type: ignore[no-untyped-call]  # unannotated in redis-py
     return pubsub
@@ -52,7 +53,7 @@ class WakeListener:
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         channel: str,
         callback: Callable[[str], None],
         scrub: Callable[[str], str] = str,

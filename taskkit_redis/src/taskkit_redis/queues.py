@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .keys import Keys
 
 if TYPE_CHECKING:
-    from redis import Redis
+    from .client import RedisClient
 
 
 def claim_order(priorities: list[int]) -> list[int]:
@@ -23,7 +23,7 @@ def claim_order(priorities: list[int]) -> list[int]:
     return [p for p in ordered if p > 0] + [0] + [p for p in ordered if p < 0]
 
 
-def queue_keys(client: Redis, keys: Keys, group: str) -> list[str]:
+def queue_keys(client: RedisClient, keys: Keys, group: str) -> list[str]:
     """The keys of a group's queues in claim order (one read of ``P qp:<hex group>``)."""
     members: list[Any] = client.zrange(keys.priorities(group), 0, -1)
     priorities = [int(p) for p in members]

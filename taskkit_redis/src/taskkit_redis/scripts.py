@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from .lua_layout import expand
 
 if TYPE_CHECKING:
-    from redis import Redis
     from redis.commands.core import Script
+
+    from .client import RedisClient
 
 SCRIPT_NAMES = (
     "put",
@@ -58,7 +59,7 @@ def script_text(name: str) -> str:
 class Scripts:
     """The scripts registered on one client (one attribute per script)."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: RedisClient) -> None:
         def load(name: str) -> Script:
             return client.register_script(script_text(name))
 

@@ -2,7 +2,7 @@
 
 Status is a report, not a decision, so it reads without blocking the
 server: queue sizes straight from each group's queue, staged (core's
-``GroupStats.in_flight``) and finished counts by looking up the group of
+``GroupStats.staged``) and finished counts by looking up the group of
 each staged task and of each task finished since ``since``, a page at a
 time. Counts taken while tasks move may be off by the tasks that moved.
 """
@@ -23,7 +23,7 @@ from .records import number, text
 from .states import read_state
 
 if TYPE_CHECKING:
-    from redis import Redis
+    from .client import RedisClient
 
 PAGE = 1000
 
@@ -46,13 +46,13 @@ class _Counts:
             self.oldest_due = oldest
 
 
-def server_time(client: Redis) -> float:
+def server_time(client: RedisClient) -> float:
     """The server's clock in float seconds since the epoch."""
     seconds, micros = client.time()
     return seconds + micros / 1_000_000
 
 
-def group_stats(client: Redis, keys: Keys, since: float) -> list[GroupStats]:
+def group_stats(client: RedisClient, keys: Keys, since: float) -> list[GroupStats]:
     """Counts for every group with queued, staged or recently finished tasks, by name."""
     now = server_time(client)
     counts: defaultdict[str, _Counts] = defaultdict(_Counts)
@@ -73,7 +73,7 @@ def group_stats(client: Redis, keys: Keys, since: float) -> list[GroupStats]:
     ]
 
 
-def _count_queues(client: Redis, keys: Keys, now: float, counts: dict[str, _Counts]) -> None:
+def _count_queues(client: RedisClient, keys: Keys, now: float, counts: dict[str, _Counts]) -> None:
     groups = [text(g) for g in client.smembers(keys.groups)]
     pipe = client.pipeline(transaction=False)
     for group in groups:
@@ -94,7 +94,7 @@ def _count_queues(client: Redis, keys: Keys, now: float, counts: dict[str, _Coun
             counts[group].add_queue(int(queued), int(due), float(oldest[0][1]) if oldest else None)
 
 
-def _members(client: Redis, key: str, low: str) -> Iterator[list[Any]]:
+def _members(client: RedisClient, key: str, low: str) -> Iterator[list[Any]]:
     """Pages of the members of sorted set ``key`` scored ``low`` or more."""
     offset = 0
     while page := client.zrangebyscore(key, low, "+inf", start=offset, num=PAGE):
@@ -103,7 +103,7 @@ def _members(client: Redis, key: str, low: str) -> Iterator[list[Any]]:
 
 
 def _groups_of(
-    client: Redis, keys: Keys, pages: Iterator[list[Any]]
+    client: RedisClient, keys: Keys, pages: Iterator[list[Any]]
 ) -> Iterator[tuple[str, TaskState | None]]:
     """(group, state) of each task id in ``pages``; ids whose task is gone are skipped."""
     for page in pages:

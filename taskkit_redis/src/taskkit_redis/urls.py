@@ -62,6 +62,12 @@ class RedisTarget:
     scheme: str
     address: str
     connection_kwargs: dict[str, Any] = field(repr=False)
+    nodes: tuple[tuple[str, int], ...] = ()
+    """The Sentinels, or the cluster's startup nodes (``hosts``); empty for one server."""
+    service: str = ""
+    """The name Sentinel knows the primary by (redis+sentinel:// only)."""
+    sentinel_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """redis-py connection arguments for the Sentinels themselves."""
 
     @property
     def tls(self) -> bool:
@@ -78,7 +84,7 @@ def parse_redis_url(url: str, options: Mapping[str, Any] | None = None) -> Redis
     if scheme not in SCHEMES:
         raise ConfigurationError("a Redis URL must start with redis://, rediss:// (TLS) or unix://")
     split = _split(url)
-    _check_credentials_are_whole(scheme, split)
+    check_credentials_are_whole(split)
     kwargs = _redis_py_kwargs(url)
     _check_query_options(scheme, split, kwargs)
     _check_location(scheme, split, kwargs)
@@ -105,7 +111,8 @@ def _split(url: str) -> SplitResult:
     )
 
 
-def _check_credentials_are_whole(scheme: str, split: SplitResult) -> None:
+def check_credentials_are_whole(split: SplitResult) -> None:
+    """Refuse a URL whose password holds an unescaped '/', '?' or '#' (one line, no password)."""
     # An unescaped '/', '?' or '#' in the password ends the credentials early,
     # so their '@' lands in the path, query or fragment.
     path_break = "@" in split.path and bool(split.netloc) and "@" not in split.netloc

@@ -240,7 +240,7 @@ class SqlBackend:
                 group=r.group_name,
                 queued=int(r.queued),
                 due=int(r.due),
-                in_flight=int(r.staged),
+                staged=int(r.staged),
                 done=int(r.done),
                 failed=int(r.failed),
                 oldest_due=None if r.oldest_due is None else float(r.oldest_due),

@@ -2,10 +2,11 @@
 
 Read it next to taskkit_core/backend.py, whose docstrings are the contract.
 A task is one row of the ``tasks`` table (see schema.py) whose ``state``
-(a ``taskkit_core.TaskState`` value) moves queued -> staged -> succeeded or
-failed. Claims and outcomes are fenced: a write
+(a ``taskkit_core.TaskState`` value) moves queued -> staged -> succeeded,
+failed or cancelled. Claims and outcomes are fenced: a write
 after a claim matches on (id, state 'staged', worker_id, attempt), so a
 worker that lost its claim changes nothing and learns it from the row count.
+Job control (cancel, retry, purge, read-back, listing) is in control.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from taskkit_core import (
+    Cancelled,
     Claim,
     ConfigurationError,
     Connection,
@@ -24,6 +26,7 @@ from taskkit_core import (
     NotFound,
     Outcome,
     OutcomeKind,
+    PutResult,
     StageInfo,
     Task,
     TaskState,
@@ -33,16 +36,22 @@ from taskkit_core.backend import NoSubscription
 from taskkit_core.url import mask_url
 
 from .config import parse_config
+from .control import JobControl
 from .database import Database
 from .events import AcmeEventBridge
 from .locks import AcmeLock
 from .plugin import CAPABILITIES
-
-TASK_COLUMNS = "id, grp, name, data, due, created, scheduled, retry_count, ttl"
-"""The columns that make up a Task, in the order of Task's fields."""
+from .rows import PLACEHOLDERS, TASK_COLUMNS, params_of, task_of
 
 FENCE = "WHERE id = ? AND state = 'staged' AND worker_id = ? AND attempt = ?"
 """Matches a task only while the claim that wants to write still holds it."""
+
+HOLDER = (
+    "SELECT id FROM {tasks} WHERE grp = ? AND unique_key = ? "
+    "AND (state = 'queued' OR (state = 'staged' AND unique_states = 'active')) "
+    "AND (unique_period IS NULL OR created + unique_period > ?) LIMIT 1"
+)
+"""The task that holds a unique key in a group, if one still counts (see taskkit_core.Unique)."""
 
 
 def open_connection(url: str, options: Mapping[str, Any]) -> Connection:
@@ -55,43 +64,12 @@ def open_connection(url: str, options: Mapping[str, Any]) -> Connection:
         raise
 
 
-def _task(row: tuple[Any, ...]) -> Task:
-    """The Task stored in a row that starts with TASK_COLUMNS."""
-    task_id, group, name, data, due, created, scheduled, retry_count, ttl = row[:9]
-    return Task(
-        id=task_id,
-        group=group,
-        name=name,
-        data=data,
-        due=due,
-        created=created,
-        scheduled=scheduled,
-        retry_count=retry_count,
-        ttl=ttl,
-    )
-
-
-def _params(task: Task) -> tuple[Any, ...]:
-    """The values of TASK_COLUMNS for ``task``."""
-    return (
-        task.id,
-        task.group,
-        task.name,
-        task.data,
-        task.due,
-        task.created,
-        task.scheduled,
-        task.retry_count,
-        task.ttl,
-    )
-
-
 def _finished(result: bytes | None) -> str:
     """The state of a task that finished with ``result`` (None: it failed)."""
     return (TaskState.SUCCEEDED if result is not None else TaskState.FAILED).value
 
 
-class AcmeBackend:
+class AcmeBackend(JobControl):
     """Tasks, leases, scheduler state and locks in one SQLite file.
 
     Each method keeps the contract of the same method of taskkit_core.Backend,
@@ -111,13 +89,21 @@ class AcmeBackend:
 
     # -- leases ------------------------------------------------------------
 
-    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> list[str]:
         expires = cur_ts() + ttl
+        ids = list(worker_ids)
         with self._db.write() as c:
             c.executemany(
                 f"INSERT OR REPLACE INTO {self._t.leases} (id, expires) VALUES (?, ?)",
-                [(worker_id, expires) for worker_id in worker_ids],
+                [(worker_id, expires) for worker_id in ids],
             )
+            # Cancel requests of these workers, read from the small cancel index.
+            rows = c.execute(
+                f"SELECT id FROM {self._t.tasks} WHERE cancel_requested = 1 "
+                f"AND worker_id IN ({', '.join('?' * len(ids))}) ORDER BY id",
+                ids,
+            ).fetchall()
+        return [task_id for (task_id,) in rows]
 
     def get_leases(self) -> list[tuple[str, float]]:
         with self._db.read() as c:
@@ -138,17 +124,34 @@ class AcmeBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
         if connection is not None:
             raise ConfigurationError("acme:// cannot join an application transaction")
-        with self._db.write() as c:
-            self._insert(c, tasks)
+        with self._db.write() as c:  # BEGIN IMMEDIATE: one writer, so check-then-insert is atomic
+            return self._insert(c, tasks)
 
-    def _insert(self, c: sqlite3.Connection, tasks: Collection[Task]) -> None:
-        c.executemany(
+    def _insert(self, c: sqlite3.Connection, tasks: Collection[Task]) -> list[PutResult]:
+        now = cur_ts()
+        return [self._insert_one(c, task, now) for task in tasks]
+
+    def _insert_one(self, c: sqlite3.Connection, task: Task, now: float) -> PutResult:
+        if task.unique is not None and not self._exists(c, task.id):
+            holder = c.execute(
+                HOLDER.format(tasks=self._t.tasks), (task.group, task.unique.key, now)
+            ).fetchone()
+            if holder is not None and holder[0] != task.id:
+                return PutResult(holder[0], False)
+        cursor = c.execute(
             f"INSERT OR IGNORE INTO {self._t.tasks} ({TASK_COLUMNS}, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
-            [_params(task) for task in tasks],
+            f"VALUES ({PLACEHOLDERS}, 'queued')",
+            params_of(task),
+        )
+        return PutResult(task.id, cursor.rowcount == 1)
+
+    def _exists(self, c: sqlite3.Connection, task_id: str) -> bool:
+        return (
+            c.execute(f"SELECT 1 FROM {self._t.tasks} WHERE id = ?", (task_id,)).fetchone()
+            is not None
         )
 
     def put_done_task(
@@ -159,8 +162,8 @@ class AcmeBackend:
             c.execute(
                 f"INSERT OR REPLACE INTO {self._t.tasks} ({TASK_COLUMNS}, "
                 "state, began, result, error, done_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_params(task), _finished(result), now, result, error, now),
+                f"VALUES ({PLACEHOLDERS}, ?, ?, ?, ?, ?)",
+                (*params_of(task), _finished(result), now, result, error, now),
             )
 
     # -- claiming and settling ------------------------------------------------
@@ -172,7 +175,8 @@ class AcmeBackend:
         with self._db.write() as c:  # BEGIN IMMEDIATE: no other process claims meanwhile
             rows = c.execute(
                 f"SELECT {TASK_COLUMNS}, attempt FROM {self._t.tasks} "
-                "WHERE state = 'queued' AND grp = ? AND due <= ? ORDER BY due, id LIMIT ?",
+                "WHERE state = 'queued' AND grp = ? AND due <= ? "
+                "ORDER BY priority DESC, due, id LIMIT ?",
                 (group, now, limit),
             ).fetchall()
             c.executemany(
@@ -180,7 +184,7 @@ class AcmeBackend:
                 "attempt = attempt + 1 WHERE id = ?",
                 [(worker_id, now, row[0]) for row in rows],
             )
-        return [Claim(_task(row), worker_id, row[-1] + 1, now) for row in rows]
+        return [Claim(task_of(row), worker_id, row[-1] + 1, now) for row in rows]
 
     def settle(self, *outcomes: Outcome) -> list[bool]:
         now = cur_ts()
@@ -196,22 +200,26 @@ class AcmeBackend:
         return bool(cursor.rowcount == 1)
 
     def _change(self, outcome: Outcome, now: float) -> tuple[str, tuple[Any, ...]]:
-        """The statement (before its fence) that applies ``outcome``, and its parameters."""
-        tasks, requeue = self._t.tasks, "state = 'queued', worker_id = NULL, began = NULL"
+        """The statement (before its fence) that applies ``outcome``, and its parameters.
+
+        Every change clears a cancel request: whatever settles first stands.
+        """
+        tasks = f"{self._t.tasks} SET cancel_requested = 0,"
+        requeue = "state = 'queued', worker_id = NULL, began = NULL"
         match outcome.kind:
             case OutcomeKind.SUCCEEDED:
-                sql = f"UPDATE {tasks} SET state = 'succeeded', result = ?, done_at = ?"
+                sql = f"UPDATE {tasks} state = 'succeeded', result = ?, error = NULL, done_at = ?"
                 return sql, (outcome.result, now)
-            case OutcomeKind.FAILED:
-                sql = f"UPDATE {tasks} SET state = 'failed', error = ?, done_at = ?"
-                return sql, (outcome.message, now)
+            case OutcomeKind.FAILED | OutcomeKind.CANCELLED:
+                sql = f"UPDATE {tasks} state = ?, error = ?, done_at = ?"
+                return sql, (outcome.kind.value, outcome.message, now)
             case OutcomeKind.RETRIED:
-                sql = f"UPDATE {tasks} SET {requeue}, due = ?, retry_count = retry_count + 1"
+                sql = f"UPDATE {tasks} {requeue}, due = ?, retry_count = retry_count + 1"
                 return sql, (now + outcome.delay,)
             case OutcomeKind.RELEASED:  # never started: the attempt is given back
-                return f"UPDATE {tasks} SET {requeue}, attempt = attempt - 1", ()
+                return f"UPDATE {tasks} {requeue}, attempt = attempt - 1", ()
             case OutcomeKind.DISCARDED:
-                return f"DELETE FROM {tasks}", ()
+                return f"DELETE FROM {self._t.tasks}", ()
 
     def restore_abandoned(self, limit: int) -> list[StageInfo]:
         now = cur_ts()
@@ -223,10 +231,17 @@ class AcmeBackend:
                 "ORDER BY began, id LIMIT ?",
                 (now, max(limit, 0)),
             ).fetchall()
+            # A task whose cancellation was requested is cancelled, not queued again.
             c.executemany(
                 f"UPDATE {self._t.tasks} SET state = 'queued', worker_id = NULL, began = NULL "
-                "WHERE id = ?",
+                "WHERE id = ? AND cancel_requested = 0",
                 [(row[1],) for row in rows],
+            )
+            c.executemany(
+                f"UPDATE {self._t.tasks} SET state = 'cancelled', cancel_requested = 0, "
+                "error = 'cancelled: its worker died before it stopped', done_at = ? "
+                "WHERE id = ? AND cancel_requested = 1",
+                [(now, row[1]) for row in rows],
             )
         return [StageInfo(*row) for row in rows]
 
@@ -236,16 +251,16 @@ class AcmeBackend:
         sql = f"SELECT {TASK_COLUMNS} FROM {self._t.tasks} WHERE id = ?"
         with self._db.read() as c:
             rows = {task_id: c.execute(sql, (task_id,)).fetchone() for task_id in task_ids}
-        return {task_id: _task(row) if row else None for task_id, row in rows.items()}
+        return {task_id: task_of(row) if row else None for task_id, row in rows.items()}
 
     def get_queued_tasks(self, group: str, limit: int) -> list[Task]:
         with self._db.read() as c:
             rows = c.execute(
                 f"SELECT {TASK_COLUMNS} FROM {self._t.tasks} "
-                "WHERE state = 'queued' AND grp = ? ORDER BY due, id LIMIT ?",
+                "WHERE state = 'queued' AND grp = ? ORDER BY priority DESC, due, id LIMIT ?",
                 (group, max(limit, 0)),
             ).fetchall()
-        return [_task(row) for row in rows]
+        return [task_of(row) for row in rows]
 
     def get_result(self, task_id: str) -> tuple[Task, bytes]:
         with self._db.read() as c:
@@ -255,9 +270,11 @@ class AcmeBackend:
             ).fetchone()
         if row is None:
             raise NotFound(f"no task with id {task_id!r}")
-        task, (state, result, error) = _task(row), row[-3:]
+        task, (state, result, error) = task_of(row), row[-3:]
         if TaskState(state) is TaskState.FAILED:
             raise Failed(task, error or "")
+        if TaskState(state) is TaskState.CANCELLED:
+            raise Cancelled(task, error or "cancelled")
         if TaskState(state) is not TaskState.SUCCEEDED:
             raise NoResult(task)
         return task, result
@@ -301,7 +318,8 @@ class AcmeBackend:
                 "sum(state = 'staged'), "
                 "sum(state = 'succeeded' AND done_at >= :since), "
                 "sum(state = 'failed' AND done_at >= :since), "
-                "min(CASE WHEN state = 'queued' AND due <= :now THEN due END) "
+                "min(CASE WHEN state = 'queued' AND due <= :now THEN due END), "
+                "sum(state = 'cancelled' AND done_at >= :since) "
                 f"FROM {self._t.tasks} GROUP BY grp ORDER BY grp",
                 {"now": cur_ts(), "since": since},
             ).fetchall()

@@ -17,6 +17,8 @@ CAPABILITIES = Capabilities(
     push_wakeups=False,  # workers poll for new tasks
     transactional_enqueue=False,  # put_tasks cannot join the application's transaction
     server_clock=False,  # leases use taskkit's clock (taskkit_core.cur_ts)
+    priorities=True,  # claims read the (grp, priority DESC, due, id) index
+    unique_tasks=True,  # puts check the key's holder inside their write transaction
 )
 
 

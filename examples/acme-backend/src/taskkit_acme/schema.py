@@ -50,19 +50,35 @@ def ddl(namespace: str) -> list[str]:
     scheduled   REAL,               -- the schedule point, for tasks a Scheduler made
     retry_count INTEGER NOT NULL,
     ttl         REAL NOT NULL,      -- seconds a finished task is kept
-    state       TEXT NOT NULL,      -- a TaskState: queued, staged (to worker_id), succeeded, failed
+    priority    INTEGER NOT NULL DEFAULT 0,  -- Task.priority: higher is claimed first
+    unique_key  TEXT,               -- Task.unique.key (NULL without one), scoped to grp
+    unique_period REAL,             -- Task.unique.period (NULL: no time limit)
+    unique_states TEXT,             -- Task.unique.states: 'queued' or 'active'
+    timeout     REAL,               -- Task.timeout, seconds per attempt (NULL: none)
+    headers     TEXT NOT NULL DEFAULT '{{}}',  -- Task.headers as a JSON object
+    state       TEXT NOT NULL,      -- a TaskState: queued, staged (to worker_id), succeeded,
+                                    -- failed, cancelled
     worker_id   TEXT,               -- the worker holding a staged task (with attempt: the fence)
     attempt     INTEGER NOT NULL DEFAULT 0,  -- claims so far (a release gives one back)
-    began       REAL,               -- when the current claim was made
+    began       REAL,               -- when the current (or last) claim was made
     result      BLOB,               -- set when the task succeeded
-    error       TEXT,               -- set when the task failed
-    done_at     REAL                -- when it succeeded or failed
+    error       TEXT,               -- set when the task failed or was cancelled; kept by a retry
+    done_at     REAL,               -- when it finished
+    cancel_requested INTEGER NOT NULL DEFAULT 0  -- 1: staged, its worker is to stop it
 )""",
-        # claim_tasks reads the oldest due queued task of a group from this index.
+        # claim_tasks reads the most urgent queued task of a group from this index.
         f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_queue" '
-        f"ON {t.tasks} (grp, due, id) WHERE state = 'queued'",
+        f"ON {t.tasks} (grp, priority DESC, due, id) WHERE state = 'queued'",
         f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_done" '
         f"ON {t.tasks} (done_at) WHERE done_at IS NOT NULL",
+        # list_tasks pages through one state (of one group) newest first.
+        f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_list" ON {t.tasks} (state, grp, id)',
+        # put_tasks looks up the holder of a unique key here.
+        f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_unique" '
+        f"ON {t.tasks} (grp, unique_key) WHERE unique_key IS NOT NULL",
+        # refresh_leases finds the cancel requests of its workers here.
+        f'CREATE INDEX IF NOT EXISTS "{namespace}_tasks_cancel" '
+        f"ON {t.tasks} (worker_id) WHERE cancel_requested = 1",
         f"""CREATE TABLE IF NOT EXISTS {t.leases} (
     id          TEXT PRIMARY KEY,   -- worker id (host:pid:random)
     expires     REAL NOT NULL       -- the lease ends (the worker is dead) after this time

@@ -16,10 +16,12 @@ import click
 from ..version import VERSION
 from .backends import backends_command
 from .control import control_commands
+from .dashboard import dashboard_command
 from .demo import demo_command
 from .enqueue import enqueue_command
 from .envhelp import TaskkitGroup
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, report
+from .jobs import job_commands
 from .migrate import migrate_command
 from .new_backend import new_backend_command
 from .options import State, common_options
@@ -50,11 +52,13 @@ for _command in (
     worker_command,
     enqueue_command,
     status_command,
+    *job_commands(),
     *control_commands(),
     backends_command,
     migrate_command,
     demo_command,
     new_backend_command,
+    dashboard_command,
 ):
     cli.add_command(_command)
 

@@ -13,7 +13,7 @@ import click
 from ..clock import cur_ts
 from ..errors import Failed
 from ..kit import Kit
-from ..task import DEFAULT_TASK_TTL
+from ..task import DEFAULT_TASK_TTL, Unique, check_headers, check_priority, check_timeout
 from ..url import mask_url
 from .app import load_app
 from .errors import CommandError
@@ -62,6 +62,82 @@ def split_arguments(arguments: Sequence[str]) -> tuple[str, str, str]:
     )
 
 
+def parse_headers(pairs: Sequence[str]) -> dict[str, str]:
+    """--header K=V values as a dict (a repeated key keeps its last value)."""
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--header")
+        headers[key] = value
+    return headers
+
+
+def parse_unique(key: str | None, period: float | None, states: str | None) -> Unique | None:
+    """--unique-key with its --unique-for and --unique-states, or None without a key."""
+    if key is None:
+        if period is not None or states is not None:
+            raise click.UsageError("--unique-for and --unique-states need --unique-key")
+        return None
+    return Unique(key, period, "active" if states == "active" else "queued")
+
+
+def job_options(func: Any) -> Any:
+    """The job-control options of enqueue: priority, unique key, task timeout, headers."""
+    for decorator in reversed(
+        [
+            option(
+                "--priority",
+                env="TASKKIT_ENQUEUE_PRIORITY",
+                type=int,
+                default=0,
+                show_default=True,
+                help="-100 to 100; higher runs first (needs a backend with priorities).",
+            ),
+            option(
+                "--unique-key",
+                env="TASKKIT_ENQUEUE_UNIQUE_KEY",
+                metavar="KEY",
+                help="Put the task only if no task of GROUP holds KEY; else print the "
+                "holder's id (a note on stderr says so).",
+            ),
+            option(
+                "--unique-for",
+                env="TASKKIT_ENQUEUE_UNIQUE_FOR",
+                type=float,
+                metavar="SECONDS",
+                help="With --unique-key: the holder blocks for SECONDS after it was "
+                "enqueued. Default: no time limit.",
+            ),
+            option(
+                "--unique-states",
+                env="TASKKIT_ENQUEUE_UNIQUE_STATES",
+                type=click.Choice(["queued", "active"]),
+                help="With --unique-key: the holder blocks while queued (default), or while "
+                "queued or running (active).",
+            ),
+            option(
+                "--task-timeout",
+                env="TASKKIT_ENQUEUE_TASK_TIMEOUT",
+                type=float,
+                metavar="SECONDS",
+                help="Each attempt's time limit; past it the attempt fails with "
+                "TaskTimeout and follows the retry policy.",
+            ),
+            option(
+                "--header",
+                "headers",
+                env="TASKKIT_ENQUEUE_HEADER",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A header carried with the task to its handler (repeatable).",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
 @click.command("enqueue")
 @click.argument("arguments", nargs=-1, metavar="APP GROUP NAME")
 @url_option
@@ -101,6 +177,7 @@ def split_arguments(arguments: Sequence[str]) -> tuple[str, str, str]:
     metavar="SECONDS",
     help="With --wait: give up after this long (exit 1). Default: wait for ever.",
 )
+@job_options
 @taskkit_command
 def enqueue_command(
     arguments: tuple[str, ...],
@@ -111,6 +188,12 @@ def enqueue_command(
     ttl: float,
     wait: bool,
     timeout: float | None,
+    priority: int,
+    unique_key: str | None,
+    unique_for: float | None,
+    unique_states: str | None,
+    task_timeout: float | None,
+    headers: tuple[str, ...],
 ) -> int:
     """Put a task NAME into GROUP and print its id, or with --wait its result.
 
@@ -123,12 +206,29 @@ def enqueue_command(
     app_spec, group, name = split_arguments(arguments)
     value = parse_data(data)
     due_ts = parse_due(due) if due is not None else None
+    unique = parse_unique(unique_key, unique_for, unique_states)
+    header_map = parse_headers(headers)
+    check_priority(priority)
+    check_timeout(task_timeout)
+    check_headers(header_map)
     app = load_app(app_spec)
     app.check_group(group)
     kit = app.open_kit(url, backend_options(namespace))
     try:
         _check_reachable(kit, wait)
-        result = kit.initiate_task(group, name, value, due=due_ts, ttl=ttl)
+        result = kit.initiate_task(
+            group,
+            name,
+            value,
+            due=due_ts,
+            ttl=ttl,
+            priority=priority,
+            unique=unique,
+            timeout=task_timeout,
+            headers=header_map,
+        )
+        if result.duplicate:
+            warning_line(f"a task with unique key {unique_key!r} is held: {result.task_id}")
         if not wait:
             click.echo(result.task_id)
             return 0

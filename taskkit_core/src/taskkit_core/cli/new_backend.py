@@ -12,7 +12,7 @@ import click
 
 from ..errors import ConfigurationError
 from ..plugins import list_backends
-from .options import taskkit_command
+from .options import option, taskkit_command
 from .skeleton import check_name, render, write
 
 NEXT_STEPS = """\
@@ -37,8 +37,9 @@ def check_free(name: str) -> str:
 
 @click.command("new-backend")
 @click.argument("name")
-@click.option(
+@option(
     "--directory",
+    env="TASKKIT_NEW_BACKEND_DIRECTORY",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where to write the project (default: ./taskkit-NAME); must not exist or be empty.",

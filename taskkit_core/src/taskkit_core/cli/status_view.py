@@ -27,7 +27,7 @@ class GroupRow:
     group: str
     queued: int
     due_now: int
-    in_flight: int
+    staged: int
     done_last_hour: int
     failed_last_hour: int
     oldest_waiting_seconds: float | None
@@ -68,7 +68,7 @@ def take_snapshot(backend: Backend) -> Snapshot:
             s.group,
             s.queued,
             s.due,
-            s.in_flight,
+            s.staged,
             s.done,
             s.failed,
             None if s.oldest_due is None else max(0.0, now - s.oldest_due),
@@ -112,7 +112,7 @@ def _lease(seconds: float) -> Cell:
     return Styled(f"expired {duration(-seconds)} ago", "red")
 
 
-GROUP_COLUMNS = ("group", "queued", "due now", "in flight", "done 1h", "failed 1h", "oldest wait")
+GROUP_COLUMNS = ("group", "queued", "due now", "staged", "done 1h", "failed 1h", "oldest wait")
 WORKER_COLUMNS = ("worker", "host", "pid", "last heartbeat", "lease")
 
 
@@ -126,7 +126,7 @@ def groups_table(snapshot: Snapshot) -> TextTable:
             g.group,
             str(g.queued),
             str(g.due_now),
-            str(g.in_flight),
+            str(g.staged),
             str(g.done_last_hour),
             failed,
             oldest,

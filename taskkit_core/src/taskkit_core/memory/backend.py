@@ -29,7 +29,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-_COUNTS = ("queued", "due", "in_flight", "done", "failed", "cancelled")
+_COUNTS = ("queued", "due", "staged", "done", "failed", "cancelled")
 _FINISHED_COUNT = {SUCCEEDED: "done", FAILED: "failed", CANCELLED: "cancelled"}
 
 
@@ -91,7 +91,8 @@ class MemoryBackend(JobControl):
         if connection is not None:
             raise ConfigurationError("memory:// cannot join an application transaction")
         with self._store.lock:
-            results = [self._put_one(task, cur_ts()) for task in tasks]
+            now = cur_ts()
+            results = [self._put_one(task, now) for task in tasks]
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
             for callback in watchers:
@@ -135,7 +136,9 @@ class MemoryBackend(JobControl):
 
     def _push(self, entry: Entry) -> None:
         entry.generation += 1
-        queue = self._space.queues.setdefault(entry.task.group, GroupQueue())
+        queue = self._space.queues.get(entry.task.group)
+        if queue is None:
+            queue = self._space.queues[entry.task.group] = GroupQueue()
         queue.push(entry.task, entry.generation)
 
     def _is_current(self, task_id: str, generation: int) -> bool:
@@ -295,7 +298,7 @@ class MemoryBackend(JobControl):
                         c["due"] += 1
                         c["oldest"] = min(c["oldest"] or e.task.due, e.task.due)
                 elif e.state is STAGED:
-                    c["in_flight"] += 1
+                    c["staged"] += 1
                 elif e.done_at is not None and e.done_at >= since:
                     c[_FINISHED_COUNT[e.state]] += 1
         return [
@@ -303,7 +306,7 @@ class MemoryBackend(JobControl):
                 group,
                 c["queued"],
                 c["due"],
-                c["in_flight"],
+                c["staged"],
                 c["done"],
                 c["failed"],
                 c["oldest"],

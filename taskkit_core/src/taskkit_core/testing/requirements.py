@@ -38,6 +38,8 @@ CAPABILITY_SENTENCES = {
     "transactional_enqueue": "enqueue inside an application transaction "
     "(capability transactional_enqueue)",
     "server_clock": "leases timed by the server's clock (capability server_clock)",
+    "priorities": "claims in priority order (capability priorities)",
+    "unique_tasks": "puts that honour unique keys atomically (capability unique_tasks)",
 }
 """Each capability in words, as skip reasons show it."""
 

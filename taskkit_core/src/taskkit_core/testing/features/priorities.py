@@ -22,10 +22,10 @@ def _priorities_are_refused(request: pytest.FixtureRequest) -> None:
     assert kit.backend.group_stats(0) == []
 
 
-@requires("priorities")
 class PriorityContract:
     """claim_tasks orders by priority DESC, due ASC, id ASC; strictly, without aging."""
 
+    @requires("priorities")
     def test_the_highest_priority_is_claimed_first(self, backend: Backend) -> None:
         now = time.time()
         low = make_task(due=now - 60, priority=-5)
@@ -35,6 +35,7 @@ class PriorityContract:
         order = [claim_one(backend).task.id for _ in range(3)]
         assert order == [high.id, normal.id, low.id]
 
+    @requires("priorities")
     def test_equal_priorities_go_by_due_then_id(self, backend: Backend) -> None:
         now = time.time()
         later = make_task(due=now - 1, priority=3)
@@ -45,12 +46,14 @@ class PriorityContract:
         claimed = [c.task.id for c in backend.claim_tasks("g", "w1", 3)]
         assert claimed == [first.id, second.id, later.id]
 
+    @requires("priorities")
     def test_a_high_priority_task_not_yet_due_lets_lower_ones_run(self, backend: Backend) -> None:
         future = make_task(due=time.time() + 3600, priority=100)
         due = make_task(priority=-100)
         backend.put_tasks(future, due)
         assert [c.task.id for c in backend.claim_tasks("g", "w1", 5)] == [due.id]
 
+    @requires("priorities")
     def test_the_extreme_priorities_round_trip(self, backend: Backend) -> None:
         tasks = [make_task(priority=p) for p in (-100, 0, 100)]
         backend.put_tasks(*tasks)
@@ -58,6 +61,7 @@ class PriorityContract:
         assert [found[t.id] for t in tasks] == tasks
         assert [t.priority for t in backend.get_queued_tasks("g", 10)] == [100, 0, -100]
 
+    @requires("priorities")
     def test_a_retried_task_keeps_its_priority(self, backend: Backend) -> None:
         urgent = make_task(priority=9)
         backend.put_tasks(urgent)
@@ -66,10 +70,10 @@ class PriorityContract:
         assert claim_one(backend).task.id == urgent.id
 
 
-@requires("priorities")
 class PriorityRunContract:
     """Worker threads run the most urgent due task first."""
 
+    @requires("priorities")
     def test_workers_start_the_urgent_task_first(
         self, kit: Kit, handler: RecordingHandler, start_threads: Start
     ) -> None:

@@ -86,7 +86,7 @@ class ResultContract:
         backend.settle(Outcome.succeeded(claims[0], b""), Outcome.failed(claims[1], "x"))
         stats = {s.group: s for s in backend.group_stats(since)}
         a = stats["a"]
-        assert (a.queued, a.due, a.in_flight, a.done, a.failed) == (2, 1, 2, 1, 1)
+        assert (a.queued, a.due, a.staged, a.done, a.failed) == (2, 1, 2, 1, 1)
         assert a.oldest_due is not None and a.oldest_due <= time.time()
         assert (stats["b"].queued, stats["b"].due) == (1, 1)
 

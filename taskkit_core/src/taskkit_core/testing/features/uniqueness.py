@@ -36,10 +36,10 @@ def queued_ids(backend: Backend, group: str = "g") -> list[str]:
     return [t.id for t in backend.get_queued_tasks(group, 100)]
 
 
-@requires("unique_tasks")
 class UniqueContract:
     """put_tasks honours Task.unique: the holder's states and period decide."""
 
+    @requires("unique_tasks")
     def test_a_duplicate_returns_the_holder(self, backend: Backend) -> None:
         holder, duplicate = unique_task(), unique_task()
         assert backend.put_tasks(holder) == [PutResult(holder.id, True)]
@@ -47,6 +47,7 @@ class UniqueContract:
         assert queued_ids(backend) == [holder.id]
         assert backend.lookup_tasks(duplicate.id) == {duplicate.id: None}
 
+    @requires("unique_tasks")
     def test_in_one_call_the_first_task_with_a_key_wins(self, backend: Backend) -> None:
         first, second, other = unique_task(), unique_task(), make_task()
         answers = backend.put_tasks(first, second, other)
@@ -57,15 +58,18 @@ class UniqueContract:
         ]
         assert sorted(queued_ids(backend)) == sorted([first.id, other.id])
 
+    @requires("unique_tasks")
     def test_keys_are_scoped_to_their_group(self, backend: Backend) -> None:
         a, b = unique_task(group="a"), unique_task(group="b")
         assert [r.created for r in backend.put_tasks(a, b)] == [True, True]
 
+    @requires("unique_tasks")
     def test_repeating_a_put_is_not_a_duplicate(self, backend: Backend) -> None:
         task = unique_task()
         backend.put_tasks(task)
         assert backend.put_tasks(task) == [PutResult(task.id, False)]
 
+    @requires("unique_tasks")
     def test_a_queued_only_key_is_free_once_its_holder_is_claimed(self, backend: Backend) -> None:
         holder = unique_task(states="queued")
         backend.put_tasks(holder)
@@ -74,6 +78,7 @@ class UniqueContract:
         assert backend.put_tasks(successor) == [PutResult(successor.id, True)]
         assert backend.put_tasks(unique_task()) == [PutResult(successor.id, False)]
 
+    @requires("unique_tasks")
     def test_an_active_key_is_held_while_staged(self, backend: Backend) -> None:
         holder = unique_task(states="active")
         backend.put_tasks(holder)
@@ -83,12 +88,14 @@ class UniqueContract:
         successor = unique_task()
         assert backend.put_tasks(successor) == [PutResult(successor.id, True)]
 
+    @requires("unique_tasks")
     def test_a_retried_holder_holds_its_key_again(self, backend: Backend) -> None:
         holder = unique_task(states="active")
         backend.put_tasks(holder)
         backend.settle(Outcome.retried(claim_one(backend), 30))
         assert backend.put_tasks(unique_task()) == [PutResult(holder.id, False)]
 
+    @requires("unique_tasks")
     def test_a_holder_past_its_period_no_longer_blocks(self, backend: Backend) -> None:
         old = replace(unique_task(period=5), created=time.time() - 10)
         backend.put_tasks(old)
@@ -96,6 +103,7 @@ class UniqueContract:
         assert backend.put_tasks(fresh) == [PutResult(fresh.id, True)]
         assert backend.put_tasks(unique_task(period=5)) == [PutResult(fresh.id, False)]
 
+    @requires("unique_tasks")
     def test_a_discarded_holder_frees_its_key(self, backend: Backend) -> None:
         holder = unique_task()
         backend.put_tasks(holder)
@@ -103,6 +111,7 @@ class UniqueContract:
         successor = unique_task()
         assert backend.put_tasks(successor) == [PutResult(successor.id, True)]
 
+    @requires("unique_tasks")
     def test_the_scheduler_skips_a_duplicate(self, backend: Backend) -> None:
         holder = unique_task()
         backend.put_tasks(holder)
@@ -110,6 +119,7 @@ class UniqueContract:
         assert backend.get_scheduler_state("s") == b"1"
         assert queued_ids(backend) == [holder.id]
 
+    @requires("unique_tasks")
     def test_sixteen_threads_putting_one_key_leave_one_task(self, backend: Backend) -> None:
         barrier = threading.Barrier(16)
         answers: list[PutResult] = []
@@ -128,7 +138,7 @@ class UniqueContract:
         assert [a.task_id for a in answers] == [holder] * 16
         assert sum(a.created for a in answers) == 1
 
-    @requires("multi_process")
+    @requires("unique_tasks", "multi_process")
     def test_four_processes_putting_one_key_leave_one_task(
         self,
         backend: Backend,
@@ -168,16 +178,17 @@ def put_from_process(
         connection.close()
 
 
-@requires("unique_tasks")
 class UniqueKitContract:
     """What an application sees: the holder's Result, or DuplicateTask when asked."""
 
+    @requires("unique_tasks")
     def test_a_duplicate_gives_the_holders_result(self, kit: Kit) -> None:
         first = kit.initiate_task("g", "echo", 1, unique="report")
         again = kit.initiate_task("g", "echo", 2, unique=Unique("report"))
         assert (first.duplicate, again.duplicate) == (False, True)
         assert again.task_id == first.task_id
 
+    @requires("unique_tasks")
     def test_raise_on_duplicate_names_the_holder(self, kit: Kit) -> None:
         first = kit.initiate_task("g", "echo", 1, unique="report")
         with pytest.raises(DuplicateTask) as info:
@@ -185,6 +196,7 @@ class UniqueKitContract:
         assert info.value.task_id == first.task_id
         assert "report" in str(info.value)
 
+    @requires("unique_tasks")
     def test_bulk_initiate_reports_each_duplicate(self, kit: Kit) -> None:
         items = task_args("echo", range(3))
         items[0]["unique"] = items[2]["unique"] = "same"
