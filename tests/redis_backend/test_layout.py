@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import redis
 from taskkit_core.backend import Outcome, OutcomeKind
+from taskkit_core.task import Unique, UniqueStates
 from taskkit_core.testing import make_task
-from taskkit_redis.keys import TASK_FIELDS, Family, Field, Fixed, Keys, constants
+from taskkit_redis.keys import (
+    REQUIRED_FIELDS,
+    SEPARATOR,
+    TASK_FIELDS,
+    Family,
+    Field,
+    Fixed,
+    Keys,
+    constants,
+)
 from taskkit_redis.lua_layout import LAYOUT, NAME, expand
 from taskkit_redis.scripts import SCRIPT_NAMES, lua_source
 from taskkit_redis.states import STORED
@@ -25,6 +35,8 @@ PYTHON_LAYOUT = {
     **{f"FIELD_{name}": value for name, value in constants(Field).items()},
     **{f"STATE_{state.name}": value for state, value in STORED.items()},
     **{f"OUTCOME_{kind.name}": kind.value for kind in OutcomeKind},
+    **{f"UNIQUE_{states.upper()}": states for states in get_args(UniqueStates)},
+    "SEPARATOR": SEPARATOR,
 }
 """Every layout name the scripts may use, with the value Python uses for it."""
 
@@ -73,7 +85,7 @@ def test_a_task_hash_holds_the_documented_fields_in_each_state(
     task = make_task()
     key = Keys(namespace).task(task.id)
     backend.put_tasks(task)
-    queued = {*TASK_FIELDS, Field.STATE, Field.ATTEMPT}
+    queued = {*TASK_FIELDS[:REQUIRED_FIELDS], Field.STATE, Field.ATTEMPT}
     assert fields_of(raw, key) == queued
     assert raw.hget(key, Field.STATE) == STORED[TaskState.QUEUED].encode()
     (claim,) = backend.claim_tasks(task.group, "w", 1)
@@ -83,3 +95,25 @@ def test_a_task_hash_holds_the_documented_fields_in_each_state(
     finished = queued | {Field.WORKER, Field.BEGAN, Field.FINISHED, Field.RESULT}
     assert fields_of(raw, key) == finished
     assert raw.hget(key, Field.STATE) == STORED[TaskState.SUCCEEDED].encode()
+
+
+def test_a_task_with_job_control_options_stores_each_and_reads_it_back(
+    open_connection: OpenConnection, raw: redis.Redis, namespace: str
+) -> None:
+    backend = open_connection().backend
+    task = make_task(
+        priority=-7,
+        timeout=2.5,
+        headers={"trace": "t-1", "é": "ü"},
+        unique=Unique("k", period=60.0, states="active"),
+    )
+    backend.put_tasks(task)
+    assert fields_of(raw, Keys(namespace).task(task.id)) == {
+        *TASK_FIELDS,
+        Field.STATE,
+        Field.ATTEMPT,
+    }
+    assert backend.lookup_tasks(task.id)[task.id] == task
+    (claim,) = backend.claim_tasks(task.group, "w", 1)
+    assert claim.task == task
+    assert dict(claim.task.headers) == {"trace": "t-1", "é": "ü"}

@@ -32,7 +32,13 @@ def test_loading_the_plugin_imports_no_redis_library() -> None:
 def test_each_scheme_is_opened_by_the_one_open_redis(scheme: str) -> None:
     (info,) = [b for b in list_backends() if b.scheme == scheme]
     assert info.distribution == "taskkit-redis"
-    assert info.capabilities == ["multi_process", "push_wakeups", "server_clock"]
+    assert info.capabilities == [
+        "multi_process",
+        "push_wakeups",
+        "server_clock",
+        "priorities",
+        "unique_tasks",
+    ]
     _parsed, entry = lookup_backend(f"{scheme}://localhost/0")
     assert entry.opener is opener.open_redis is taskkit_redis.open_redis
     assert entry.capabilities is backend.RedisBackend.capabilities

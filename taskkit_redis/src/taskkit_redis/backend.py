@@ -1,10 +1,12 @@
 """The Backend protocol on Redis: every multi-key step is one Lua script call.
 
-Claims, settles, restores, puts, discards and scheduler writes each run as
-one script (see ``scripts`` and ``lua/``), atomic and in one round trip;
+Claims, settles, restores, puts, discards, scheduler writes, cancels and
+retries each run as one script (see ``scripts`` and ``lua/``), atomic and
+in one round trip (purges as a loop of bounded ones, see ``control``);
 leases, due checks of claims, retries and expiry use the server's clock
 (``TIME`` inside the scripts). Reads that need no atomicity are plain
-commands, pipelined. The key layout is documented in ``keys``.
+commands, pipelined (``listing`` reads tasks back for operators). The key
+layout is documented in ``keys``.
 """
 
 from __future__ import annotations
@@ -14,18 +16,31 @@ import threading
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from taskkit_core.backend import Claim, GroupStats, Outcome, OutcomeKind, StageInfo
-from taskkit_core.errors import ConfigurationError, Failed, NoResult, NotFound
+from taskkit_core.backend import (
+    FINISHED_STATES,
+    CancelResult,
+    Claim,
+    GroupStats,
+    Outcome,
+    OutcomeKind,
+    PutResult,
+    RetryResult,
+    StageInfo,
+    TaskInfo,
+)
+from taskkit_core.errors import Cancelled, ConfigurationError, Failed, NoResult, NotFound
+from taskkit_core.records import check_list_limit
 from taskkit_core.task import Task
 from taskkit_core.url import mask_url, parse_url, scrub_password
 
 from taskkit_core import TaskState
 
-from . import stats
+from . import control, listing, stats
 from .capabilities import CAPABILITIES
 from .keys import TASK_FIELDS, Field, Keys
 from .locks import RedisLock
 from .pubsub import WakeListener
+from .queues import queue_keys
 from .records import (
     Value,
     decode_claim,
@@ -63,6 +78,7 @@ class RedisBackend:
         self._forgotten_claims: dict[tuple[str, str], str] = {}
         self._watches: list[WakeListener] = []
         self._watches_lock = threading.Lock()
+        self._indexed = False  # tasks finished by taskkit 0.3 are indexed (listing)
 
     def __repr__(self) -> str:
         return f"RedisBackend({mask_url(self.url)!r}, namespace={self.namespace!r})"
@@ -78,10 +94,14 @@ class RedisBackend:
 
     # -- leases ------------------------------------------------------------
 
-    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> None:
-        if worker_ids:
-            k = self._keys
-            self._scripts.refresh_leases(keys=[k.leases], args=[k.prefix, number(ttl), *worker_ids])
+    def refresh_leases(self, worker_ids: Collection[str], ttl: float) -> list[str]:
+        if not worker_ids:
+            return []
+        k = self._keys
+        requested = self._scripts.refresh_leases(
+            keys=[k.leases], args=[k.prefix, number(ttl), *worker_ids]
+        )
+        return [text(task_id) for task_id in requested]
 
     def get_leases(self) -> list[tuple[str, float]]:
         members: list[Any] = self._client.zrange(self._keys.leases, 0, -1, withscores=True)
@@ -93,6 +113,7 @@ class RedisBackend:
         pipe = self._client.pipeline(transaction=True)
         pipe.zrem(self._keys.leases, *worker_ids)
         pipe.delete(*(self._keys.worker_claims(w) for w in worker_ids))
+        pipe.delete(*(self._keys.cancel_requests(w) for w in worker_ids))
         pipe.execute()
 
     def purge_expired_leases(self) -> list[str]:
@@ -102,14 +123,18 @@ class RedisBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
         if connection is not None:
             raise ConfigurationError(
                 "Redis cannot join an application transaction (capability transactional_enqueue)"
             )
-        if tasks:
-            k = self._keys
-            self._scripts.put(keys=[k.groups], args=[k.prefix, *_flat_task_args(tasks)])
+        if not tasks:
+            return []
+        k = self._keys
+        answers = self._scripts.put(keys=[k.groups], args=[k.prefix, *_flat_task_args(tasks)])
+        if answers.count(1) == len(tasks):  # every task written: the common case, kept quick
+            return [PutResult(task.id, True) for task in tasks]
+        return [_put_result(task, answer) for task, answer in zip(tasks, answers, strict=True)]
 
     def put_done_task(
         self, task: Task, *, result: bytes | None = None, error: str | None = None
@@ -138,7 +163,13 @@ class RedisBackend:
         token = self._forgotten_claims.pop(slot, None) or secrets.token_hex(12)
         try:
             rows = self._scripts.claim(
-                keys=[k.queue(group), k.staged, k.groups, k.worker_claims(worker_id)],
+                keys=[
+                    k.queue(group),
+                    k.staged,
+                    k.groups,
+                    k.worker_claims(worker_id),
+                    k.priorities(group),
+                ],
                 args=[k.prefix, group, worker_id, str(int(limit)), token],
             )
         except Exception:
@@ -169,7 +200,8 @@ class RedisBackend:
             return []
         k = self._keys
         rows = self._scripts.restore(
-            keys=[k.staged, k.leases, k.groups], args=[k.prefix, str(int(limit))]
+            keys=[k.staged, k.leases, k.groups],
+            args=[k.prefix, str(int(limit)), control.CANCELLED_ABANDONED],
         )
         return [decode_stage_info(row) for row in rows]
 
@@ -185,7 +217,10 @@ class RedisBackend:
     def get_queued_tasks(self, group: str, limit: int) -> list[Task]:
         if limit < 1:
             return []
-        ids = [text(i) for i in self._client.zrange(self._keys.queue(group), 0, limit - 1)]
+        pipe = self._client.pipeline(transaction=False)
+        for queue in queue_keys(self._client, self._keys, group):
+            pipe.zrange(queue, 0, limit - 1)
+        ids = [text(i) for page in pipe.execute() for i in page][:limit]
         rows = self._read_tasks(ids, _TASK_AND_STATE)
         return [
             decode_task(task_id, row[:STATE])
@@ -202,6 +237,8 @@ class RedisBackend:
         task = decode_task(task_id, row[:STATE])
         if state is TaskState.FAILED:
             raise Failed(task, text(error or b""))
+        if state is TaskState.CANCELLED:
+            raise Cancelled(task, text(error or b"cancelled"))
         if state is not TaskState.SUCCEEDED:
             raise NoResult(task)
         return task, bytes(result or b"")
@@ -236,6 +273,27 @@ class RedisBackend:
     def group_stats(self, since: float) -> list[GroupStats]:
         return stats.group_stats(self._client, self._keys, since)
 
+    def read_task(self, task_id: str) -> TaskInfo | None:
+        (info,) = listing.read_infos(self._client, self._keys, [task_id])
+        return info
+
+    def list_tasks(
+        self,
+        state: TaskState,
+        group: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[TaskInfo]:
+        state, limit = TaskState(state), check_list_limit(limit)
+        if state.finished:
+            self._ensure_indexed()
+        return listing.list_tasks(self._client, self._keys, state, group, limit, before)
+
+    def _ensure_indexed(self) -> None:
+        if not self._indexed:
+            listing.ensure_indexed(self._client, self._keys, self._scripts)
+            self._indexed = True
+
     def _read_tasks(self, task_ids: Collection[str], fields: list[str]) -> list[list[Any]]:
         if not task_ids:
             return []
@@ -243,6 +301,18 @@ class RedisBackend:
         for task_id in task_ids:
             pipe.hmget(self._keys.task(task_id), fields)
         return list(pipe.execute())
+
+    # -- job control -------------------------------------------------------------
+
+    def cancel_tasks(self, *task_ids: str) -> dict[str, CancelResult]:
+        return control.cancel(self._scripts, self._keys, task_ids)
+
+    def retry_tasks(self, *task_ids: str) -> dict[str, RetryResult]:
+        return control.retry(self._scripts, self._keys, task_ids)
+
+    def purge_tasks(self, group: str, states: Collection[TaskState] = FINISHED_STATES) -> int:
+        self._ensure_indexed()
+        return control.purge(self._scripts, self._keys, group, states)
 
     # -- removing --------------------------------------------------------------
 
@@ -313,9 +383,16 @@ def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
     return [arg for task in tasks for arg in task_args(task)]
 
 
+def _put_result(task: Task, answer: Any) -> PutResult:
+    """put.lua's answer for one task: 1 written, 0 its id existed, else the holder's id."""
+    if isinstance(answer, int):
+        return PutResult(task.id, bool(answer))
+    return PutResult(text(answer), False)
+
+
 def _payload(outcome: Outcome) -> Value:
     if outcome.kind is OutcomeKind.SUCCEEDED:
         return outcome.result
-    if outcome.kind is OutcomeKind.FAILED:
+    if outcome.kind is OutcomeKind.FAILED or outcome.kind is OutcomeKind.CANCELLED:
         return outcome.message
     return b""

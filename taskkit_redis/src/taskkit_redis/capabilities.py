@@ -14,4 +14,6 @@ CAPABILITIES = Capabilities(
     push_wakeups=True,  # a put publishes its group on the namespace's wake channel
     transactional_enqueue=False,  # Redis cannot join the application's database transaction
     server_clock=True,  # leases, due times and expiry use TIME inside the scripts
+    priorities=True,  # a queue per (group, priority); claim.lua reads them highest first
+    unique_tasks=True,  # put.lua checks and takes a unique key in the same script
 )

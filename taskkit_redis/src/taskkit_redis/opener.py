@@ -43,8 +43,7 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     except BaseException:
         close_client(client)
         raise
-    # TODO(merge): jc-redis implements the 0.4 job-control methods; then this ignore goes.
-    return Connection(backend=backend, bridge=bridge)  # type: ignore[arg-type]
+    return Connection(backend=backend, bridge=bridge)
 
 
 def drop_redis(url: str, options: Mapping[str, Any]) -> None:

@@ -36,6 +36,10 @@ SCRIPT_NAMES = (
     "schedule",
     "lock_acquire",
     "lock_release",
+    "cancel",
+    "retry",
+    "purge",
+    "index",
 )
 
 
@@ -72,3 +76,7 @@ class Scripts:
         self.schedule = load("schedule")
         self.lock_acquire = load("lock_acquire")
         self.lock_release = load("lock_release")
+        self.cancel = load("cancel")
+        self.retry = load("retry")
+        self.purge = load("purge")
+        self.index = load("index")

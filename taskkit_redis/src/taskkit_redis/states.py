@@ -14,6 +14,7 @@ STORED: dict[TaskState, str] = {
     TaskState.STAGED: "staged",
     TaskState.SUCCEEDED: "succeeded",
     TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "cancelled",
 }
 """The string each state is stored as."""
 

@@ -35,7 +35,15 @@ class _Counts:
     staged: int = 0
     done: int = 0
     failed: int = 0
+    cancelled: int = 0
     oldest_due: float | None = None
+
+    def add_queue(self, queued: int, due: int, oldest: float | None) -> None:
+        """Count one of the group's queues (one per priority)."""
+        self.queued += queued
+        self.due += due
+        if oldest is not None and (self.oldest_due is None or oldest < self.oldest_due):
+            self.oldest_due = oldest
 
 
 def server_time(client: RedisClient) -> float:
@@ -57,8 +65,10 @@ def group_stats(client: RedisClient, keys: Keys, since: float) -> list[GroupStat
             counts[group].done += 1
         elif state is TaskState.FAILED:
             counts[group].failed += 1
+        elif state is TaskState.CANCELLED:
+            counts[group].cancelled += 1
     return [
-        GroupStats(group, c.queued, c.due, c.staged, c.done, c.failed, c.oldest_due)
+        GroupStats(group, c.queued, c.due, c.staged, c.done, c.failed, c.oldest_due, c.cancelled)
         for group, c in sorted(counts.items())
     ]
 
@@ -67,17 +77,21 @@ def _count_queues(client: RedisClient, keys: Keys, now: float, counts: dict[str,
     groups = [text(g) for g in client.smembers(keys.groups)]
     pipe = client.pipeline(transaction=False)
     for group in groups:
-        queue = keys.queue(group)
+        pipe.zrange(keys.priorities(group), 0, -1)
+    queues = [
+        (group, keys.queue(group, int(p)))
+        for group, priorities in zip(groups, pipe.execute(), strict=True)
+        for p in [0, *priorities]
+    ]
+    for queue in (queue for _, queue in queues):
         pipe.zcard(queue)
         pipe.zcount(queue, "-inf", number(now))
         pipe.zrangebyscore(queue, "-inf", number(now), start=0, num=1, withscores=True)
     replies = pipe.execute()
-    for index, group in enumerate(groups):
+    for index, (group, _) in enumerate(queues):
         queued, due, oldest = replies[3 * index : 3 * index + 3]
         if queued:
-            c = counts[group]
-            c.queued, c.due = int(queued), int(due)
-            c.oldest_due = float(oldest[0][1]) if oldest else None
+            counts[group].add_queue(int(queued), int(due), float(oldest[0][1]) if oldest else None)
 
 
 def _members(client: RedisClient, key: str, low: str) -> Iterator[list[Any]]:

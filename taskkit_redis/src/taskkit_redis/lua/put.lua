@@ -1,12 +1,16 @@
--- put.lua: queue tasks, all in one step; a task whose id exists is left as it is.
--- KEYS[1]  P groups (declared for cluster routing; task and queue keys are derived)
+-- put.lua: queue tasks, all in one step; a task whose id exists is left as it
+-- is, and one whose unique key is held by a task that still counts is not written.
+-- KEYS[1]  P groups (declared for cluster routing; task, queue and unique keys are derived)
 -- ARGV[1]  P
--- ARGV[2..] 9 per task: id, group, name, data, due, created, scheduled ("" for
---           none), retry_count, ttl
+-- ARGV[2..] 10 per task: id, group, name, data, due, created, scheduled ("" for
+--           none), retry_count, ttl, then the options: the optional TASK_FIELDS
+--           (priority, timeout, headers, unique key, unique period, unique
+--           states; keys.py) joined by NUL, or "" when each has its default
 -- Publishes each group with a task due now on P wake.
--- Returns the number of tasks that were new.
+-- Returns one answer per task: 1 written, 0 its id existed, or the id of the
+-- holder of its unique key.
 local P = ARGV[1]
 local wake = {}
-local count = put_tasks(P, 2, now(), wake)
+local answers = put_tasks(P, 2, now(), wake)
 publish_wakeups(P, wake)
-return count
+return answers

@@ -6,7 +6,7 @@
 -- ARGV[3]  '1' when a state is expected, '0' when none may be stored yet
 -- ARGV[4]  the expected state (ignored with '0')
 -- ARGV[5]  the new state
--- ARGV[6..] the tasks, 9 entries each as in put.lua
+-- ARGV[6..] the tasks, 10 entries each as in put.lua (unique keys honoured)
 -- Returns 1 when stored, 0 when the stored state differed (nothing changed).
 local P = ARGV[1]
 local stored = redis.call('HGET', KEYS[1], ARGV[2])
