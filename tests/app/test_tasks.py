@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sql.support import plain_engine
@@ -14,7 +15,15 @@ from taskkit_core.testing import wait_until
 
 from app.shop import Order, Receipt, Size, add, async_add, checkout, collect, fail, wait_for_other
 from app.shop_reports import render
-from taskkit_core import MAX_PAYLOAD_BYTES, App, Failed, PayloadTooLarge, TaskResult
+from taskkit_core import (
+    MAX_PAYLOAD_BYTES,
+    App,
+    Failed,
+    PayloadTooLarge,
+    PutResult,
+    Task,
+    TaskResult,
+)
 
 from .conftest import StartWorkers
 
@@ -106,9 +115,9 @@ def test_delay_many_puts_every_call_in_one_backend_call(
     puts: list[int] = []
     put_tasks = backend.put_tasks
 
-    def counting_put(*tasks: object, **options: object) -> None:
+    def counting_put(*tasks: Task, connection: Any = None) -> list[PutResult]:
         puts.append(len(tasks))
-        put_tasks(*tasks, **options)  # type: ignore[arg-type]
+        return put_tasks(*tasks, connection=connection)
 
     backend.put_tasks = counting_put  # type: ignore[method-assign]
     try:

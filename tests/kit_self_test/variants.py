@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from taskkit_core.backend import Claim, Connection, Outcome, StageInfo
+from taskkit_core.backend import Claim, Connection, Outcome, PutResult, StageInfo
 from taskkit_core.clock import cur_ts
 from taskkit_core.errors import InvalidTaskError
 from taskkit_core.memory.backend import MemoryBackend
@@ -69,11 +69,13 @@ class LapsingBridge(MemoryEventBridge):
 class PartialPutBackend(MemoryBackend):
     """put_tasks stores task by task and checks each as it comes: a bad one stops it half-way."""
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+        results: list[PutResult] = []
         for task in tasks:
             if not isinstance(task.data, bytes):
                 raise InvalidTaskError(f"task {task.id}: data must be bytes")
-            super().put_tasks(task, connection=connection)
+            results += super().put_tasks(task, connection=connection)
+        return results
 
 
 class WriteLockedStore(MemoryStore):
@@ -98,10 +100,10 @@ class HeldLockBackend(MemoryBackend):
         if not self._store.write_lock.acquire(timeout=self.WAIT):
             raise TimeoutError("the store is locked")
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> None:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
         self._begin()
         try:
-            super().put_tasks(*tasks, connection=connection)
+            return super().put_tasks(*tasks, connection=connection)
         finally:
             self._store.write_lock.release()
 
@@ -139,7 +141,7 @@ class StaleRestoreBackend(MemoryBackend):
             for entry in copies:
                 entry.state, entry.worker_id, entry.began = QUEUED, None, None
                 self._space.tasks[entry.task.id] = entry
-                self._push(entry.task)
+                self._push(entry)
         return stages
 
 

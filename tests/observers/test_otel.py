@@ -3,10 +3,9 @@
 The test process traces into the SDK's in-memory exporter; the worker
 process (spawned, so a fresh interpreter) configures its own SDK when it
 imports the handler's module and writes its spans to a file the test
-reads back. The trace context travels in the task's headers (job
-control's ``Task.headers``): until those exist, the worker's spans start
-traces of their own, and the test that follows one trace across the
-processes is skipped (TODO(merge)).
+reads back. The trace context travels in the task's headers
+(``Task.headers``, W3C traceparent), so one trace holds the request, the
+put and the run in the other process.
 """
 
 from __future__ import annotations
@@ -24,11 +23,9 @@ from taskkit_core.observers import otel
 from taskkit_core.observers.setup import ENV
 from taskkit_core.opening import migrate
 
-from taskkit_core import Failed, Kit, Task
+from taskkit_core import Failed, Kit
 
 from .traced_app import Handler
-
-CARRIES_HEADERS = "headers" in Task.__dataclass_fields__  # TODO(merge): job control
 
 
 @pytest.fixture
@@ -129,9 +126,6 @@ def test_a_failed_run_records_its_exception(worker_run: dict[str, Any]) -> None:
     assert "Traceback" in exception["attributes"]["exception.stacktrace"]
 
 
-@pytest.mark.skipif(
-    not CARRIES_HEADERS, reason="TODO(merge): the trace context travels in job control's headers"
-)
 def test_the_trace_of_the_request_contains_the_run_in_the_other_process(
     worker_run: dict[str, Any],
 ) -> None:

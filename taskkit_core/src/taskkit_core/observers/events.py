@@ -42,11 +42,8 @@ class TaskEvent(NamedTuple):
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The task's headers (empty on a taskkit-core without job control's headers)."""
-        return getattr(self.task, "headers", _NO_HEADERS)  # TODO(merge): Task.headers
-
-
-_NO_HEADERS: Mapping[str, str] = {}
+        """The task's headers (trace context travels in them)."""
+        return self.task.headers
 
 
 @dataclass(frozen=True)

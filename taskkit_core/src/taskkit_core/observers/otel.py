@@ -86,7 +86,7 @@ def _attributes(task: Task, operation: str) -> dict[str, Any]:
 def _record_error(span: Span, error: str | None) -> None:
     """An exception event from a traceback's text (the exception object stayed in the worker)."""
     text = (error or "").strip()
-    if not text:  # a retried outcome carries no message (TODO(merge): job control may add one)
+    if not text:  # a retried outcome carries no message
         span.set_status(Status(StatusCode.ERROR, "the attempt raised; the task is retried"))
         return
     last = text.splitlines()[-1]
