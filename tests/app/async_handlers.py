@@ -22,7 +22,7 @@ from taskkit_core import Task
 
 Behaviour = Callable[[Task, Any], Any]
 
-BLOCKING = {"gate", "wait_result", "wait_result_allowed"}
+BLOCKING = {"gate", "wait_result", "wait_result_allowed", "stubborn"}
 """Behaviours that block their thread: run on a thread of their own."""
 
 

@@ -144,3 +144,46 @@ async def async_nap(seconds: float) -> int:
 def nap(seconds: float) -> int:
     time.sleep(seconds)
     return os.getpid()
+
+
+RECORDED: list[str] = []
+"""Labels in the order ``record`` ran them (in this process)."""
+
+
+@app.task(group="ordered")
+def record(label: str) -> str:
+    RECORDED.append(label)
+    return label
+
+
+@app.task(priority=10, timeout=30)
+def urgent() -> dict[str, object]:
+    """Declared with a default priority and timeout; returns what it knows of itself."""
+    task = current_task()
+    return {"priority": task.priority, "timeout": task.timeout, "headers": dict(task.headers)}
+
+
+CANCELLED: list[str] = []
+"""Ids of the ``async_wait`` runs that were cancelled (in this process)."""
+
+
+@app.task
+async def async_wait(seconds: float) -> float:
+    """Waits on the event loop; a cancel (its timeout) is recorded and let through."""
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        CANCELLED.append(current_task().id)
+        raise
+    return seconds
+
+
+@app.task
+def cooperative_wait(seconds: float) -> float:
+    """A sync task that stops early when its attempt is stopped."""
+    context = current_task()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        context.check_cancelled()
+        time.sleep(0.02)
+    return seconds

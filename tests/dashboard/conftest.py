@@ -3,8 +3,7 @@
 HTTP-level tests run the app in-process through Starlette's TestClient,
 mostly on memory://. Browser tests (test_browser.py) drive one headless
 Chromium per session against a real uvicorn server, on SQLite and
-PostgreSQL. The backends have job control through jobcontrol_double until
-it lands on main (see that module).
+PostgreSQL.
 """
 
 from __future__ import annotations

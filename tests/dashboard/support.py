@@ -14,11 +14,9 @@ from harness.availability import unavailable
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from taskkit_core.dashboard import Credentials, DashboardSettings, create_app
-from taskkit_core.registry import connect, drop, migrate
+from taskkit_core.opening import connect, drop, migrate
 
 from taskkit_core import Backend, Connection, Task, cur_ts
-
-from .jobcontrol_double import with_job_control
 
 TOKEN = "test-token-3c1d"
 CREDENTIALS = Credentials(token=TOKEN, user="ann", password="ann-secret-9f2")
@@ -42,12 +40,12 @@ def url_of(name: str, directory: Path) -> str:
 
 @contextmanager
 def fresh_namespace(url: str) -> Iterator[Connection]:
-    """A connection (with job control, see jobcontrol_double) to a new namespace, dropped after."""
+    """A connection to a new namespace, dropped after."""
     namespace = f"tkd_{secrets.token_hex(5)}"
     migrate(url, namespace=namespace)
     connection = connect(url, namespace=namespace)
     try:
-        yield with_job_control(connection)
+        yield connection
     finally:
         connection.backend.destroy_all()
         connection.close()

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from taskkit_core.registry import migrate
+from taskkit_core.opening import migrate
 
 TEST_APP = Path(__file__).with_name("scheduled_app.py")
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 from taskkit_core.dashboard import DashboardSettings, create_app
+from taskkit_core.dashboard.jobcontrol import METHODS
+from taskkit_core.testing import FAST_SETTINGS, RecordingHandler, wait_until
 
-from taskkit_core import Connection, RegularSchedule, ScheduleEntry, connect
+from taskkit_core import Backend, Connection, Kit, RegularSchedule, ScheduleEntry, connect
 
 from .support import (
     READ_ONLY,
@@ -119,14 +122,31 @@ def test_the_workers_page_shows_each_lease_and_what_runs_there(
 ) -> None:
     refresh_lease(connection.backend, "host-a:4242:beef", ttl=30.0)
     task = queued(connection.backend, "mail")
-    backend = connection.backend
-    claim = getattr(backend, "claim_tasks", None) or getattr(backend, "assign_tasks")  # noqa: B009
-    assert [c.task.id for c in claim("mail", "host-a:4242:beef", 1)] == [task.id]
+    claimed = connection.backend.claim_tasks("mail", "host-a:4242:beef", 1)
+    assert [c.task.id for c in claimed] == [task.id]
     sign_in(client)
     page = client.get("/workers").text
     row = page.split('data-worker="host-a:4242:beef"')[1].split("</tr>")[0]
     assert "<td>host-a</td>" in row and ">4242<" in row and "expires in" in row
     assert "mail</a> (1)" in row
+    assert '<td class="serves">?</td>' in row  # no roster card: what it serves is not known
+
+
+def test_the_workers_page_shows_what_a_live_worker_serves_and_paused(
+    client: TestClient, connection: Connection
+) -> None:
+    kit = Kit(connection.backend, connection.bridge, RecordingHandler(), settings=FAST_SETTINGS)
+    with kit.start_threads({"mail": 2, "reports": 1}, polling_interval=0.05) as runtime:
+        kit.send_pause_event({"reports"})
+        sign_in(client)
+
+        def row() -> str:
+            page = client.get("/workers").text
+            return page.split(f'data-worker="{runtime.worker_id}"')[1].split("</tr>")[0]
+
+        wait_until(lambda: "(paused)" in row())
+        serves = row().split('class="serves">')[1].split("</td>")[0]
+        assert re.sub(r"<[^>]+>", "", serves) == "mail 2, reports 1 (paused)"
 
 
 def test_the_schedules_page_shows_the_last_and_next_point(connection: Connection) -> None:
@@ -146,11 +166,21 @@ def test_without_a_schedule_the_page_says_where_to_give_one(client: TestClient) 
     assert "--app module:kit" in client.get("/schedules").text
 
 
+class ProtocolThreeBackend:
+    """A backend as a plugin written for the 0.3 protocol has it: no job-control methods."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name in METHODS:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
 def test_without_job_control_task_pages_say_so_in_one_line() -> None:
-    plain = connect("memory://dash_plain")  # 0.3 protocol only: no list_tasks etc.
-    if hasattr(plain.backend, "list_tasks"):  # TODO(merge): job control landed; drop this test
-        plain.close()
-        return
+    memory = connect("memory://dash_plain")
+    plain = Connection(cast(Backend, ProtocolThreeBackend(memory.backend)), memory.bridge)
     try:
         with TestClient(create_app(connection=plain, settings=READ_ONLY)) as client:
             reply = client.get("/group", params={"g": "mail"})

@@ -61,7 +61,19 @@ def test_the_flags_say_what_taskkit_does() -> None:
     backend = task_backends["default"]
     assert (backend.supports_defer, backend.supports_async_task) == (True, True)
     assert backend.supports_get_result is True
-    assert backend.supports_priority is False  # TODO(merge): True with job control
+    assert backend.supports_priority is True
+
+
+def test_a_tasks_priority_is_taskkits_priority() -> None:
+    from shop.tasks import add
+    from taskkit_sql.django.framework import task_backends
+    from taskkit_sql.django.tasks import TaskkitBackend
+
+    urgent = add.using(priority=40).enqueue(1, 1)
+    backend = task_backends["default"]
+    assert isinstance(backend, TaskkitBackend)
+    info = backend.backend.read_task(urgent.id)
+    assert info is not None and info.task.priority == 40
 
 
 def test_an_enqueued_task_runs_in_a_taskkit_worker(worker: object) -> None:
@@ -162,8 +174,6 @@ def test_bad_tasks_and_arguments_are_refused_before_anything_is_queued() -> None
     from taskkit_sql.django.framework import InvalidTask, task
 
     added = _nothing_queued()
-    with pytest.raises(InvalidTask, match="priority"):
-        add.using(priority=10)  # the backend does not support priorities (yet)
     with pytest.raises(InvalidTask, match="priority"):
         add.using(priority=101)
     with pytest.raises(InvalidTask, match="Queue"):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from taskkit_core.events import make_event
+from taskkit_core.events import encode_control_event, make_event
 from taskkit_core.testing import make_task, wait_until
 from taskkit_redis.keys import Keys
 
@@ -40,6 +40,22 @@ def test_a_receiver_that_did_not_read_for_a_while_gets_every_event_in_order(
     while batch := receiver.receive_events(0.2):
         got += batch
     assert got == sent
+
+
+def test_a_stream_created_again_below_the_receivers_position_is_read_from_its_start(
+    open_connection: OpenConnection, raw: redis.Redis, namespace: str
+) -> None:
+    """Deleted and created again within one millisecond, the new stream's ids start lower."""
+    receiver, sender = open_connection().bridge, open_connection().bridge
+    stream = Keys(namespace).events
+    sender.send_event(make_event("pause", None))
+    assert wait_until(lambda: receiver.receive_events(0.2), 10) == [make_event("pause", None)]
+    raw.delete(stream)
+    encoded = encode_control_event(make_event("shutdown", None))
+    raw.xadd(stream, {redis_events.DATA_FIELD: encoded}, id="1-0")  # as if the clock went back
+    assert receiver.receive_events(2) == [make_event("shutdown", None)]
+    sender.send_event(make_event("resume", None))
+    assert receiver.receive_events(2) == [make_event("resume", None)]
 
 
 def test_an_undecodable_entry_is_skipped(

@@ -10,11 +10,14 @@ in order, as long as the stream still holds it. A new bridge starts after
 the newest entry that exists when it is created: older events are never
 replayed.
 
-Entry ids come from the server's clock, so they keep increasing even after
-the stream expired and was created again (unless the server's clock goes
-back). A lost connection surfaces as an error of ``receive_events`` (the
-worker backs off and calls again); the position is kept, so nothing is
-skipped.
+Entry ids come from the server's clock, so they mostly keep increasing even
+after the stream was deleted (``destroy_all``, ``drop``, expiry) and created
+again; but a stream created again within the same millisecond, or after the
+server's clock went back, starts below a receiver's position. So a read
+that brings nothing also looks at the newest entry: when it lies below the
+position, the stream is a new one and is read from its start. A lost
+connection surfaces as an error of ``receive_events`` (the worker backs
+off and calls again); the position is kept, so nothing is skipped.
 """
 
 from __future__ import annotations
@@ -93,12 +96,22 @@ class RedisEventBridge:
                 else:  # BLOCK 0 would wait for ever
                     reply = self._client.xread(streams, count=READ_BATCH)
                 events = self._take(reply)
+                if not events and self._stream_was_recreated():
+                    self._last_id = b"0-0"
+                    continue
                 if events or block_ms <= 0:
                     return events
 
     def close(self) -> None:
         """Nothing to release: reads borrow pooled connections."""
         return None
+
+    def _stream_was_recreated(self) -> bool:
+        """Whether the stream's newest entry lies below the position (a new stream)."""
+        if self._last_id == b"0-0":
+            return False
+        newest: Any = self._client.xrevrange(self._stream, count=1)
+        return bool(newest) and _id_key(_as_bytes(newest[0][0])) < _id_key(self._last_id)
 
     def _take(self, reply: Any) -> list[ControlEvent]:
         """Decode an XREAD reply and move past its entries (undecodable ones too)."""
@@ -131,6 +144,12 @@ def _field(fields: Any) -> bytes | None:
     if isinstance(data, str):
         return data.encode("utf-8")
     return data if isinstance(data, bytes) else None
+
+
+def _id_key(entry_id: bytes) -> tuple[int, int]:
+    """A stream entry id (``ms-seq``) as numbers, for comparing."""
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
 
 
 def _as_bytes(value: Any) -> bytes:

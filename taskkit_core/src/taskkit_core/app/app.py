@@ -27,7 +27,7 @@ from ..kit import Kit
 from ..opening import migrate
 from ..scheduler import DuplicationPolicy, Schedule, ScheduleEntry
 from ..settings import WorkerSettings
-from ..task import DEFAULT_TASK_TTL, check_name, check_ttl
+from ..task import DEFAULT_TASK_TTL, check_name, check_priority, check_timeout, check_ttl
 from .app_workers import AppWorkers
 from .calls import Call
 from .codecs import CodecFactory, JsonCodec
@@ -178,6 +178,8 @@ class App(AppWorkers):
         retry: Retry | None = None,
         result_ttl: float | None = None,
         codec: CodecFactory | None = None,
+        priority: int = 0,
+        timeout: float | None = None,
     ) -> TaskDecorator: ...
 
     def task(
@@ -190,16 +192,20 @@ class App(AppWorkers):
         retry: Retry | None = None,
         result_ttl: float | None = None,
         codec: CodecFactory | None = None,
+        priority: int = 0,
+        timeout: float | None = None,
     ) -> Any:
         """Register a function as a task: ``@app.task`` or ``@app.task(name=..., ...)``.
 
         name: stable name (default: module.qualname). group: where its tasks
         queue. retry: a Retry policy (default: the app's; None fails at once).
         result_ttl: seconds a finished task is kept. codec: its encoding.
+        priority (-100..100) and timeout (seconds per attempt): the defaults
+        of its calls, which ``options(...)`` overrides.
         """
 
         def register(target: Callable[..., Any]) -> Any:
-            spec = self._spec(target, name, group, retry, result_ttl, codec)
+            spec = self._spec(target, name, group, retry, result_ttl, codec, priority, timeout)
             kind = AsyncTaskFunction if _is_async(target) else TaskFunction
             made: BaseTaskFunction[Any, Any] = kind(self, target, spec)
             self.registry.add(made)
@@ -215,6 +221,8 @@ class App(AppWorkers):
         retry: Retry | None,
         result_ttl: float | None,
         codec: CodecFactory | None,
+        priority: int = 0,
+        timeout: float | None = None,
     ) -> TaskSpec:
         if not callable(function):
             raise ConfigurationError(f"app.task decorates functions, got {function!r}")
@@ -224,6 +232,8 @@ class App(AppWorkers):
             retry=retry or self.retry,
             result_ttl=check_ttl(self.result_ttl if result_ttl is None else result_ttl),
             codec=codec or self.codec,
+            priority=check_priority(priority),
+            timeout=check_timeout(timeout),
         )
 
     def periodic(
@@ -269,7 +279,9 @@ class App(AppWorkers):
         results = kit.initiate_tasks(
             *((call.to_task(), call.options.eager) for call in calls), connection=connection
         )
-        return [TaskResult(kit.backend, kit.handler, r.task_id) for r in results]
+        return [
+            TaskResult(kit.backend, kit.handler, r.task_id, duplicate=r.duplicate) for r in results
+        ]
 
     def get_result(self, task_id: str) -> TaskResult[Any]:
         """The result handle of a task put earlier (by any process)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..clock import as_ts, cur_ts
 from ..errors import ConfigurationError
-from ..task import Task
+from ..task import Task, Unique
 
 if TYPE_CHECKING:
     from .task_function import BaseTaskFunction
@@ -27,6 +28,11 @@ class TaskOptions:
         finished task and its result are kept. connection: the application's
         open SQLAlchemy connection, to enqueue inside its transaction (SQL
         backends). eager: run the task here and now, storing its result.
+        priority: -100..100, higher runs first in its group. unique: a
+        Unique (or its key alone): while the holder of the key counts, this
+        call gives the holder's result (``duplicate`` is True). timeout:
+        seconds each attempt may run. headers: strings that travel with the
+        task (``current_task().headers``).
     """
 
     due: datetime | float | None = None
@@ -34,6 +40,10 @@ class TaskOptions:
     result_ttl: float | None = None
     connection: Any = None
     eager: bool = False
+    priority: int | None = None
+    unique: Unique | str | None = None
+    timeout: float | None = None
+    headers: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.due is not None and self.delay is not None:
@@ -71,11 +81,16 @@ class Call(Generic[R]):
 
     def to_task(self) -> Task:
         """The task this call puts, validated."""
-        ttl = self.options.result_ttl
+        options, function = self.options, self.function
+        unique = options.unique
         return Task.init(
-            self.function.group,
-            self.function.name,
+            function.group,
+            function.name,
             self.data,
-            due=self.options.due_ts(),
-            ttl=self.function.result_ttl if ttl is None else ttl,
+            due=options.due_ts(),
+            ttl=function.result_ttl if options.result_ttl is None else options.result_ttl,
+            priority=function.priority if options.priority is None else options.priority,
+            unique=Unique(unique) if isinstance(unique, str) else unique,
+            timeout=function.timeout if options.timeout is None else options.timeout,
+            headers=options.headers,
         )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
 
 from ..errors import TaskkitError
-from ..task import Task
+from ..task import Task, Unique
 from .calls import Call, TaskOptions
 from .codecs import Codec, CodecFactory
 from .context import running
@@ -51,6 +51,8 @@ class TaskSpec:
     retry: Retry | None
     result_ttl: float
     codec: CodecFactory
+    priority: int = 0
+    timeout: float | None = None
 
 
 class BaseTaskFunction(Generic[P, R]):
@@ -68,6 +70,8 @@ class BaseTaskFunction(Generic[P, R]):
         self.group = spec.group
         self.retry = spec.retry
         self.result_ttl = spec.result_ttl
+        self.priority = spec.priority
+        self.timeout = spec.timeout
         self.codec: Codec = spec.codec(function)
         self.is_async = inspect.iscoroutinefunction(function)
         self.signature = inspect.signature(function)
@@ -102,10 +106,22 @@ class BaseTaskFunction(Generic[P, R]):
         result_ttl: float | None = None,
         connection: Any = None,
         eager: bool = False,
+        priority: int | None = None,
+        unique: Unique | str | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> TaskCaller[P, R]:
         """This task with options for its calls (TaskOptions): ``f.options(delay=60).delay(x)``."""
         options = TaskOptions(
-            due=due, delay=delay, result_ttl=result_ttl, connection=connection, eager=eager
+            due=due,
+            delay=delay,
+            result_ttl=result_ttl,
+            connection=connection,
+            eager=eager,
+            priority=priority,
+            unique=unique,
+            timeout=timeout,
+            headers=headers,
         )
         return TaskCaller(self, options)
 

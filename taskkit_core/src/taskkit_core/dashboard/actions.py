@@ -20,10 +20,11 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import InvalidTaskError
 from ..events import make_event
+from ..records import TaskState
 from ..task import check_name
 from .auth import actor, check_csrf, safe_next
 from .context import Dashboard
-from .jobcontrol import FINISHED, TaskState
+from .jobcontrol import FINISHED
 from .pages import dashboard, error_page, guarded
 from .text import visible
 

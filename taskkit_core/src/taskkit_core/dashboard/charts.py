@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..backend import Backend
 from ..clock import cur_ts
-from .jobcontrol import JobControl, TaskInfo, TaskState
+from ..records import TaskInfo, TaskState
 
 BUCKETS = 12
 BUCKET_SECONDS = 300.0
@@ -38,7 +38,7 @@ class Bucket:
     run: float | None
 
 
-def hour_buckets(backend: Backend, jobs: JobControl | None) -> list[Bucket]:
+def hour_buckets(backend: Backend, jobs: Backend | None) -> list[Bucket]:
     """The last hour's buckets, oldest first."""
     now = cur_ts()
     starts = [now - BUCKET_SECONDS * (BUCKETS - i) for i in range(BUCKETS)]
@@ -46,7 +46,7 @@ def hour_buckets(backend: Backend, jobs: JobControl | None) -> list[Bucket]:
     return [_bucket(backend, start, sample) for start in starts]
 
 
-def _sample(jobs: JobControl) -> list[TaskInfo]:
+def _sample(jobs: Backend) -> list[TaskInfo]:
     return [
         info
         for state in (TaskState.SUCCEEDED, TaskState.FAILED)

@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from ..backend import Connection
+from ..backend import Backend, Connection
 from ..clock import cur_ts
 from ..url import mask_url, url_password
 from . import text
 from .auth import actor, csrf_token
 from .charts import Bucket, hour_buckets
 from .controls import ControlTracker
-from .jobcontrol import JobControl, JobControlMissing, job_control
+from .jobcontrol import JobControlMissing, job_control
 from .overview import Stats, read_stats
 from .paging import Shared
 from .settings import Credentials, DashboardSettings
@@ -78,11 +78,11 @@ class Dashboard:
         self._raw_url = self.backend.url
         self._password = url_password(self.backend.url)
 
-    def jobs(self) -> JobControl:
+    def jobs(self) -> Backend:
         """The backend's job control; JobControlMissing without it."""
         return job_control(self.backend)
 
-    def jobs_or_none(self) -> JobControl | None:
+    def jobs_or_none(self) -> Backend | None:
         try:
             return self.jobs()
         except JobControlMissing:

@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import BackendUnavailable, InvalidTaskError, TaskkitError
+from ..records import TaskState
 from ..task import check_name
 from .auth import actor, to_sign_in
 from .charts import throughput_chart, timing_chart
 from .context import Dashboard
-from .jobcontrol import FINISHED, JobControlMissing, TaskState
+from .jobcontrol import FINISHED, JobControlMissing
 from .overview import group_page, totals
 from .schedules import schedule_rows
 from .tasks import extra_fields, headers, preview, task_page, timeline

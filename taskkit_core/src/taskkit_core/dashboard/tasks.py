@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .jobcontrol import JobControl, TaskInfo, TaskState
+from ..backend import Backend
+from ..records import TaskInfo, TaskState
 
 SCAN = 2000
 """The most tasks one filtered view reads."""
@@ -30,7 +31,7 @@ class TaskPage:
 
 
 def task_page(
-    jobs: JobControl, group: str, state: TaskState, before: str | None, name: str, size: int
+    jobs: Backend, group: str, state: TaskState, before: str | None, name: str, size: int
 ) -> TaskPage:
     """The ``size`` newest tasks of ``group`` in ``state`` older than ``before``."""
     if name:
@@ -41,7 +42,7 @@ def task_page(
 
 
 def _filtered(
-    jobs: JobControl, group: str, state: TaskState, before: str | None, name: str, size: int
+    jobs: Backend, group: str, state: TaskState, before: str | None, name: str, size: int
 ) -> TaskPage:
     needle, found, scanned = name.casefold(), [], 0
     while scanned < SCAN:

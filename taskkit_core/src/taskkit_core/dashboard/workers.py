@@ -1,12 +1,12 @@
-"""The workers page: each lease, and what is staged to its worker now.
+"""The workers page: each lease, what its worker serves, and what is staged to it now.
 
-What the protocol gives today: ``get_leases`` answers (worker id, expiry)
-and nothing else. The worker id is ``host:pid:random``, which names host
-and process. The last heartbeat is estimated as the expiry minus the lease
-ttl (``worker_ttl``). When the lease was first taken (its age), and the
-groups and thread counts a worker serves, are not stored anywhere; the
-page shows instead the groups of the tasks staged to each worker now, from
-``get_stage_info`` (at most STAGE_LIMIT, longest-held first).
+``get_leases`` answers (worker id, expiry); the worker id is
+``host:pid:random``. Each worker's card in the roster
+(``worker/roster.py``) adds when it started, the threads of each group it
+serves, the groups it paused and its lease ttl, from which the last
+heartbeat is estimated (expiry minus ttl). A worker without a card (taskkit
+0.3) shows only its lease. The groups of the tasks staged to each worker
+come from ``get_stage_info`` (at most STAGE_LIMIT, longest-held first).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..backend import Backend
 from ..clock import cur_ts
-from .jobcontrol import leases
+from ..worker.roster import WorkerCard, read_roster
 from .paging import Page, page_after
 
 STAGE_LIMIT = 1000
@@ -33,6 +33,10 @@ class WorkerRow:
     heartbeat_ago: float
     staged: int
     groups: dict[str, int]
+    serving: dict[str, int] | None = None
+    """Threads of each group it serves (None: no roster card, a 0.3 worker)."""
+    paused: tuple[str, ...] = ()
+    up_for: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,12 @@ class Workers:
 def read_workers(backend: Backend, worker_ttl: float, after: str | None, size: int) -> Workers:
     """The page of leases after worker id ``after``, with their staged tasks."""
     now = cur_ts()
-    found = sorted(leases(backend))
+    found = sorted(backend.get_leases())
     page = page_after(found, [worker_id for worker_id, _ in found], after, size)
     stages = backend.get_stage_info(STAGE_LIMIT)
     groups = _staged_groups(backend, [(s.worker_id, s.task_id) for s in stages])
-    rows = [_row(w, expiry, now, worker_ttl, groups[w]) for w, expiry in page.rows]
+    cards = read_roster(backend)
+    rows = [_row(w, expiry, now, worker_ttl, groups[w], cards.get(w)) for w, expiry in page.rows]
     return Workers(Page(rows, page.total, page.next_after), len(stages) >= STAGE_LIMIT)
 
 
@@ -63,8 +68,17 @@ def _staged_groups(backend: Backend, staged: list[tuple[str, str]]) -> dict[str,
     return groups
 
 
-def _row(worker_id: str, expiry: float, now: float, ttl: float, groups: Counter[str]) -> WorkerRow:
+def _row(
+    worker_id: str,
+    expiry: float,
+    now: float,
+    ttl: float,
+    groups: Counter[str],
+    card: WorkerCard | None,
+) -> WorkerRow:
     host, _, rest = worker_id.partition(":")
+    if card is not None:
+        ttl = card.worker_ttl
     return WorkerRow(
         worker_id=worker_id,
         host=host if rest else "",
@@ -73,4 +87,7 @@ def _row(worker_id: str, expiry: float, now: float, ttl: float, groups: Counter[
         heartbeat_ago=max(0.0, now - (expiry - ttl)),
         staged=sum(groups.values()),
         groups=dict(sorted(groups.items())),
+        serving=None if card is None else {g: card.threads[g] for g in sorted(card.serving)},
+        paused=() if card is None else tuple(sorted(card.paused)),
+        up_for=None if card is None else max(0.0, now - card.started),
     )

@@ -50,9 +50,8 @@ class TaskkitBackend(BaseTaskBackend):
     supports_defer = True
     supports_async_task = True
     supports_get_result = True
-    # TODO(merge): True once job control (issue 16) lands: Task.priority has Django's
-    # range, -100..100, so task.priority passes through unchanged.
-    supports_priority = False
+    # Django's Task.priority has taskkit's range, -100..100 (higher first): passed unchanged.
+    supports_priority = True
 
     def __init__(self, alias: str, params: dict[str, Any]) -> None:
         super().__init__(alias, params)
@@ -80,7 +79,11 @@ class TaskkitBackend(BaseTaskBackend):
         self.validate_task(task)
         due = None if task.run_after is None else task.run_after.timestamp()
         stored = TaskkitTask.init(
-            task.queue_name, task.module_path, encode_call(args, kwargs), due=due
+            task.queue_name,
+            task.module_path,
+            encode_call(args, kwargs),
+            due=due,
+            priority=task.priority,
         )
         self.backend.put_tasks(stored)
         result = self._result(task, stored.id, TaskResultStatus.READY, list(args), dict(kwargs))
