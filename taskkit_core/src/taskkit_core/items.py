@@ -63,16 +63,21 @@ def prepare_item(
         raise ConfigurationError(
             f"initiate_tasks takes dicts, Tasks or (Task, eager) pairs, got {item!r}"
         )
-    missing = {"group", "name", "data"} - set(item)
-    if missing:
-        raise ConfigurationError(f"task dict lacks {', '.join(sorted(missing))}: {item!r}")
-    group, name = item["group"], item["name"]
-    encoded = handler.encode_data(group, name, item["data"])
+    try:
+        group, name, data = item["group"], item["name"], item["data"]
+    except KeyError:
+        missing = {"group", "name", "data"} - set(item)
+        raise ConfigurationError(
+            f"task dict lacks {', '.join(sorted(missing))}: {item!r}"
+        ) from None
+    encoded = handler.encode_data(group, name, data)
+    if len(item) == 3:  # the common bulk item: every option at its default
+        return Task.init(group, name, encoded), False
     unique = item.get("unique")
     task = Task.init(
         group,
-        name=name,
-        data=encoded,
+        name,
+        encoded,
         due=item.get("due"),
         ttl=item.get("ttl", DEFAULT_TASK_TTL),
         priority=item.get("priority", 0),

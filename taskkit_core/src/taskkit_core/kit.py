@@ -114,19 +114,19 @@ class Kit(KitJobControl):
         ``raise_on_duplicate``. ``timeout`` bounds each attempt in
         seconds; ``headers`` travel with the task to its handler.
         """
-        item: InitiateTaskArgs = {
-            "group": group,
-            "name": name,
-            "data": data,
-            "due": due,
-            "ttl": ttl,
-            "eager": eager,
-            "priority": priority,
-            "unique": unique,
-            "timeout": timeout,
-            "headers": headers,
-        }
-        result = self.initiate_tasks(item, connection=connection)[0]
+        encoded = self.handler.encode_data(group, name, data)
+        task = Task.init(
+            group,
+            name,
+            encoded,
+            due=due,
+            ttl=ttl,
+            priority=priority,
+            unique=Unique(unique) if isinstance(unique, str) else unique,
+            timeout=timeout,
+            headers=headers,
+        )
+        result = self.initiate_tasks((task, eager), connection=connection)[0]
         if result.duplicate and raise_on_duplicate:
             key = unique if isinstance(unique, str) else unique.key if unique else ""
             raise DuplicateTask(result.task_id, key)

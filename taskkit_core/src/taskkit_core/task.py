@@ -150,20 +150,20 @@ class Task:
         if unique is not None and unique.__class__ is not Unique:
             raise InvalidTaskError(f"unique must be a Unique, got {type(unique).__name__}")
         created = cur_ts()
-        return cls(
-            id=new_task_id(),
-            group=group,
-            name=name,
-            data=bytes(data),
-            due=as_ts(due) if due is not None else created,
-            created=created,
-            scheduled=as_ts(scheduled),
-            retry_count=0,
-            ttl=float(ttl),
-            priority=priority,
-            unique=unique,
-            timeout=None if timeout is None else check_timeout(timeout),
-            headers=check_headers(headers) if headers else _NO_HEADERS,
+        return cls(  # by position, in field order: the cheapest call on this hot path
+            new_task_id(),
+            group,
+            name,
+            bytes(data),
+            created if due is None else as_ts(due),
+            created,
+            None if scheduled is None else as_ts(scheduled),
+            0,
+            float(ttl),
+            priority,
+            unique,
+            None if timeout is None else check_timeout(timeout),
+            check_headers(headers) if headers else _NO_HEADERS,
         )
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 ``send_event`` appends the event to the namespace's stream (``XADD``,
 capped at about MAX_KEPT_EVENTS entries) and renews the stream's expiry of
-RETENTION seconds, in one transaction. A bridge remembers the id of the
+RETENTION seconds, in one script (``lua/send_event.lua``). A bridge remembers the id of the
 last entry it delivered and reads past it with ``XREAD BLOCK``, so
 receivers wake as soon as an event is added, and a receiver that was cut
 off (or was not reading) gets what was sent meanwhile from its next read,
@@ -10,12 +10,13 @@ in order, as long as the stream still holds it. A new bridge starts after
 the newest entry that exists when it is created: older events are never
 replayed.
 
-Entry ids come from the server's clock, so they mostly keep increasing even
-after the stream was deleted (``destroy_all``, ``drop``, expiry) and created
-again; but a stream created again within the same millisecond, or after the
-server's clock went back, starts below a receiver's position. So a read
-that brings nothing also looks at the newest entry: when it lies below the
-position, the stream is a new one and is read from its start. A lost
+Entry ids come from the server's clock. A stream deleted (``destroy_all``,
+``drop``, expiry) and created again starts one millisecond past the clock,
+above every id the old one gave out, so receivers' positions stay below
+its entries. Should the server's clock go back, a new stream could still
+start below a position: a read that brings nothing also looks at the
+newest entry, and when it lies below the position the stream is read from
+its start. A lost
 connection surfaces as an error of ``receive_events`` (the worker backs
 off and calls again); the position is kept, so nothing is skipped.
 """
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from taskkit_core.events import ControlEvent, decode_control_event, encode_control_event
 
 from .keys import Keys
+from .scripts import script_text
 
 if TYPE_CHECKING:
     from .client import RedisClient
@@ -58,6 +60,8 @@ class RedisEventBridge:
     ) -> None:
         self._client = client
         self._stream = keys.events
+        self._prefix = keys.prefix
+        self._send = client.register_script(script_text("send_event"))
         self.namespace = keys.namespace
         self._lock = threading.Lock()
         self._slice = READ_SLICE if not socket_timeout else min(READ_SLICE, socket_timeout / 2)
@@ -69,15 +73,16 @@ class RedisEventBridge:
 
     def send_event(self, event: ControlEvent) -> None:
         """Append ``event`` to the stream; returns once Redis stored it."""
-        pipe = self._client.pipeline(transaction=True)
-        pipe.xadd(
-            self._stream,
-            {DATA_FIELD: encode_control_event(event)},
-            maxlen=MAX_KEPT_EVENTS,
-            approximate=True,
+        self._send(
+            keys=[self._stream],
+            args=[
+                self._prefix,
+                DATA_FIELD,
+                encode_control_event(event),
+                MAX_KEPT_EVENTS,
+                int(RETENTION * 1000),
+            ],
         )
-        pipe.pexpire(self._stream, int(RETENTION * 1000))
-        pipe.execute()
 
     def receive_events(self, timeout: float) -> list[ControlEvent]:
         """Events sent since the last delivered one, oldest first; waits up to ``timeout`` s.

@@ -40,6 +40,7 @@ SCRIPT_NAMES = (
     "retry",
     "purge",
     "index",
+    "send_event",
 )
 
 
@@ -80,3 +81,4 @@ class Scripts:
         self.retry = load("retry")
         self.purge = load("purge")
         self.index = load("index")
+        self.send_event = load("send_event")

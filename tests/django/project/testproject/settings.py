@@ -31,6 +31,9 @@ TASKS = {
 TASKKIT = json.loads(os.environ.get("TASKKIT_DJANGO_TASKKIT", "{}"))
 LOGGING = {
     "version": 1,
+    # Without this, dictConfig silences every logger that exists already: in the
+    # test process, taskkit's own, which later tests read through caplog.
+    "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
