@@ -30,6 +30,8 @@ def wrong_calls() -> None:
     add.delay(1, c=2)  # type: ignore[call-arg]
     add.call(1.5, 2)  # type: ignore[arg-type]
     add.options(delay=1).delay(1, "2")  # type: ignore[arg-type]
+    add.options(priority="high").delay(1, 2)  # type: ignore[arg-type]
+    add.options(headers={"tenant": 7}).delay(1, 2)  # type: ignore[dict-item]
     fetch.delay(b"u")  # type: ignore[arg-type]
     fetch.delay("u", 3)  # type: ignore[call-arg]
     text: str = add.delay(1, 2).get()  # type: ignore[assignment]
