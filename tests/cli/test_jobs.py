@@ -177,3 +177,13 @@ def test_enqueue_refuses_bad_job_options_with_exit_2(args: tuple[str, ...], word
     assert result.returncode == 2, result.stdout
     assert words in one_error_line(result.stderr)
     assert result.stdout == ""
+
+
+def test_status_counts_the_cancelled_tasks_of_the_last_hour() -> None:
+    result = taskkit("status", "--json", *APP)
+    assert result.returncode == 0, result.stderr
+    groups = {g["group"]: g for g in json.loads(result.stdout)["groups"]}
+    assert groups["default"]["cancelled_last_hour"] == 1
+    table = taskkit("status", *APP).stdout
+    header = next(line for line in table.splitlines() if "cancelled 1h" in line)
+    assert header.index("failed 1h") < header.index("cancelled 1h") < header.index("oldest wait")

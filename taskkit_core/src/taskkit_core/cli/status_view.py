@@ -38,6 +38,7 @@ class GroupRow:
     workers: int = 0
     """Live workers serving the group (None in JSON would mean unknown: see ``Snapshot``)."""
     paused: bool = False
+    cancelled_last_hour: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def take_snapshot(backend: Backend) -> Snapshot:
             s.done,
             s.failed,
             None if s.oldest_due is None else max(0.0, now - s.oldest_due),
+            cancelled_last_hour=s.cancelled,
         )
         for s in backend.group_stats(since=now - WINDOW)
     ]
@@ -163,6 +165,7 @@ GROUP_COLUMNS = (
     "staged",
     "done 1h",
     "failed 1h",
+    "cancelled 1h",
     "oldest wait",
     "workers",
     "state",
@@ -183,6 +186,7 @@ def groups_table(snapshot: Snapshot) -> TextTable:
             str(g.staged),
             str(g.done_last_hour),
             failed,
+            str(g.cancelled_last_hour),
             oldest,
             str(g.workers) if g.workers or not snapshot.unknown_workers else "?",
             _group_state(g),
