@@ -62,7 +62,7 @@ def test_included_modules_are_registered_for_the_workers(
     memory_shop: App, workers: StartWorkers
 ) -> None:
     assert memory_shop.registry.get(render.name) is render
-    assert set(memory_shop.threads) == {"default", "orders", "slow", "reports"}
+    assert set(memory_shop.threads) == {"default", "orders", "slow", "reports", "ordered"}
     result = render.delay(3)
     workers(memory_shop)
     assert result.get(timeout=10) == "3 pages"

@@ -35,6 +35,8 @@ import pymysql
 import redis
 
 START_TIMEOUT = 60.0
+START_ATTEMPTS = 3
+"""Starts of a private server that exits at once (its free port was taken) before giving up."""
 STOP_TIMEOUT = 60.0
 
 
@@ -265,6 +267,18 @@ class PrivateMariaDB(PrivateServer):
         self.sql(f"GRANT {privileges} ON test.* TO '{user}'@'127.0.0.1'")
 
     def start(self) -> PrivateMariaDB:
+        """Start mariadbd; one that exits at once (its port taken meanwhile) gets a new port."""
+        for attempt in range(START_ATTEMPTS):
+            if self._start_once():
+                return self
+            if attempt + 1 < START_ATTEMPTS:
+                self.port = free_port()
+        log = self.dir / "error.log"
+        tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+        raise RuntimeError("mariadbd did not start; its error log ends:\n" + "\n".join(tail))
+
+    def _start_once(self) -> bool:
+        """True once mariadbd answers; False when it exited first."""
         where = [f"--datadir={self.data}", f"--socket={self.socket}", f"--port={self.port}"]
         files = [f"--pid-file={self.dir / 'mariadbd.pid'}", f"--log-error={self.dir / 'error.log'}"]
         tuning = [
@@ -282,9 +296,11 @@ class PrivateMariaDB(PrivateServer):
         while True:
             try:
                 pymysql.connect(unix_socket=str(self.socket), user="root").close()
-                return self
+                return True
             except pymysql.err.OperationalError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
+                if self.process.poll() is not None:
+                    return False
+                if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
 

@@ -236,8 +236,8 @@ def test_r23_pause_resume_and_shutdown_reach_every_worker(
         time.sleep(max(0.0, hold_until - time.time()))  # every worker must stay paused
         staged = backend.get_stage_info(1000)
         waiting = backend.get_queued_tasks("r", 10)
+        resumed = time.time()  # before the send: a worker may claim before it returns
         kit.send_resume_event()
-        resumed = time.time()
 
         records = starts(workload)
         late = {
