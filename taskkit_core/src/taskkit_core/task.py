@@ -144,7 +144,8 @@ class Task:
         check_name("group", group)
         check_name("task name", name)
         check_payload(data)
-        check_ttl(ttl)
+        if ttl != DEFAULT_TASK_TTL:  # the default needs no check
+            check_ttl(ttl)
         if priority or priority.__class__ is not int:  # 0, the default, needs no check
             check_priority(priority)
         if unique is not None and unique.__class__ is not Unique:
@@ -222,12 +223,20 @@ def new_task_id() -> str:
     return f"{millis:012x}{os.urandom(10).hex()}"
 
 
+_checked_names: set[str] = set()
+"""Names that passed check_name. Every put repeats its group and task name, so each is
+checked once (the set is emptied when it reaches MAX_CHECKED_NAMES)."""
+MAX_CHECKED_NAMES = 4096
+
+
 def check_name(kind: str, value: object) -> str:
     """``value`` if it is a usable group or task name, else InvalidTaskError.
 
     Names are compared byte for byte on every backend and kept as given
     (no Unicode normalisation): 1 to 400 characters, any but NUL.
     """
+    if isinstance(value, str) and value in _checked_names:
+        return value  # only exact str instances are ever added
     if not isinstance(value, str):
         raise InvalidTaskError(f"{kind} must be a str, got {type(value).__name__}")
     if not value:
@@ -242,6 +251,10 @@ def check_name(kind: str, value: object) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidTaskError(f"{kind} is not valid Unicode text: {value!r}") from None
+    if value.__class__ is str:  # a subclass could compare equal and differ
+        if len(_checked_names) >= MAX_CHECKED_NAMES:
+            _checked_names.clear()
+        _checked_names.add(value)
     return value
 
 
