@@ -139,13 +139,18 @@ def test_status_watch_refreshes_until_ctrl_c() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
+        env=cli_env(PYTHONFAULTHANDLER="1"),
     )
     assert process.stderr is not None
     first = process.stderr.readline()  # printed once the backend is open, however slow the start
     assert first.startswith("warning: memory://"), first
     time.sleep(1)  # five refreshes
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+        _out, err = process.communicate(timeout=30)
+        pytest.fail(f"still running 30 s after Ctrl-C; its threads:\n{err[-6000:]}")
     assert process.returncode == 0, first + err
     assert "Groups" in out and "Workers" in out
