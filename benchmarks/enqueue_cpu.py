@@ -21,9 +21,11 @@ import secrets
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
+
+from taskkit_core.testing import RecordingHandler
 
 from taskkit_core import Kit, Task
-from taskkit_core.testing import RecordingHandler
 
 try:
     from taskkit_core.opening import connect, drop, migrate
@@ -49,10 +51,10 @@ def measure(url: str, tasks: int, singles: int, rounds: int) -> dict[str, float]
     try:
         for _ in range(rounds):
             items = [{"group": "bench", "name": "noop", "data": i} for i in range(tasks)]
-            figures["kit bulk"].append(cpu_per_task(lambda: kit.initiate_tasks(*items), tasks))
+            figures["kit bulk"].append(cpu_per_task(partial(kit.initiate_tasks, *items), tasks))
             backend.destroy_all()
             ready = [Task.init("bench", "noop", b"1") for _ in range(tasks)]
-            figures["put_tasks"].append(cpu_per_task(lambda: backend.put_tasks(*ready), tasks))
+            figures["put_tasks"].append(cpu_per_task(partial(backend.put_tasks, *ready), tasks))
             backend.destroy_all()
 
             def one_by_one() -> None:
