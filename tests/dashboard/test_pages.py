@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from taskkit_core.dashboard import DashboardSettings, create_app
 from taskkit_core.dashboard.jobcontrol import METHODS
 from taskkit_core.testing import FAST_SETTINGS, RecordingHandler, wait_until
+from taskkit_core.worker.roster import live_workers
 
 from taskkit_core import Backend, Connection, Kit, RegularSchedule, ScheduleEntry, connect
 
@@ -215,3 +216,26 @@ def sign_in_at(client: TestClient, prefix: str) -> None:
     form = {"csrf": csrf_of(page.text), "secret": TOKEN, "next": f"{prefix}/"}
     reply = client.post(f"{prefix}/login", data=form, follow_redirects=False)
     assert reply.status_code == 303 and reply.headers["location"] == f"{prefix}/"
+
+
+def test_the_overview_shows_a_group_paused_by_the_workers_themselves(
+    connection: Connection,
+) -> None:
+    """Paused before the dashboard started (it saw no event): the workers' roster says so."""
+    kit = Kit(connection.backend, connection.bridge, RecordingHandler(), settings=FAST_SETTINGS)
+    queued(connection.backend, "mail")
+    queued(connection.backend, "reports")
+    with kit.start_threads({"mail": 1, "reports": 1}, polling_interval=0.05):
+        kit.send_pause_event({"reports"})
+        wait_until(lambda: live_workers(connection.backend).paused_groups().get("reports"))
+        late = connect(connection.backend.url, namespace=connection.backend.namespace)
+        try:  # a bridge made after the pause: it never sees that event
+            with TestClient(create_app(connection=late, settings=READ_ONLY)) as client:
+                page = client.get("/").text
+        finally:
+            late.close()
+    states = {
+        group: page.split(f'data-group="{group}"')[1].split('class="state">')[1].split("</td>")[0]
+        for group in ("mail", "reports")
+    }
+    assert "paused" in states["reports"] and "paused" not in states["mail"]

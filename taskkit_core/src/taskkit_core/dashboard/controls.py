@@ -1,10 +1,12 @@
 """Which groups were paused or shut down, as far as this dashboard has seen.
 
-The Backend protocol stores no pause state: workers keep it, and control
-events reach a bridge only from its creation on. So a thread reads the
-event bridge and remembers the last control event of each group (or of all
-groups) since the dashboard started; pages say so. Events the dashboard
-sends itself are noted at once, whether or not its bridge hands them back.
+Workers keep their pause state and publish it in the roster, which the
+overview reads (:mod:`.overview`); control events reach a bridge only from
+its creation on. A thread reads the event bridge and remembers the last
+control event of each group (or of all groups) since the dashboard
+started: the word for groups no worker with a roster card serves, and the
+newest word until the next read of the roster. Events the dashboard sends
+itself are noted at once, whether or not its bridge hands them back.
 """
 
 from __future__ import annotations
@@ -60,10 +62,14 @@ class ControlTracker:
             else:
                 self._groups.update(dict.fromkeys(event["groups"], seen))
 
+    def last(self, group: str) -> Control | None:
+        """The last control event seen for ``group`` (a resume too); None if none was."""
+        with self._lock:
+            return self._groups.get(group, self._default)
+
     def of(self, group: str) -> Control | None:
         """The last pause or shutdown in force for ``group``; None when running or unknown."""
-        with self._lock:
-            control = self._groups.get(group, self._default)
+        control = self.last(group)
         return None if control is None or control.name == "resume" else control
 
     def paused(self, groups: Iterable[str]) -> dict[str, Control]:

@@ -142,7 +142,7 @@ def group(request: Request, board: Dashboard) -> Response:
         "states": list(TaskState),
         "page": page,
         "name": task_name,
-        "control": board.controls.of(name),
+        "control": board.stats.get().control(name, board.controls),
         "finished": FINISHED,
         "every_task": [("task", info.task.id) for info in page.rows],
     }
