@@ -106,8 +106,13 @@ class Worker:
         self.process.send_signal(signum)
 
     def ctrl_c(self) -> None:
-        """Send SIGINT to the whole process group, as a terminal's Ctrl-C does."""
-        os.killpg(self.process.pid, signal.SIGINT)
+        """Send SIGINT to the whole process group, as a terminal's Ctrl-C does.
+
+        Only while the worker runs: once it is reaped, its pid (and group id)
+        may belong to another test's process (pid_max is 32768 here).
+        """
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
 
     def wait(self, timeout: float) -> int:
         code = self.process.wait(timeout)

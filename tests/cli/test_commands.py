@@ -144,6 +144,9 @@ def test_status_watch_refreshes_until_ctrl_c() -> None:
     assert process.stderr is not None
     first = process.stderr.readline()  # printed once the backend is open, however slow the start
     assert first.startswith("warning: memory://"), first
+    assert process.stdout is not None
+    shown = process.stdout.readline()  # the first view is out: past every import of the start
+    assert shown.startswith("memory://"), shown
     time.sleep(1)  # five refreshes
     process.send_signal(signal.SIGINT)
     try:
