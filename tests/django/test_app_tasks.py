@@ -4,14 +4,13 @@ by ``manage.py taskkit_worker`` when ``TASKKIT["APP"]`` names the App."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import transaction
-from harness.django_project import manage, project_env
+from harness.django_project import taskkit_worker
 
 from taskkit_core import NotFound
 
@@ -25,15 +24,9 @@ class Rollback(Exception):
 @pytest.fixture(scope="module")
 def app_worker(django_project: dict[str, Any]) -> Iterator[subprocess.Popen[bytes]]:
     settings = json.dumps({"APP": "shop.taskapp:app"})
-    command = manage("taskkit_worker", "--processes", "1", "--polling-interval", "0.2")
-    env = project_env(TASKKIT_DJANGO_TASKKIT=settings)
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
-    try:
+    options = ("--processes", "1", "--polling-interval", "0.2")
+    with taskkit_worker(*options, TASKKIT_DJANGO_TASKKIT=settings) as process:
         yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err.decode()[-2000:]
 
 
 def test_a_task_delayed_in_a_committed_block_runs_and_sees_the_rows(

@@ -8,7 +8,6 @@ Django up, discovers shop/tasks.py and reads the project's SQLite database.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
-from harness.django_project import manage, project_env
+from harness.django_project import taskkit_worker
 from taskkit_core.testing import wait_until
 
 pytestmark = pytest.mark.usefixtures("django_project")
@@ -26,24 +25,9 @@ pytestmark = pytest.mark.usefixtures("django_project")
 
 @pytest.fixture(scope="module")
 def worker(django_project: dict[str, Any]) -> Iterator[subprocess.Popen[bytes]]:
-    command = manage(
-        "taskkit_worker",
-        "--processes",
-        "1",
-        "--threads",
-        "default=2",
-        "--threads",
-        "reports=1",
-        "--polling-interval",
-        "0.2",
-    )
-    process = subprocess.Popen(command, env=project_env(), stderr=subprocess.PIPE)
-    try:
+    options = ["--processes", "1", "--threads", "default=2", "--threads", "reports=1"]
+    with taskkit_worker(*options, "--polling-interval", "0.2") as process:
         yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err.decode()[-2000:]
 
 
 def finished(result: Any, timeout: float = 30) -> Any:
