@@ -251,9 +251,13 @@ class PrivateMariaDB(PrivateServer):
         self.process: subprocess.Popen[bytes] | None = None
         install = ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.data}"]
         _run(*install, "--auth-root-authentication-method=normal", "--skip-test-db")
-        self.start()
-        self.sql("CREATE DATABASE test")
-        self.create_user("taskkit", password, "ALL")
+        try:
+            self.start()
+            self.sql("CREATE DATABASE test")
+            self.create_user("taskkit", password, "ALL")
+        except BaseException:
+            self.destroy()  # no fixture gets this object: nobody else would stop the server
+            raise
         self.url = self.url_for("taskkit", password)
 
     def url_for(self, user: str, password: str, database: str = "test") -> str:
@@ -273,9 +277,12 @@ class PrivateMariaDB(PrivateServer):
                 return self
             if attempt + 1 < START_ATTEMPTS:
                 self.port = free_port()
+        raise RuntimeError(f"mariadbd did not start; {self._log_tail()}")
+
+    def _log_tail(self) -> str:
         log = self.dir / "error.log"
         tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-        raise RuntimeError("mariadbd did not start; its error log ends:\n" + "\n".join(tail))
+        return "its error log ends:\n" + "\n".join(tail)
 
     def _start_once(self) -> bool:
         """True once mariadbd answers; False when it exited first."""
@@ -292,16 +299,21 @@ class PrivateMariaDB(PrivateServer):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + START_TIMEOUT
+        started = time.monotonic()
         while True:
             try:
                 pymysql.connect(unix_socket=str(self.socket), user="root").close()
                 return True
-            except pymysql.err.OperationalError:
+            except pymysql.err.OperationalError as exc:
                 if self.process.poll() is not None:
                     return False
-                if time.monotonic() > deadline:
-                    raise
+                waited = time.monotonic() - started
+                if waited > START_TIMEOUT:
+                    raise RuntimeError(
+                        f"mariadbd (pid {self.process.pid}) did not answer on {self.socket} "
+                        f"within {waited:.0f} s (socket file there: {self.socket.exists()}): "
+                        f"{exc}; {self._log_tail()}"
+                    ) from exc
                 time.sleep(0.1)
 
     def sql(self, statement: str, params: Sequence[Any] = ()) -> Any:
