@@ -157,3 +157,32 @@ def test_status_watch_refreshes_until_ctrl_c() -> None:
         pytest.fail(f"still running 30 s after Ctrl-C; its threads:\n{err[-6000:]}")
     assert process.returncode == 0, first + err
     assert "Groups" in out and "Workers" in out
+
+
+WITHOUT_SIGINT = {
+    "blocked": "signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])",
+    "ignored": "signal.signal(signal.SIGINT, signal.SIG_IGN)",
+}
+"""What a parent does before it starts the command (exec keeps both)."""
+
+
+@pytest.mark.parametrize("how", sorted(WITHOUT_SIGINT))
+def test_status_watch_ends_on_ctrl_c_when_started_without_it(how: str) -> None:
+    """Started with SIGINT blocked or ignored (as a background job or a task's subprocess)."""
+    watch = ["-m", "taskkit_core", "status", "--watch", "--interval", "0.2", "--url", "memory://"]
+    launcher = (
+        f"import os, signal, sys; {WITHOUT_SIGINT[how]}; "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", launcher, *watch],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("memory://")  # watching
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err

@@ -7,7 +7,9 @@ progress line at most once a second, a note, a new view each refresh.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -87,6 +89,7 @@ def spinner(message: str) -> Iterator[None]:
 
 def watch(parts: Parts, interval: float) -> None:
     """Show ``parts()`` every ``interval`` seconds until Ctrl-C: in place, or one after another."""
+    _listen_to_ctrl_c()
     try:
         if fancy(sys.stdout):
             _watch_in_place(parts, interval)
@@ -97,6 +100,19 @@ def watch(parts: Parts, interval: float) -> None:
             time.sleep(interval)
     except KeyboardInterrupt:
         return  # Ctrl-C is how a watch ends, not a failure: the command exits 0
+
+
+def _listen_to_ctrl_c() -> None:
+    """Make Ctrl-C end the watch even if this process was started with SIGINT blocked or ignored.
+
+    A process inherits both from whatever started it (a shell's background job,
+    a supervisor, a worker's task thread); a watch has no other way to end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _watch_in_place(parts: Parts, interval: float) -> None:
