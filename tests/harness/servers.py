@@ -304,7 +304,7 @@ class PrivateMariaDB(PrivateServer):
             try:
                 pymysql.connect(unix_socket=str(self.socket), user="root").close()
                 return True
-            except pymysql.err.OperationalError as exc:
+            except Exception as exc:  # not up yet (seen once: an error this clause did not name)
                 if self.process.poll() is not None:
                     return False
                 waited = time.monotonic() - started

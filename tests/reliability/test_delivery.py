@@ -74,7 +74,7 @@ def test_r6_a_resumed_zombie_cannot_overwrite_the_new_result(workload: Workload)
         (rescuer,) = workload.start(processes=1, threads=2)
         # The zombie's lease lapses after TTL; how soon the rescuer takes the
         # tasks over depends on the machine's load, so wait for it, not a fixed time.
-        wait_until(lambda: len(workload.held_by(rescuer)) == 2, 10 * TTL)
+        wait_until(lambda: len(workload.held_by(rescuer)) == 2, 20 * TTL)
     finally:
         os.kill(zombie.pid, signal.SIGCONT)
     workload.drain(ids, timeout=60)
