@@ -4,7 +4,8 @@ Each test checks the backend afterwards, on SQLite and PostgreSQL. One
 Chromium serves the whole session; each test gets a server of its own over
 a fresh namespace. A failing test saves a screenshot and names it (see
 conftest.py). ``TASKKIT_README_SCREENSHOT=docs/dashboard.png`` makes
-test_readme_screenshot write the README's picture there.
+test_readme_screenshot write the README's picture there: run ``./dev test``
+with that variable set.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from harness.availability import unavailable
 from harness.pgbouncer import PgBouncer
 from harness.servers import PrivatePostgres, missing_tool
 from taskkit_core.testing import (
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.chaos
 def bouncer() -> Iterator[PgBouncer]:
     reason = missing_tool("postgresql") or (None if shutil.which("pgbouncer") else "no pgbouncer")
     if reason is not None:
-        pytest.skip(f"cannot start PgBouncer before a private PostgreSQL: {reason}")
+        unavailable(f"cannot start PgBouncer before a private PostgreSQL: {reason}")
     server = PrivatePostgres(PASSWORD)
     try:
         with PgBouncer(server, pool_mode="transaction", pool_size=5) as pooler:

@@ -9,7 +9,7 @@ without looking at any other task).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from ..clock import cur_ts
@@ -32,9 +32,7 @@ class JobControl:
 
     _store: MemoryStore
     _space: Space
-
-    def _requeue(self, entry: Entry) -> None:
-        raise NotImplementedError  # MemoryBackend's
+    _requeue: Callable[[Entry], None]  # MemoryBackend's: put an entry back in its queue
 
     # -- reading ---------------------------------------------------------------
 
