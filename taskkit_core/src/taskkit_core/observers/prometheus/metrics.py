@@ -9,8 +9,9 @@ namespace). Gauges say how worker processes of one supervisor combine
 processes; queue depths come from the one process that samples them, the
 most recent value winning.
 
-Each metric costs per task: the outcome counter, the running gauge up and
-down, and the two histograms; nothing is recorded when a task is claimed.
+A task adds to the outcome counter, the running gauge (up, then down) and
+the two histograms, through its thread's tally (:mod:`.tally`); nothing is
+recorded when a task is claimed.
 """
 
 from __future__ import annotations

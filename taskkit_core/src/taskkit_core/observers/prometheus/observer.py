@@ -1,72 +1,35 @@
 """The Prometheus observer: worker events into the metrics of :mod:`.metrics`.
 
-Each hook costs one dictionary look-up and a few increments: the
-labelled children of every metric are kept together per (group, task), so
-no hook pays for prometheus_client's ``labels()`` after the first task of
-a name (benchmarks/RESULTS.md, issue 17, measures the rest).
+A task's hooks count into the calling thread's tally (:mod:`.tally`):
+list increments, no lock; the tallies reach the metrics once a second.
+The rare events (leases, restores, workers) go to the metrics at once.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...hookspecs import hookimpl
 from ..events import LeaseEvent, RestoreEvent, TaskEvent, WorkerEvent
-from .metrics import Metrics, metrics
+from .metrics import metrics
 from .sampler import QueueSampler
+from .tally import tallies
 
-
-class _Children:
-    """The metric children of one (group, task name)."""
-
-    def __init__(self, m: Metrics, group: str, name: str) -> None:
-        self.running = m.running.labels(group, name)
-        self.queue_wait = m.queue_wait.labels(group, name)
-        self.run_time = m.run_time.labels(group, name)
-        self.enqueued = m.enqueued.labels(group, name)
-        self.timeouts = m.timeouts.labels(group, name)
-        self._outcomes = m.outcomes
-        self._names = (group, name)
-        self.outcomes: dict[str, Any] = {}
-
-    def outcome(self, kind: str) -> Any:
-        child = self.outcomes.get(kind)
-        if child is None:
-            child = self.outcomes[kind] = self._outcomes.labels(*self._names, kind)
-        return child
-
-
-_children: dict[tuple[str, str], _Children] = {}
 _samplers: dict[str, QueueSampler] = {}
-
-
-def _of(event: TaskEvent) -> _Children:
-    task = event.task
-    children = _children.get((task.group, task.name))
-    if children is None:
-        children = _children[task.group, task.name] = _Children(metrics(), task.group, task.name)
-    return children
 
 
 @hookimpl
 def taskkit_task_enqueued(event: TaskEvent) -> None:
-    _of(event).enqueued.inc()
+    tallies.of(event.task.group, event.task.name).enqueued()
 
 
 @hookimpl
 def taskkit_task_started(event: TaskEvent) -> None:
-    children = _of(event)
-    children.running.inc()
-    children.queue_wait.observe(event.queue_wait or 0.0)
+    tallies.of(event.task.group, event.task.name).started(event.queue_wait or 0.0)
 
 
 def _ended(event: TaskEvent) -> None:
-    children = _of(event)
     assert event.outcome is not None
-    children.outcome(event.outcome.kind).inc()  # a StrEnum, so a str label
-    if event.run_time is not None:  # it ran (not released, nor out of attempts)
-        children.running.dec()
-        children.run_time.observe(event.run_time)
+    kind = event.outcome.kind  # a StrEnum, so a str label
+    tallies.of(event.task.group, event.task.name).ended(kind, event.run_time)
 
 
 @hookimpl
@@ -101,7 +64,7 @@ def taskkit_task_released(event: TaskEvent) -> None:
 
 @hookimpl
 def taskkit_task_timed_out(event: TaskEvent) -> None:
-    _of(event).timeouts.inc()
+    tallies.of(event.task.group, event.task.name).timed_out()
 
 
 @hookimpl
@@ -135,6 +98,7 @@ def taskkit_worker_started(worker: WorkerEvent) -> None:
 @hookimpl
 def taskkit_worker_stopped(worker: WorkerEvent) -> None:
     metrics().workers.dec()
+    tallies.flush()  # what it ran is on the next scrape
     sampler = _samplers.pop(worker.worker_id, None)
     if sampler is not None:
         sampler.stop()
