@@ -57,7 +57,7 @@ def check_namespace_free(conn: Connection, tables: Tables, family: Family) -> bo
     folded = family.folds_table_names(conn)
     recorded = False
     for prefix in _same_key(names, tables):
-        record = _record(conn, prefix, names)
+        record = _record(conn, prefix, names, family)
         exact = record if record is not None else (None if folded else prefix)
         check_same_namespace(tables.namespace, exact)
         recorded = recorded or record is not None
@@ -88,9 +88,9 @@ def _same_key(names: list[str], tables: Tables) -> list[str]:
     return [name[: -len(VERSION_SUFFIX)] for name in names if name.lower() == wanted]
 
 
-def _record(conn: Connection, prefix: str, names: list[str]) -> str | None:
+def _record(conn: Connection, prefix: str, names: list[str], family: Family) -> str | None:
     """The exact name recorded in the namespace found as ``prefix``, if it has a record."""
-    locks = build_tables(prefix).locks  # prefix matches a checked namespace but for case
+    locks = build_tables(prefix, family).locks  # prefix matches a checked namespace but for case
     if locks.name not in names:
         return None
     owner = conn.execute(select(locks.c.owner).where(locks.c.name == RECORD)).scalar()

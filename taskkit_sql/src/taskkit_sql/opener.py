@@ -37,7 +37,7 @@ def open_sql(url: str, options: Mapping[str, Any]) -> Connection:
 
     sql_url, opts = resolve(url, options)
     family = sql_url.family
-    tables = build_tables(opts.namespace)
+    tables = build_tables(opts.namespace, family)
     family.check_storage(sql_url, opts)
     db = Database(make_engine(sql_url, opts), family)
     try:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -67,8 +67,11 @@ from sqlalchemy import (
 )
 
 from .columns import EventId, JsonText, Message, Name, Payload, Timestamp
-from .databases import options_of_every_family
+from .databases import every_family, options_of
 from .states import FINISHED_FROM, STAGED
+
+if TYPE_CHECKING:
+    from .databases.base import Family
 
 ID_LENGTH = 64
 """The longest task id (taskkit makes 32 hex digits)."""
@@ -115,8 +118,14 @@ class Tables:
 
 
 @functools.cache
-def build_tables(namespace: str) -> Tables:
-    """The tables of ``namespace`` (a name checked by ``check_namespace``)."""
+def build_tables(namespace: str, family: Family | None = None) -> Tables:
+    """The tables of ``namespace`` (a name checked by ``check_namespace``).
+
+    With ``family``, they carry that database's schema keywords only, so
+    SQLAlchemy loads no other dialect to check them (tens of milliseconds
+    of a worker's start-up); without, every family's (migrations, tests).
+    """
+    families = every_family() if family is None else [family]
     metadata = MetaData()
     p = f"{namespace}_"
     tasks = Table(
@@ -166,11 +175,11 @@ def build_tables(namespace: str) -> Tables:
     )
     c = tasks.c
     Index(f"{p}tasks_claim", c.group_name, c.state, c.neg_priority, c.due, c.id)
-    _partial_index(f"{p}tasks_staged", c.state == STAGED, c.state, c.began)
+    _partial_index(families, f"{p}tasks_staged", c.state == STAGED, c.state, c.began)
     finished = finished_only(c.state)
-    _partial_index(f"{p}tasks_done", finished, c.done_at, c.id)
-    _partial_index(f"{p}tasks_expires", finished, c.expires_at, c.id)
-    _partial_index(f"{p}tasks_list", finished, c.state, c.group_name, c.id)
+    _partial_index(families, f"{p}tasks_done", finished, c.done_at, c.id)
+    _partial_index(families, f"{p}tasks_expires", finished, c.expires_at, c.id)
+    _partial_index(families, f"{p}tasks_list", finished, c.state, c.group_name, c.id)
     workers = Table(
         f"{p}workers",
         metadata,
@@ -208,7 +217,7 @@ def build_tables(namespace: str) -> Tables:
         Column("data", Payload(), nullable=False, comment="encoded control event (JSON)"),
         comment="taskkit control events (shutdown, pause, resume); old ones are deleted",
         # Never reuse an id, or a receiver could miss events.
-        **options_of_every_family(lambda family: family.autoincrement_options()),
+        **options_of(families, lambda family: family.autoincrement_options()),
     )
     unique_keys = Table(
         f"{p}unique_keys",
@@ -250,8 +259,10 @@ def finished_only(state: ColumnElement[int]) -> ColumnElement[bool]:
     return state >= literal_column(str(FINISHED_FROM), SmallInteger())
 
 
-def _partial_index(name: str, where: ColumnElement[bool], *columns: Column[Any]) -> Index:
+def _partial_index(
+    families: list[Family], name: str, where: ColumnElement[bool], *columns: Column[Any]
+) -> Index:
     # Partial where the family can (Family.partial_index_options); elsewhere (MySQL)
     # the leading state column (or a NULL time) keeps the rows apart.
-    options = options_of_every_family(lambda family: family.partial_index_options(where))
+    options = options_of(families, lambda family: family.partial_index_options(where))
     return Index(name, *columns, **options)

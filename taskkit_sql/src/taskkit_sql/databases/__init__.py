@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +138,14 @@ def options_of_every_family(options: Callable[[Family], Mapping[str, Any]]) -> d
     A table or index is declared once for every database; each family's
     keywords carry its dialect's prefix, so they never clash.
     """
-    return {key: value for family in every_family() for key, value in options(family).items()}
+    return options_of(every_family(), options)
+
+
+def options_of(
+    families: Iterable[Family], options: Callable[[Family], Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The schema keywords of ``families`` together (see :func:`options_of_every_family`)."""
+    return {key: value for family in families for key, value in options(family).items()}
 
 
 @functools.cache
