@@ -29,6 +29,7 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from taskkit_core import WorkerRuntime
@@ -52,10 +53,12 @@ def measure(
     deep: tuple[int, int] = (0, 0),
     layer: str = "handler",
     singles: int = 0,
+    before_round: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """``runs`` rounds of bulk enqueue then drain; per-round figures and their medians.
 
-    ``deep`` is W5's backlog (queued, finished) put in before the first round.
+    ``deep`` is W5's backlog (queued, finished) put in before the first round;
+    ``before_round(index)`` runs before each (``--ab`` switches the observer).
     """
     keys = RecorderKeys.new()
     recorder = Recorder(keys)
@@ -67,7 +70,9 @@ def measure(
             keep_backlog = any(deep)
             if keep_backlog:
                 fill(s, queued=deep[0], done=deep[1], progress=lambda line: None)
-            for _ in range(runs):
+            for index in range(runs):
+                if before_round is not None:
+                    before_round(index)
                 single_cpu = _single_enqueue_cpu(s, singles) if singles else 0.0
                 if not keep_backlog:
                     s.clean()
@@ -142,18 +147,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="")
     ap.add_argument("--observe", default="none", help="none, noop, prometheus, prometheus-queued")
     ap.add_argument("--metrics-dir", help="prometheus_client multiprocess files go here")
+    ap.add_argument(
+        "--ab",
+        action="store_true",
+        help="alternate rounds without and with the --observe observer (2 x --runs rounds)",
+    )
     ap.add_argument("--layer", choices=["handler", "app"], default="handler")
     args = ap.parse_args(argv)
     if args.metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = args.metrics_dir  # before prometheus_client loads
-    if args.observe != "none":
+    before_round = None
+    if args.ab:
+        from .observers import switch
+
+        before_round = switch(args.observe)
+    elif args.observe != "none":
         from .observers import install
 
         install(args.observe)
     deep = (args.deep_queued, args.deep_done)
+    runs = args.runs * 2 if args.ab else args.runs
     out = measure(
-        args.url, args.tasks, args.runs, args.threads, args.timeout, deep, args.layer, args.singles
+        args.url,
+        args.tasks,
+        runs,
+        args.threads,
+        args.timeout,
+        deep,
+        args.layer,
+        args.singles,
+        before_round,
     )
+    if args.ab:
+        _print_ab(args.label or args.url, args.observe, out["rounds"])
+        return 0
     m = out["medians"]
     each = ", ".join(f"{r['cpu_us_per_task']:.0f}" for r in out["rounds"])
     print(
@@ -163,6 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         f"single enqueue {m['single_cpu_us']:.0f} us CPU per task"
     )
     return 0
+
+
+def _print_ab(label: str, observe: str, rounds: list[dict[str, float]]) -> None:
+    """Each side's drain CPU per task (median of its rounds) and their ratio."""
+    without = [r["cpu_us_per_task"] for r in rounds[0::2]]
+    with_it = [r["cpu_us_per_task"] for r in rounds[1::2]]
+    ratio = statistics.median(with_it) / statistics.median(without)
+    print(
+        f"{label}: drain CPU us per task, none {statistics.median(without):.0f} "
+        f"({', '.join(f'{v:.0f}' for v in without)}), {observe} {statistics.median(with_it):.0f} "
+        f"({', '.join(f'{v:.0f}' for v in with_it)}): ratio {ratio:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@
   them). Not used by taskkit; kept here to measure it again.
 
 ``--metrics-dir DIR`` runs prometheus_client in multiprocess mode (files in
-DIR), as worker processes of a supervisor do.
+DIR), as worker processes of a supervisor do. ``--ab`` alternates rounds
+without and with the observer in one process (:func:`switch`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from taskkit_core.observers import hookspecs, register_observer
+from taskkit_core.observers import hookspecs, register_observer, unregister_observer
 from taskkit_core.observers.hub import HOOKS
 
 from taskkit_core import hookimpl
@@ -81,7 +82,29 @@ def install(choice: str) -> None:
     if choice == "noop":
         register_observer(_noop_observer(), name="bench noop")
         return
+    register_observer(_plugin(choice), name=f"bench {choice}")
+
+
+def _plugin(choice: str) -> Any:
     from taskkit_core.observers.prometheus import observer
 
-    plugin = observer if choice == "prometheus" else _queued(observer)
-    register_observer(plugin, name=f"bench {choice}")
+    return observer if choice == "prometheus" else _queued(observer)
+
+
+def switch(choice: str) -> Any:
+    """A function of a round's index: odd rounds run with ``choice``'s observer, even without.
+
+    For ``--ab``: both sides in one process, round after round, so the
+    machine's drift over minutes falls on both alike.
+    """
+    if choice == "none":
+        raise ValueError("--ab needs an observer to compare with none")
+    plugin = _noop_observer() if choice == "noop" else _plugin(choice)
+
+    def before_round(index: int) -> None:
+        if index % 2:
+            register_observer(plugin, name=f"bench {choice}")
+        else:
+            unregister_observer(plugin)
+
+    return before_round

@@ -5,16 +5,15 @@ multiprocess mode, writes the value to its file): seven updates a task,
 which eight worker threads contend on. Instead, each thread counts into a
 :class:`Tally` per (group, task name) that only it writes: plain integers
 in one list, bucket counts already sorted by ``bisect``. One flusher
-thread per process (:func:`flush`, every :data:`FLUSH_SECONDS`, at once
-when a worker runtime stops, and at exit) reads each tally as one list
+thread per process (:meth:`Tallies.flush`, every :data:`FLUSH_SECONDS`,
+at once when a worker runtime stops, and at exit) reads each tally as one list
 copy and adds what changed since its last read to the metrics. A scrape
 is then at most a second behind the tasks, and a task costs list
 increments instead of locks (benchmarks/RESULTS.md, issue 17).
 
 Reading without a lock is safe because one thread writes each tally and
-the flusher reads a whole list in one copy: it sees every count as of
-one instant, so ``started - ran`` (the running gauge) never goes below
-what really ran.
+the flusher reads a whole list in one copy, so it sees its counts as of
+one instant; the next flush adds whatever a thread counted meanwhile.
 """
 
 from __future__ import annotations
