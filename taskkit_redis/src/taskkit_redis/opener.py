@@ -2,9 +2,9 @@
 
 ``open_redis`` is what ``plugin`` registers for redis://, rediss://,
 unix://, redis+sentinel:// and redis+cluster://, and the one public
-function of that name. redis-py is imported
-inside it (through ``client``), the first time a URL is opened, so loading
-taskkit's plugins never imports it.
+function of that name. redis-py and the backend's modules are imported
+inside it, the first time a URL is opened, so loading taskkit's plugins
+(in every worker process, whatever its backend) never imports them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,6 @@ from typing import Any
 from taskkit_core.backend import Connection
 from taskkit_core.names import check_namespace
 
-from .backend import RedisBackend
-from .events import RedisEventBridge
-from .keys import Keys
-from .namespaces import forget_namespace, record_namespace
-
 
 def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     """Open ``url`` with ``options`` (namespace and the tuning options of ``urls``).
@@ -28,8 +23,12 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
     an unreachable server raises redis-py's error, which
     ``taskkit_core.connect`` turns into BackendUnavailable.
     """
+    from .backend import RedisBackend
     from .client import close_client, make_client
+    from .events import RedisEventBridge
     from .hosts import parse_target
+    from .keys import Keys
+    from .namespaces import record_namespace
 
     settings = dict(options)
     namespace = check_namespace(settings.pop("namespace", "taskkit"))
@@ -48,6 +47,9 @@ def open_redis(url: str, options: Mapping[str, Any]) -> Connection:
 
 def drop_redis(url: str, options: Mapping[str, Any]) -> None:
     """Delete every key of the namespace ``options`` names, and its record (``taskkit drop``)."""
+    from .backend import RedisBackend
+    from .namespaces import forget_namespace
+
     connection = open_redis(url, options)
     backend = connection.backend
     assert isinstance(backend, RedisBackend)

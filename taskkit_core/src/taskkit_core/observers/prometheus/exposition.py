@@ -16,6 +16,9 @@
 
 Only this second case needs the variable set before prometheus_client is
 imported anywhere, which is why nothing here imports it at module level.
+Kit imports this module in every worker process, metrics on or not, so
+what only serving needs (prometheus_client, tempfile, shutil) is imported
+when it serves.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ import glob
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 from typing import Any
 
@@ -64,6 +65,9 @@ def serve_metrics(settings: WorkerSettings, *, processes: bool) -> int | None:
 def _choose_multiprocess_dir() -> None:
     if os.environ.get(MULTIPROC_ENV):
         return
+    import shutil
+    import tempfile
+
     path = tempfile.mkdtemp(prefix="taskkit-metrics-")
     os.environ[MULTIPROC_ENV] = path
     atexit.register(shutil.rmtree, path, ignore_errors=True)
