@@ -7,7 +7,7 @@ write task functions (``App``, ``@app.task``); ``Kit`` and ``TaskHandler``
 are the low-level layer underneath.
 """
 
-from typing import TYPE_CHECKING, Any
+# The application layer (taskkit_core.app) imports Kit, so it comes last below.
 
 from .backend import (
     FINISHED_STATES,
@@ -55,7 +55,6 @@ from .errors import (
 from .events import ControlEvent, EventBridge
 from .handler import DiscardTask, TaskHandler
 from .hookspecs import hookimpl
-from .json_handler import JsonHandler
 from .kit import InitiateTaskArgs, Kit
 from .opening import connect, migrate
 from .plugins import list_backends
@@ -89,55 +88,22 @@ from .worker import (
     current_claim,
 )
 
-if TYPE_CHECKING:
-    from .app import (
-        App,
-        Call,
-        CronSchedule,
-        IntervalSchedule,
-        JsonCodec,
-        NoTaskRunning,
-        Retry,
-        RetryAfter,
-        TaskContext,
-        TaskFunction,
-        TaskResult,
-        UnknownTask,
-        current_task,
-    )
-
-_APP_NAMES = frozenset(
-    {
-        "App",
-        "Call",
-        "CronSchedule",
-        "IntervalSchedule",
-        "JsonCodec",
-        "NoTaskRunning",
-        "Retry",
-        "RetryAfter",
-        "TaskContext",
-        "TaskFunction",
-        "TaskResult",
-        "UnknownTask",
-        "current_task",
-    }
+from .app import (  # isort: skip - after the Kit it is built on
+    App,
+    Call,
+    CronSchedule,
+    IntervalSchedule,
+    JsonCodec,
+    NoTaskRunning,
+    Retry,
+    RetryAfter,
+    TaskContext,
+    TaskFunction,
+    TaskResult,
+    UnknownTask,
+    current_task,
 )
-
-
-def __getattr__(name: str) -> Any:
-    """The application layer's names, imported on first use.
-
-    A worker process of a plain TaskHandler never needs it (nor msgspec,
-    which its codec imports), so ``import taskkit_core`` leaves it out:
-    part of a worker's start-up time (benchmarks/RESULTS.md, issue 19).
-    """
-    if name in _APP_NAMES:
-        from . import app
-
-        return getattr(app, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+from .json_handler import JsonHandler  # isort: skip
 
 __all__ = [
     "DEFAULT_TASK_TTL",
