@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from harness.app import ReliabilityHandler
 from harness.checker import Report, check
+from sqlalchemy.engine import make_url
 from taskkit_core.testing import OpenConnection, wait_until
 from taskkit_core.testing.support import task_args
 
@@ -151,4 +153,47 @@ def need_processes(workload: Workload) -> None:
         pytest.skip("needs worker processes (capability multi_process)")
 
 
-__all__ = ["SLACK", "TTL", "H", "P", "R", "Workload", "need_processes", "wait_until"]
+def stop_outside_writes(workload: Workload, pid: int) -> None:
+    """SIGSTOP ``pid`` at a moment it holds no write lock on a SQLite database.
+
+    A SQLite writer stopped inside its transaction keeps the whole file
+    locked, so no other worker could take its tasks over: the test would
+    measure SQLite's single writer instead of taskkit's fencing. Until the
+    file is free, the process is let go for 50 ms and stopped again.
+    """
+    for _ in range(100):
+        os.kill(pid, signal.SIGSTOP)
+        if not _sqlite_write_locked(workload.kit.backend.url):
+            return
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} held the database's write lock at 100 stops")
+
+
+def _sqlite_write_locked(url: str) -> bool:
+    if not url.startswith("sqlite"):
+        return False
+    database = make_url(url).database
+    assert database, url
+    connection = sqlite3.connect(database, timeout=0.2)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.rollback()
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
+
+
+__all__ = [
+    "SLACK",
+    "TTL",
+    "H",
+    "P",
+    "R",
+    "Workload",
+    "need_processes",
+    "stop_outside_writes",
+    "wait_until",
+]

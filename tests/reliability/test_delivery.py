@@ -16,7 +16,7 @@ from taskkit_core.worker.plan import RuntimeConfig
 
 from taskkit_core import Backend, Outcome, TaskkitProcess, WorkerRuntime
 
-from .conftest import SLACK, TTL, P, R, Workload, need_processes
+from .conftest import SLACK, TTL, P, R, Workload, need_processes, stop_outside_writes
 
 
 def test_r1_every_task_runs_exactly_once_without_faults(workload: Workload) -> None:
@@ -69,7 +69,7 @@ def test_r6_a_resumed_zombie_cannot_overwrite_the_new_result(workload: Workload)
     (zombie,) = workload.start(processes=1, threads=2)
     wait_until(lambda: len(workload.held_by(zombie)) == 2, 30)
     assert zombie.pid is not None
-    os.kill(zombie.pid, signal.SIGSTOP)
+    stop_outside_writes(workload, zombie.pid)
     try:
         (rescuer,) = workload.start(processes=1, threads=2)
         # The zombie's lease lapses after TTL; how soon the rescuer takes the

@@ -26,7 +26,7 @@ from taskkit_core.testing import OpenConnection, wait_until
 
 from taskkit_core import Backend, RegularSchedule, ScheduleEntry, Task, TaskkitProcess
 
-from .conftest import SLACK, TTL, P, R, Workload, need_processes
+from .conftest import SLACK, TTL, P, R, Workload, need_processes, stop_outside_writes
 
 TICK = float(SCHEDULE_POINT_INTERVAL)
 RESTART_BOUND = TTL + R + P + SLACK
@@ -145,7 +145,7 @@ def test_r8_a_resumed_process_applies_nothing_it_decided_before_its_pause(
     ids = workload.enqueue(2, sleep=4.0)
     paused, held = _holder(workload, processes, ids[0])
     wait_until(lambda: _points(workload), 30)
-    os.kill(paused, signal.SIGSTOP)
+    stop_outside_writes(workload, paused)
     stopped_at = time.time()
     try:
         _assert_run_again_in_bound(workload, held, paused, stopped_at)

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..backend import Connection
 from ..errors import ConfigurationError
-from ..registry import connect
+from ..opening import connect
 from . import actions, pages, signin
 from .context import Dashboard
 from .settings import DashboardSettings
