@@ -75,7 +75,7 @@ def test_debug_shows_the_traceback_then_the_same_line() -> None:
     assert result.stderr.splitlines()[-1].startswith("error: no installed backend")
 
 
-CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%", "Pw%2FCANARY%407f"]
+CANARIES = ["Pw-CANARY-zq7kx", "Pw/CAN#ARY@7f:%", "Pw%2FCANARY%407f"]
 
 
 def _installed(url: str) -> bool:
@@ -158,7 +158,7 @@ def test_storage_that_is_not_migrated_is_a_runtime_error_that_says_what_to_run(
 
 def test_the_url_can_come_from_a_file(tmp_path: Path) -> None:
     url_file = tmp_path / "url"
-    url_file.write_text("nosuch://user:Pw-CANARY-7f3a9@host/x\n")
+    url_file.write_text("nosuch://user:Pw-CANARY-zq7kx@host/x\n")
     result = taskkit("status", env=cli_env(TASKKIT_URL_FILE=str(url_file)))
     assert "nosuch://user:***@host/x" in assert_one_error_line(result, 2)
     missing = taskkit("status", env=cli_env(TASKKIT_URL_FILE=str(tmp_path / "none")))

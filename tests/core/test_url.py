@@ -6,7 +6,7 @@ import pytest
 from taskkit_core.errors import ConfigurationError
 from taskkit_core.url import mask_url, parse_url, url_password
 
-CANARY = "Pw-CANARY-7f3a9"
+CANARY = "Pw-CANARY-zq7kx"
 
 
 @pytest.mark.parametrize(

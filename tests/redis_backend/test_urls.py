@@ -17,7 +17,7 @@ from taskkit_redis.urls import parse_redis_url
 
 OpenConnection = Callable[..., Any]
 
-CANARY = "Pw-CANARY-7f3a9"
+CANARY = "Pw-CANARY-zq7kx"
 ODD_CANARY = "Pw/CAN#ARY@7f:%"
 
 

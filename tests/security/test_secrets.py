@@ -13,7 +13,7 @@ from taskkit_core.url import mask_url
 import taskkit_core
 from taskkit_core import Kit, TaskkitError, connect
 
-CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%"]
+CANARIES = ["Pw-CANARY-zq7kx", "Pw/CAN#ARY@7f:%"]
 
 HOST_LIST_URLS = [
     "redis+sentinel://taskkit:{password}@127.0.0.1:1,127.0.0.1:2/mymaster/0?sentinel_auth=yes",

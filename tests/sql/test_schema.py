@@ -145,7 +145,7 @@ def test_offline_sql_needs_no_server(taskkit_url: str) -> None:
         unreachable = "sqlite:////nonexistent-dir/never-created.db"
     else:
         scheme = taskkit_url.split("://", maxsplit=1)[0]
-        unreachable = f"{scheme}://user:Pw-CANARY-7f3a9@127.0.0.1:1/nowhere"
+        unreachable = f"{scheme}://user:Pw-CANARY-zq7kx@127.0.0.1:1/nowhere"
     ddl = migrate(unreachable, sql_only=True, namespace="tk_offline")
     assert ddl is not None and "CREATE TABLE tk_offline_tasks" in ddl
     assert "CANARY" not in ddl

@@ -15,7 +15,7 @@ from taskkit_core.testing import RecordingHandler, make_task
 
 from .support import ON_POSTGRESQL, ON_SERVERS, as_sql
 
-CANARIES = ["Pw-CANARY-7f3a9", "Pw/CAN#ARY@7f:%"]
+CANARIES = ["Pw-CANARY-zq7kx", "Pw/CAN#ARY@7f:%"]
 
 
 def leaks(text: str, canary: str) -> list[str]:
