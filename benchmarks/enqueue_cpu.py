@@ -10,12 +10,15 @@ microseconds per task of each (``time.process_time``, which moves far less
 than wall time on this VM). The namespace is made and dropped by the run.
 To compare trees, run it with the other tree's sources first on the path:
 ``PYTHONPATH=OLD/taskkit_core/src:OLD/taskkit_sql/src:OLD/taskkit_redis/src``
-(it uses nothing that taskkit 0.3 lacks).
+(it uses nothing that taskkit 0.3 lacks). ``--no-gc`` tells what of a
+difference the garbage collector makes: its passes depend on how many
+objects the process holds, so on which modules a tree imports.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import secrets
 import statistics
@@ -75,7 +78,14 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=5000)
     parser.add_argument("--singles", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="switch the garbage collector off: the same figures without its passes",
+    )
     args = parser.parse_args()
+    if args.no_gc:
+        gc.disable()
     result = measure(args.url, args.tasks, args.singles, args.rounds)
     print(args.url.split(":", 1)[0], json.dumps(result))
 

@@ -129,8 +129,7 @@ class Kit(KitJobControl):
         if eager:
             result = self.initiate_tasks((task, True), connection=connection)[0]
         else:  # initiate_tasks for one queued task, without its per-item machinery
-            if connection is not None or priority or unique is not None:
-                check_put_capabilities(self.backend, [task], connection)
+            check_put_capabilities(self.backend, [task], connection)
             put = self._put([task], connection)
             result = self._queued_result(task, put[0] if put else None)
         if result.duplicate and raise_on_duplicate:

@@ -160,7 +160,8 @@ def _add(m: Metrics, tally: Tally) -> None:
     _inc(m.enqueued, labels, change[ENQUEUED])
     _inc(m.timeouts, labels, change[TIMEOUTS])
     if not seen.shown:  # every series of a task name exists from its first event, at 0
-        seen.shown = _show(m, labels)
+        _show(m, labels)
+        seen.shown = True
     if change[STARTED] or change[RAN]:
         m.running.labels(*labels).inc(change[STARTED] - change[RAN])
     if change[STARTED]:
@@ -171,11 +172,10 @@ def _add(m: Metrics, tally: Tally) -> None:
     seen.counts, seen.wait_sum, seen.run_sum = counts, wait_sum, run_sum
 
 
-def _show(m: Metrics, labels: tuple[str, str]) -> bool:
+def _show(m: Metrics, labels: tuple[str, str]) -> None:
     """Make the series of one (group, task name), so a scrape shows them at 0."""
     for metric in (m.enqueued, m.timeouts, m.running, m.queue_wait, m.run_time):
         metric.labels(*labels)
-    return True
 
 
 def _inc(counter: Any, labels: tuple[str, str], amount: int) -> None:
