@@ -11,7 +11,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +132,21 @@ class Workload:
 
 @pytest.fixture
 def workload(
-    taskkit_open: OpenConnection, taskkit_namespace: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    taskkit_open: OpenConnection,
+    taskkit_namespace: str,
+    tmp_path: Path,
 ) -> Iterator[Workload]:
+    """The test's workload; ``@pytest.mark.worker_settings(...)`` changes SETTINGS for it."""
     connection = taskkit_open()
     history_dir = tmp_path / "history"
+    marker = request.node.get_closest_marker("worker_settings")
+    settings = replace(SETTINGS, **marker.kwargs) if marker else SETTINGS
     kit = Kit(
         connection.backend,
         connection.bridge,
         ReliabilityHandler(history_dir),
-        settings=SETTINGS,
+        settings=settings,
         backend_options={"namespace": taskkit_namespace},
     )
     load = Workload(kit, history_dir)
