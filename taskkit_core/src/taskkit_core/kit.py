@@ -147,21 +147,33 @@ class Kit(KitJobControl):
         marks the items a unique key refused (their ``task_id`` is the
         holder's). Every item is checked before anything is written.
         """
-        prepared = [prepare_item(self.handler, item) for item in args]
-        check_put_capabilities(self.backend, [task for task, _ in prepared], connection)
-        queued = [task for task, eager in prepared if not eager]
-        ran = {task.id: self.eager_worker.handle_task(task) for task, eager in prepared if eager}
-        put = self._put(queued, connection) if queued else []
-        answers = iter(put or ())  # one per queued task, in order (None from a 0.3 backend)
-        return [
-            ran[task.id] if eager else self._queued_result(task, next(answers, None))
-            for task, eager in prepared
-        ]
+        tasks: list[Task] = []
+        eager_at: list[int] = []  # positions, not (task, eager) pairs: a bulk keeps fewer objects
+        for item in args:
+            task, eager = prepare_item(self.handler, item)
+            if eager:
+                eager_at.append(len(tasks))
+            tasks.append(task)
+        check_put_capabilities(self.backend, tasks, connection)
+        if not eager_at:
+            return self._queued_results(tasks, self._put(tasks, connection) if tasks else [])
+        ran = {index: self.eager_worker.handle_task(tasks[index]) for index in eager_at}
+        queued = [task for index, task in enumerate(tasks) if index not in ran]
+        answers = iter(
+            self._queued_results(queued, self._put(queued, connection) if queued else [])
+        )
+        return [ran[index] if index in ran else next(answers) for index in range(len(tasks))]
 
     def _put(self, tasks: list[Task], connection: Any) -> list[PutResult]:
         if hub.active:  # the enqueue hooks (and trace headers) around the put
             return list(hub.put_tasks(self.backend, tasks, connection))
         return self.backend.put_tasks(*tasks, connection=connection)
+
+    def _queued_results(self, tasks: list[Task], put: list[PutResult]) -> list[Result[Any]]:
+        """The Results of queued ``tasks`` from the put's answers (none from a 0.3 backend)."""
+        if not put:
+            return [Result(self.backend, self.handler, task.id) for task in tasks]
+        return [self._queued_result(task, answer) for task, answer in zip(tasks, put, strict=True)]
 
     def _queued_result(self, task: Task, answer: PutResult | None) -> Result[Any]:
         if answer is None or answer.task_id == task.id:

@@ -111,6 +111,14 @@ class Prepared:
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for ``values`` (a dict, or a tuple for positional styles)."""
+        if self.names is not None and not self.defaults:  # a put's row: no copy of ``values``
+            binds = self.binds
+            return tuple(
+                [
+                    binds[name](values[name]) if name in binds else values[name]
+                    for name in self.names
+                ]
+            )
         merged = {**self.defaults, **values} if self.defaults else dict(values)
         for name, processor in self.binds.items():
             if name in merged:

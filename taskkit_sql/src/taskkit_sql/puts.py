@@ -151,6 +151,8 @@ class TaskWriter:
 
     def put(self, tasks: Sequence[Task], connection: Any) -> list[PutResult]:
         """Queue ``tasks`` all or none; existing ids are left alone (see the module docstring)."""
+        if len(tasks) == 1 and connection is None and self._arrays is None:
+            return [self._put_one(check_task(tasks[0]))]
         plan = PutPlan([check_task(task) for task in tasks])
         if connection is not None:
             app = self._application_connection(connection)
@@ -179,27 +181,47 @@ class TaskWriter:
         existed = self._db.call(work, transaction=len(batches) > 1, idempotent=True)
         return {task.id for task in tasks} - existed
 
+    def _put_one(self, task: Task) -> PutResult:
+        """The usual single put: one autocommit INSERT, without a plan or batches."""
+        if task.unique is not None or in_pieces(self._db.family, task.data):
+            return self._db.run(lambda conn: self._write(conn, PutPlan([task])), transaction=True)[
+                0
+            ]
+        job_control = uses_job_control(task)
+        prepared = self._insert_rows[job_control]
+        row = prepared.parameters(task_values(task, job_control))
+        try:
+            self._db.call(lambda cursor: cursor.execute(prepared.sql, row), idempotent=True)
+        except IntegrityError:  # the id exists: the exact way says so
+            created = self._db.run(lambda conn: self._insert(conn, [task]), transaction=True)
+            return PutResult(task.id, task.id in created)
+        return PutResult(task.id, True)
+
     def _put_rows(self, tasks: Sequence[Task]) -> set[str]:
-        """Plain INSERTs; an existing id fails them all, and then the exact way runs."""
-        batches = [self._row_batch(batch) for batch in _batches(tasks)]
+        """Plain INSERTs; an existing id fails them all, and then the exact way runs.
+
+        Each row's parameters are made as the driver reads them, not all
+        first: a bulk then holds one object per task fewer, which is what
+        sets how often the garbage collector passes over the heap.
+        """
+        batches = [
+            (batch, any(uses_job_control(task) for task in batch)) for batch in _batches(tasks)
+        ]
 
         def work(cursor: Any) -> None:
-            for sql, rows in batches:
-                if len(rows) == 1:
-                    cursor.execute(sql, rows[0])
+            for batch, job_control in batches:
+                prepared = self._insert_rows[job_control]
+                rows = (prepared.parameters(task_values(task, job_control)) for task in batch)
+                if len(batch) == 1:
+                    cursor.execute(prepared.sql, next(rows))
                 else:
-                    cursor.executemany(sql, rows)
+                    cursor.executemany(prepared.sql, rows)
 
         try:
             self._db.call(work, transaction=len(tasks) > 1, idempotent=True)
         except IntegrityError:
             return self._db.run(lambda conn: self._insert(conn, tasks), transaction=True)
         return {task.id for task in tasks}
-
-    def _row_batch(self, batch: Sequence[Task]) -> tuple[str, list[Any]]:
-        job_control = any(uses_job_control(task) for task in batch)
-        prepared = self._insert_rows[job_control]
-        return prepared.sql, [prepared.parameters(task_values(task, job_control)) for task in batch]
 
     def put_done(self, task: Task, result: bytes | None, error: str | None) -> None:
         """Store a task that ran eagerly, as finished now (replacing any row with its id)."""
