@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -115,7 +116,7 @@ def test_delay_many_puts_every_call_in_one_backend_call(
     puts: list[int] = []
     put_tasks = backend.put_tasks
 
-    def counting_put(*tasks: Task, connection: Any = None) -> list[PutResult]:
+    def counting_put(*tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         puts.append(len(tasks))
         return put_tasks(*tasks, connection=connection)
 

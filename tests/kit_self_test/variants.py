@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -100,7 +100,7 @@ class HeldLockBackend(MemoryBackend):
         if not self._store.write_lock.acquire(timeout=self.WAIT):
             raise TimeoutError("the store is locked")
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         self._begin()
         try:
             return super().put_tasks(*tasks, connection=connection)

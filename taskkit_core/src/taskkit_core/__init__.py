@@ -11,6 +11,7 @@ are the low-level layer underneath.
 
 from .backend import (
     FINISHED_STATES,
+    AllCreated,
     Backend,
     CancelResult,
     Capabilities,
@@ -113,6 +114,7 @@ __all__ = [
     "MAX_PRIORITY",
     "MIN_PRIORITY",
     "VERSION",
+    "AllCreated",
     "App",
     "Backend",
     "BackendRegistry",

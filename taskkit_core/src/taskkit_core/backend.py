@@ -36,13 +36,14 @@ one (``Capabilities.server_clock``); otherwise the core's settable clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from .events import EventBridge
 from .records import (
     FINISHED_STATES,
+    AllCreated,
     CancelResult,
     Capabilities,
     Claim,
@@ -59,6 +60,7 @@ from .task import Task
 
 __all__ = [
     "FINISHED_STATES",
+    "AllCreated",
     "Backend",
     "CancelResult",
     "Capabilities",
@@ -162,8 +164,12 @@ class Backend(Protocol):
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         """Queue the tasks, all or none; one PutResult per task, in order.
+
+        A list of them, or ``AllCreated(tasks)`` when every task was
+        written: it makes each PutResult as it is read, so a bulk put keeps
+        no object per task for its answer.
 
         Puts are idempotent: a task whose id already exists is left as it
         is (``created`` False), so repeating a put after an unclear error

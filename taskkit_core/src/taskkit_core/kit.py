@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -164,12 +164,12 @@ class Kit(KitJobControl):
         )
         return [ran[index] if index in ran else next(answers) for index in range(len(tasks))]
 
-    def _put(self, tasks: list[Task], connection: Any) -> list[PutResult]:
+    def _put(self, tasks: list[Task], connection: Any) -> Sequence[PutResult]:
         if hub.active:  # the enqueue hooks (and trace headers) around the put
             return list(hub.put_tasks(self.backend, tasks, connection))
         return self.backend.put_tasks(*tasks, connection=connection)
 
-    def _queued_results(self, tasks: list[Task], put: list[PutResult]) -> list[Result[Any]]:
+    def _queued_results(self, tasks: list[Task], put: Sequence[PutResult]) -> list[Result[Any]]:
         """The Results of queued ``tasks`` from the put's answers (none from a 0.3 backend)."""
         if not put:
             return [Result(self.backend, self.handler, task.id) for task in tasks]

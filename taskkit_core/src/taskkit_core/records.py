@@ -9,10 +9,10 @@ contract that uses them).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .clock import cur_ts
 from .errors import InvalidTaskError
@@ -196,6 +196,49 @@ class PutResult(NamedTuple):
 
     task_id: str
     created: bool
+
+
+class AllCreated(Sequence[PutResult]):
+    """A put's answer when it created every task it was given: PutResults made as read.
+
+    What a bulk put keeps alive sets how often the garbage collector
+    passes over the whole heap; answering 5,000 created tasks with 5,000
+    tuples made that pass about a microsecond a task dearer. This answer
+    keeps only the tasks, which the caller holds anyway. It compares equal
+    to any sequence of the same PutResults (a list of them, say).
+    """
+
+    __slots__ = ("_tasks",)
+
+    def __init__(self, tasks: Sequence[Task]) -> None:
+        self._tasks = tasks
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @overload
+    def __getitem__(self, index: int) -> PutResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PutResult]: ...
+
+    def __getitem__(self, index: int | slice) -> PutResult | list[PutResult]:
+        if isinstance(index, slice):
+            return [PutResult(task.id, True) for task in self._tasks[index]]
+        return PutResult(self._tasks[index].id, True)
+
+    def __iter__(self) -> Iterator[PutResult]:
+        return (PutResult(task.id, True) for task in self._tasks)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"AllCreated({len(self)} tasks)"
 
 
 class CancelResult(StrEnum):

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from taskkit_core.backend import (
     FINISHED_STATES,
+    AllCreated,
     CancelResult,
     Claim,
     GroupStats,
@@ -46,6 +47,7 @@ from .records import (
     decode_claim,
     decode_stage_info,
     decode_task,
+    has_options,
     number,
     task_args,
     text,
@@ -123,7 +125,7 @@ class RedisBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         if connection is not None:
             raise ConfigurationError(
                 "Redis cannot join an application transaction (capability transactional_enqueue)"
@@ -131,9 +133,13 @@ class RedisBackend:
         if not tasks:
             return []
         k = self._keys
-        answers = self._scripts.put(keys=[k.groups], args=[k.prefix, *_flat_task_args(tasks)])
-        if answers.count(1) == len(tasks):  # every task written: the common case, kept quick
-            return [PutResult(task.id, True) for task in tasks]
+        if any(has_options(task) for task in tasks):
+            args = [k.prefix, "10", *_flat_task_args(tasks)]
+        else:
+            args = [k.prefix, "9", *(arg for task in tasks for arg in task_args(task, False))]
+        answers = self._scripts.put(keys=[k.groups], args=args)
+        if isinstance(answers, int):  # every task written: the script says only how many
+            return AllCreated(tasks)
         return [_put_result(task, answer) for task, answer in zip(tasks, answers, strict=True)]
 
     def put_done_task(

@@ -31,9 +31,12 @@ def number(value: float) -> str:
     return repr(float(value))
 
 
-def task_args(task: Task) -> list[Value]:
-    """The 10 script arguments of a task: id, the 8 required TASK_FIELDS, the options."""
-    return [
+def task_args(task: Task, with_options: bool = True) -> list[Value]:
+    """The 10 script arguments of a task: id, the 8 required TASK_FIELDS, the options.
+
+    Without ``with_options``, the first 9 (for a put whose tasks have none).
+    """
+    args: list[Value] = [
         task.id,
         task.group,
         task.name,
@@ -43,8 +46,15 @@ def task_args(task: Task) -> list[Value]:
         "" if task.scheduled is None else number(task.scheduled),
         str(int(task.retry_count)),
         number(task.ttl),
-        _options(task),
     ]
+    if with_options:
+        args.append(_options(task))
+    return args
+
+
+def has_options(task: Task) -> bool:
+    """Whether any optional field of ``task`` differs from its default."""
+    return bool(task.priority or task.timeout is not None or task.headers or task.unique)
 
 
 def _options(task: Task) -> str:
@@ -53,7 +63,7 @@ def _options(task: Task) -> str:
     "" when each has its default ("" stands for a default in each place too).
     """
     unique = task.unique
-    if not task.priority and task.timeout is None and not task.headers and unique is None:
+    if not has_options(task):
         return ""
     return SEPARATOR.join(
         (

@@ -151,7 +151,7 @@ class SqlBackend:
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         results = self._writer.put(tasks, connection)
         if self._changes is not None:
             self._changes.tasks_put((t.group for t in tasks), committed=connection is None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from taskkit_core.backend import PutResult
+from taskkit_core.backend import AllCreated, PutResult
 from taskkit_core.task import Task
 
 from .uniques import Key, key_of
@@ -47,9 +47,11 @@ class PutPlan:
         """The tasks to insert once each key's holder is known: not those refused."""
         return [t for t in self.tasks if (k := key_of(t)) is None or holders[k] == t.id]
 
-    def results(self, inserted: Collection[str], holders: Mapping[Key, str]) -> list[PutResult]:
+    def results(self, inserted: Collection[str], holders: Mapping[Key, str]) -> Sequence[PutResult]:
         """One PutResult per task given, in order."""
         if not holders and len(self.tasks) == len(self.given):  # no keys, no id twice
+            if len(inserted) == len(self.given):
+                return AllCreated(self.given)
             return [PutResult(task.id, task.id in inserted) for task in self.given]
         answered: set[str] = set()
         results: list[PutResult] = []

@@ -149,7 +149,7 @@ class TaskWriter:
             began=sql.now, done_at=sql.now, expires_at=sql.now + bindparam("b_ttl", type_=Double())
         )
 
-    def put(self, tasks: Sequence[Task], connection: Any) -> list[PutResult]:
+    def put(self, tasks: Sequence[Task], connection: Any) -> Sequence[PutResult]:
         """Queue ``tasks`` all or none; existing ids are left alone (see the module docstring)."""
         if len(tasks) == 1 and connection is None and self._arrays is None:
             return [self._put_one(check_task(tasks[0]))]
@@ -280,7 +280,7 @@ class TaskWriter:
         if conn.execute(self._sql.replace_scheduler_state, params).rowcount != 1:
             raise _Conflict
 
-    def _write(self, conn: Connection, plan: PutPlan) -> list[PutResult]:
+    def _write(self, conn: Connection, plan: PutPlan) -> Sequence[PutResult]:
         """Resolve unique keys, then insert, through a SQLAlchemy connection (its transaction)."""
         holders: dict[Key, str] = {}
         if plan.candidates:

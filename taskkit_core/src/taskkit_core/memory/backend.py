@@ -6,13 +6,22 @@ The job-control methods (cancel, retry, purge, read-back, listing) are in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ..clock import cur_ts
 from ..errors import Cancelled, ConfigurationError, Failed, NoResult, NotFound
-from ..records import Capabilities, Claim, GroupStats, Outcome, OutcomeKind, PutResult, StageInfo
+from ..records import (
+    AllCreated,
+    Capabilities,
+    Claim,
+    GroupStats,
+    Outcome,
+    OutcomeKind,
+    PutResult,
+    StageInfo,
+)
 from ..task import Task
 from .control import JobControl
 from .locks import MemoryLock
@@ -87,19 +96,25 @@ class MemoryBackend(JobControl):
 
     # -- putting tasks in --------------------------------------------------
 
-    def put_tasks(self, *tasks: Task, connection: Any = None) -> list[PutResult]:
+    def put_tasks(self, *tasks: Task, connection: Any = None) -> Sequence[PutResult]:
         if connection is not None:
             raise ConfigurationError("memory:// cannot join an application transaction")
         with self._store.lock:
             now = cur_ts()
-            results = [self._put_one(task, now) for task in tasks]
+            refusals = [self._put_one(task, now) for task in tasks]
             watchers = list(self._space.watchers)
         for group in {task.group for task in tasks}:
             for callback in watchers:
                 callback(group)
-        return results
+        if not any(refusals):
+            return AllCreated(tasks)
+        return [
+            PutResult(task.id, True) if refusal is None else refusal
+            for task, refusal in zip(tasks, refusals, strict=True)
+        ]
 
-    def _put_one(self, task: Task, now: float) -> PutResult:
+    def _put_one(self, task: Task, now: float) -> PutResult | None:
+        """Put ``task``; None when it was written, else the answer that says why not."""
         if task.id in self._space.tasks:
             return PutResult(task.id, False)
         if task.unique is not None:
@@ -110,7 +125,7 @@ class MemoryBackend(JobControl):
             self._space.unique[slot] = task.id
         entry = self._space.tasks[task.id] = Entry(task)
         self._push(entry)
-        return PutResult(task.id, True)
+        return None
 
     def _holder(self, slot: tuple[str, str], now: float) -> str | None:
         """The id of the task holding the unique key ``slot``, if it still counts."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
-from ..records import Claim, Outcome, StageInfo
+from ..records import AllCreated, Claim, Outcome, StageInfo
 from ..task import Task
 from . import hookspecs
 from .errors import ObserverErrors
@@ -219,7 +219,9 @@ def _event(
 
 def _created(answer: Any, count: int) -> list[bool]:
     """Which puts made a task: job control's ``PutResult.created``, else all of them."""
-    if isinstance(answer, list) and len(answer) == count:
+    if isinstance(answer, AllCreated):
+        return [True] * count
+    if isinstance(answer, Sequence) and len(answer) == count:
         return [bool(getattr(item, "created", True)) for item in answer]
     return [True] * count
 

@@ -189,11 +189,12 @@ end
 -- A task whose id exists is left as it is (answer 0); one refused by the
 -- holder of its unique key is not written (answer: the holder's id); others
 -- answer 1.
-local function put_tasks(P, first, t, wake)
+local function put_tasks(P, first, t, wake, stride)
   local answers, known = {}, {}
-  for j = first, #ARGV, 10 do
+  stride = stride or 10
+  for j = first, #ARGV, stride do
     local id, group, due = ARGV[j], ARGV[j + 1], ARGV[j + 4]
-    local o = options(ARGV[j + 9])
+    local o = stride == 10 and options(ARGV[j + 9]) or NO_OPTIONS
     local priority, key = o[OPTIONAL_FROM], o[OPTIONAL_FROM + 3]
     local task = task_key(P, id)
     local answer = 1

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ...backend import Backend, Outcome
+from ...backend import Backend, Outcome, PutResult
 from ...task import MAX_PAYLOAD_BYTES, Task
 from ..support import claim_one, make_task
 
@@ -42,6 +42,15 @@ class PutContract:
         backend.put_tasks(task)
         backend.put_tasks(task)
         assert len(backend.claim_tasks("g", "w1", 10)) == 1
+
+    def test_a_put_answers_each_task_in_order(self, backend: Backend) -> None:
+        tasks = [make_task(data=i) for i in range(1500)]  # more than one SQL batch
+        answers = backend.put_tasks(*tasks)
+        assert len(answers) == len(tasks)
+        assert list(answers) == [PutResult(t.id, True) for t in tasks]
+        assert answers[-1] == PutResult(tasks[-1].id, True)
+        again = backend.put_tasks(tasks[7], fresh := make_task(data="fresh"))
+        assert list(again) == [PutResult(tasks[7].id, False), PutResult(fresh.id, True)]
 
     def test_put_many_then_queued_in_due_order(self, backend: Backend) -> None:
         now = time.time()
