@@ -11,9 +11,12 @@ and the same text every time (psycopg prepares it once per connection).
   statement commits. A put of several tasks also returns the ids it did
   not insert (those that existed: usually none); a put of one task needs
   no more than its one notification (a row if the task was inserted), and
-  stays the statement of taskkit 0.3 (the anti-join costs a single put 20%
-  more server time). A batch whose tasks all leave the job-control fields
-  at their defaults binds only the original nine arrays.
+  binds plain values, not arrays of one (psycopg dumps an array for 100 us
+  of client CPU where values take 50, and the server's statement is
+  cheaper: a single put's round trip 375 -> 270 us), and needs no anti-join
+  (it costs a single put 20% more server time). A put whose tasks all leave
+  the job-control fields at their defaults binds only the original nine
+  columns.
 The SQL is text built once from constants and the tasks table's name
 (quoted by the dialect, from a namespace of letters, digits and ``_``);
 values only ever travel as parameters.
@@ -84,6 +87,14 @@ JOB_ARRAYS = (
     "%(unique_states)s::smallint[], %(timeouts)s::float8[], %(headers)s::text[]"
 )
 JOB_COLUMNS = ", neg_priority, unique_key, unique_period, unique_states, timeout, headers"
+TASK_VALUES = (
+    "%(id)s, %(group)s, %(name)s, %(data)b, %(due)s, %(created)s, %(scheduled)s, "
+    "%(retries)s, %(ttl)s"
+)
+JOB_VALUES = (
+    ", %(neg_priority)s, %(unique_key)s, %(unique_period)s, %(unique_states)s, "
+    "%(timeout)s, %(headers)s"
+)
 
 
 class ArrayStatements:
@@ -105,11 +116,13 @@ class ArrayStatements:
 
     def put(self, tasks: Sequence[Task]) -> tuple[str, dict[str, Any]]:
         """The put statement of ``tasks`` and its parameters (see :meth:`existed`)."""
-        params = self._task_arrays(tasks)
         job = any(uses_job_control(task) for task in tasks)
+        if len(tasks) == 1:
+            return self._puts[(job, True)], self._task_values(tasks[0], job)
+        params = self._task_arrays(tasks)
         if job:
             params.update(_job_arrays(tasks))
-        return self._puts[(job, len(tasks) == 1)], params
+        return self._puts[(job, False)], params
 
     @staticmethod
     def existed(tasks: Sequence[Task], rows: Sequence[Sequence[Any]]) -> set[str]:
@@ -121,6 +134,31 @@ class ArrayStatements:
         if len(tasks) == 1:
             return set() if rows else {tasks[0].id}
         return {task_id for (task_id,) in rows if task_id is not None}
+
+    def _task_values(self, task: Task, job: bool) -> dict[str, Any]:
+        params = {
+            "id": task.id,
+            "group": task.group,
+            "name": task.name,
+            "data": task.data,
+            "due": task.due,
+            "created": task.created,
+            "scheduled": task.scheduled,
+            "retries": task.retry_count,
+            "ttl": task.ttl,
+            "channel": self.channel,
+        }
+        if job:
+            unique = task.unique
+            params.update(
+                neg_priority=-task.priority,
+                unique_key=None if unique is None else unique.key,
+                unique_period=None if unique is None else unique.period,
+                unique_states=None if unique is None else UNIQUE_STATES.index(unique.states),
+                timeout=task.timeout,
+                headers=headers_json(task.headers),
+            )
+        return params
 
     def _task_arrays(self, tasks: Sequence[Task]) -> dict[str, Any]:
         return {
@@ -166,11 +204,15 @@ def _job_arrays(tasks: Sequence[Task]) -> dict[str, Any]:
 
 
 def _put_sql(table: str, job_columns: str, single: bool) -> str:
-    arrays = TASK_ARRAYS + (JOB_ARRAYS if job_columns else "")
     columns = TASK_COLUMNS + job_columns
+    if single:
+        values = TASK_VALUES + (JOB_VALUES if job_columns else "")
+        rows = f"VALUES ({values}, {QUEUED}, 0)"
+    else:
+        arrays = TASK_ARRAYS + (JOB_ARRAYS if job_columns else "")
+        rows = f"SELECT v.*, {QUEUED}, 0 FROM unnest({arrays}) AS v({columns})"
     insert = (
-        f"WITH new AS (INSERT INTO {table} ({columns}, state, attempt) "  # noqa: S608
-        f"SELECT v.*, {QUEUED}, 0 FROM unnest({arrays}) AS v({columns}) "
+        f"WITH new AS (INSERT INTO {table} ({columns}, state, attempt) {rows} "  # noqa: S608
         "ON CONFLICT (id) DO NOTHING RETURNING id, group_name) "
     )
     notify = (
