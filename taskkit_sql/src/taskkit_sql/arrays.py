@@ -210,9 +210,9 @@ def _put_sql(table: str, job_columns: str, single: bool) -> str:
         rows = f"VALUES ({values}, {QUEUED}, 0)"
     else:
         arrays = TASK_ARRAYS + (JOB_ARRAYS if job_columns else "")
-        rows = f"SELECT v.*, {QUEUED}, 0 FROM unnest({arrays}) AS v({columns})"
+        rows = f"SELECT v.*, {QUEUED}, 0 FROM unnest({arrays}) AS v({columns})"  # noqa: S608
     insert = (
-        f"WITH new AS (INSERT INTO {table} ({columns}, state, attempt) {rows} "  # noqa: S608
+        f"WITH new AS (INSERT INTO {table} ({columns}, state, attempt) {rows} "
         "ON CONFLICT (id) DO NOTHING RETURNING id, group_name) "
     )
     notify = (
