@@ -23,6 +23,7 @@ values only ever travel as parameters.
 
 - A settle updates (or deletes) the rows whose id, staged state, worker
   and attempt match an outcome's claim (fencing) and returns their ids.
+  A settle of one outcome binds plain values too.
   Outcomes that requeue a task (retried, released) also NOTIFY its group,
   so an idle worker anywhere picks a released task up at once.
 
@@ -44,6 +45,7 @@ from .statements import UNIQUE_STATES, headers_json, uses_job_control
 from .states import CANCELLED, FAILED, QUEUED, STAGED, SUCCEEDED
 
 FENCE_ARRAYS = "%(ids)s::varchar[], %(workers)s::varchar[], %(attempts)s::integer[]"
+FENCE_VALUES = "%(id)s::varchar, %(worker)s::varchar, %(attempt)s::integer"
 FENCE = (
     f"t.id = v.id AND t.state = {STAGED} AND t.worker_id = v.worker_id AND t.attempt = v.attempt"
 )
@@ -109,7 +111,11 @@ class ArrayStatements:
             for job in (False, True)
             for single in (False, True)
         }
-        self.settle = {kind: _settle_sql(kind, table, now) for kind in SETTLE_SQL}
+        self._settles = {
+            (kind, single): _settle_sql(kind, table, now, single)
+            for kind in SETTLE_SQL
+            for single in (False, True)
+        }
         self.heartbeat = _heartbeat_sql(
             quote(tables.workers), quote(tables.cancel_requests), table, now
         )
@@ -174,8 +180,30 @@ class ArrayStatements:
             "channel": self.channel,
         }
 
-    def settle_parameters(self, kind: OutcomeKind, outcomes: Sequence[Outcome]) -> dict[str, Any]:
-        """The arrays of ``outcomes`` (all of ``kind``, distinct task ids) for :attr:`settle`."""
+    def settle(self, kind: OutcomeKind, outcomes: Sequence[Outcome]) -> tuple[str, dict[str, Any]]:
+        """The settle statement of ``outcomes`` (all of ``kind``, distinct task ids) and its
+        parameters: plain values for one outcome, arrays for more."""
+        if len(outcomes) == 1:
+            return self._settles[(kind, True)], self._settle_values(kind, outcomes[0])
+        return self._settles[(kind, False)], self._settle_arrays(kind, outcomes)
+
+    def _settle_values(self, kind: OutcomeKind, outcome: Outcome) -> dict[str, Any]:
+        claim = outcome.claim
+        params: dict[str, Any] = {
+            "id": claim.task.id,
+            "worker": claim.worker_id,
+            "attempt": claim.attempt,
+            "channel": self.channel,
+        }
+        if kind is OutcomeKind.SUCCEEDED:
+            params["extra"] = bytes(outcome.result)
+        elif kind in (OutcomeKind.FAILED, OutcomeKind.CANCELLED):
+            params["extra"] = outcome.message.encode("utf-8", "surrogatepass")
+        elif kind is OutcomeKind.RETRIED:
+            params["extra"] = float(outcome.delay)
+        return params
+
+    def _settle_arrays(self, kind: OutcomeKind, outcomes: Sequence[Outcome]) -> dict[str, Any]:
         params: dict[str, Any] = {
             "ids": [o.claim.task.id for o in outcomes],
             "workers": [o.claim.worker_id for o in outcomes],
@@ -239,9 +267,13 @@ def _heartbeat_sql(workers: str, requests: str, tasks: str, now: str) -> str:
     )
 
 
-def _settle_sql(kind: OutcomeKind, table: str, now: str) -> str:
+def _settle_sql(kind: OutcomeKind, table: str, now: str, single: bool) -> str:
     array, column, change = SETTLE_SQL[kind]
-    rows = f"unnest({FENCE_ARRAYS}{array}) AS v(id, worker_id, attempt{column})"
+    if single:  # the same statement over one row of values
+        values = f"(VALUES ({FENCE_VALUES}{array.replace('[]', '')}))"
+    else:
+        values = f"unnest({FENCE_ARRAYS}{array})"
+    rows = f"{values} AS v(id, worker_id, attempt{column})"
     if kind is OutcomeKind.DISCARDED:
         return f"DELETE FROM {table} AS t USING {rows} WHERE {FENCE} RETURNING t.id"  # noqa: S608
     update = f"UPDATE {table} AS t {change.format(now=now)} FROM {rows} WHERE {FENCE}"

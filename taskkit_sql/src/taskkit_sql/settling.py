@@ -54,8 +54,8 @@ class ArrayOutcomeWriter:
         def work(cursor: Any) -> set[int]:
             accepted: set[int] = set()
             for kind, part in steps:
-                params = self._sql.settle_parameters(kind, [outcome for _, outcome in part])
-                cursor.execute(self._sql.settle[kind], params)
+                sql, params = self._sql.settle(kind, [outcome for _, outcome in part])
+                cursor.execute(sql, params)
                 # One column, the id of each changed task (NULL rows: see ``arrays``).
                 changed = {task_id for (task_id,) in cursor.fetchall() if task_id is not None}
                 accepted.update(i for i, o in part if o.claim.task.id in changed)
