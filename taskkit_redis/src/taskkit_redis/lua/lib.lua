@@ -184,8 +184,9 @@ local function write_options(key, values)
   end
 end
 
--- Queue new tasks given as 10 ARGV entries each from ARGV[first] on: id, the
--- 8 required TASK_FIELDS in order, then the options argument (see options()).
+-- Queue new tasks given as `stride` ARGV entries each from ARGV[first] on: id,
+-- the 8 required TASK_FIELDS in order, then (stride 10, the default) the
+-- options argument (see options()); with stride 9 every task has none.
 -- A task whose id exists is left as it is (answer 0); one refused by the
 -- holder of its unique key is not written (answer: the holder's id); others
 -- answer 1.
