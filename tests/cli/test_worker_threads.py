@@ -7,7 +7,16 @@ import (TASKKIT_TEST_SEED) and the worker runs it in-process.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import signal
+import threading
+import time
+from typing import cast
+
+import pytest
+from taskkit_core.cli.worker_threads import ThreadsWorker
+from taskkit_core.worker.runtime import WorkerRuntime
 
 from .support import APP, Markers, cli_env, worker
 
@@ -53,3 +62,44 @@ def test_schedule_entries_are_run(markers: Markers) -> None:
         w.send(signal.SIGTERM)
         assert w.wait(timeout=30) == 0, w.log
     assert "schedules: default" in w.log
+
+
+class _StartingRuntime:
+    """A runtime with one running task, as ThreadsWorker sees it."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.released: bool | None = None
+
+    def running_count(self) -> int:
+        return 1
+
+    def request_stop(self, *, release_running: bool = False) -> None:
+        self.released = release_running
+        self.stopped.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.stopped.wait(timeout)
+
+    def abort(self) -> None:
+        self.stopped.set()
+
+
+def test_a_stop_while_the_runtime_starts_counts_its_running_tasks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # CI once sent Ctrl-C while the runtime's start was returning: its task
+    # ran, yet the message said "finishing 0 running task(s)".
+    runtime = _StartingRuntime()
+
+    def start() -> WorkerRuntime:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)  # the stop is heard before start returns
+        return cast(WorkerRuntime, runtime)
+
+    with caplog.at_level(logging.WARNING, logger="taskkit.cli"):
+        stopped = ThreadsWorker(shutdown_timeout=20).run(start)
+    said = [r.getMessage() for r in caplog.records if "running task(s)" in r.getMessage()]
+    assert said == [said[0]] and "finishing 1 running task(s), up to 20 s" in said[0], said
+    assert runtime.released is True
+    assert stopped.signum == signal.SIGTERM and not stopped.forced

@@ -44,35 +44,43 @@ class ThreadsWorker:
         self.runtime: WorkerRuntime | None = None
         self._actions: list[int] = []
         self._forced = threading.Event()
+        self._lock = threading.Lock()  # an action is answered by the listener or by run(), once
 
     def run(self, start: Callable[[], WorkerRuntime]) -> Stopped:
         """Start the runtime; block until it stopped (drained, or forced by a second action)."""
         with StopSignals(self._on_action, waited=[signal.SIGINT], handled=[signal.SIGTERM]):
-            self.runtime = start()
-            if self._actions:
-                self.runtime.request_stop(release_running=True)
-            while not self.runtime.wait(WAIT_SLICE):
+            runtime = start()
+            with self._lock:
+                self.runtime = runtime
+                early = list(self._actions)
+            if early:  # a stop came while the runtime started: answered now it can count
+                self._first_stop(runtime, early[0])
+            while not runtime.wait(WAIT_SLICE):
                 if self._forced.is_set():
-                    self.runtime.abort()
+                    runtime.abort()
                     break
         if not self._actions:
             return Stopped()
         return Stopped(self._actions[-1], forced=self._forced.is_set())
 
+    def _first_stop(self, runtime: WorkerRuntime, signum: int) -> None:
+        logger.warning(
+            "%s: finishing %d running task(s), up to %.0f s; %s to stop now",
+            signal_name(signum),
+            runtime.running_count(),
+            self.shutdown_timeout,
+            again_hint(signum),
+        )
+        runtime.request_stop(release_running=True)
+
     def _on_action(self, action: int, signum: int) -> None:
         """The user's ``action``-th stop (on the listener thread)."""
-        self._actions.append(signum)
-        runtime = self.runtime
+        with self._lock:
+            self._actions.append(signum)
+            runtime = self.runtime
         if action == 1:
-            logger.warning(
-                "%s: finishing %d running task(s), up to %.0f s; %s to stop now",
-                signal_name(signum),
-                runtime.running_count() if runtime is not None else 0,
-                self.shutdown_timeout,
-                again_hint(signum),
-            )
-            if runtime is not None:
-                runtime.request_stop(release_running=True)
+            if runtime is not None:  # else run() answers it once the runtime has started
+                self._first_stop(runtime, signum)
         elif action == 2:
             logger.warning(
                 "%s again: stopping now; running tasks go back to the queue",
