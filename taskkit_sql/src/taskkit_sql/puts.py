@@ -184,9 +184,9 @@ class TaskWriter:
     def _put_one(self, task: Task) -> PutResult:
         """The usual single put: one autocommit INSERT, without a plan or batches."""
         if task.unique is not None or in_pieces(self._db.family, task.data):
-            return self._db.run(lambda conn: self._write(conn, PutPlan([task])), transaction=True)[
-                0
-            ]
+            plan = PutPlan([task])
+            (answer,) = self._db.run(lambda conn: self._write(conn, plan), transaction=True)
+            return answer
         job_control = uses_job_control(task)
         prepared = self._insert_rows[job_control]
         row = prepared.parameters(task_values(task, job_control))
