@@ -133,11 +133,11 @@ class RedisBackend:
         if not tasks:
             return []
         k = self._keys
-        if any(has_options(task) for task in tasks):
-            args = [k.prefix, "10", *_flat_task_args(tasks)]
-        else:
-            args = [k.prefix, "9", *(arg for task in tasks for arg in task_args(task, False))]
-        answers = self._scripts.put(keys=[k.groups], args=args)
+        options = any(has_options(task) for task in tasks)
+        stride = "10" if options else "9"
+        answers = self._scripts.put(
+            keys=[k.groups], args=[k.prefix, stride, *_flat_task_args(tasks, options)]
+        )
         if isinstance(answers, int):  # every task written: the script says only how many
             return AllCreated(tasks)
         return [_put_result(task, answer) for task, answer in zip(tasks, answers, strict=True)]
@@ -385,8 +385,8 @@ class RedisBackend:
         return self._client
 
 
-def _flat_task_args(tasks: Collection[Task]) -> list[Value]:
-    return [arg for task in tasks for arg in task_args(task)]
+def _flat_task_args(tasks: Collection[Task], with_options: bool = True) -> list[Value]:
+    return [arg for task in tasks for arg in task_args(task, with_options)]
 
 
 def _put_result(task: Task, answer: Any) -> PutResult:

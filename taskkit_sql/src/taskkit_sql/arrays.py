@@ -33,7 +33,7 @@ values only ever travel as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -41,7 +41,7 @@ from taskkit_core.backend import Outcome, OutcomeKind
 from taskkit_core.task import Task
 
 from .schema import Tables
-from .statements import UNIQUE_STATES, headers_json, uses_job_control
+from .statements import UNIQUE_STATES, headers_json, task_values, uses_job_control
 from .states import CANCELLED, FAILED, QUEUED, STAGED, SUCCEEDED
 
 FENCE_ARRAYS = "%(ids)s::varchar[], %(workers)s::varchar[], %(attempts)s::integer[]"
@@ -50,6 +50,19 @@ FENCE = (
     f"t.id = v.id AND t.state = {STAGED} AND t.worker_id = v.worker_id AND t.attempt = v.attempt"
 )
 REQUEUE = f"state = {QUEUED}, worker_id = NULL, began = NULL"
+
+
+def _message(outcome: Outcome) -> bytes:
+    return outcome.message.encode("utf-8", "surrogatepass")
+
+
+EXTRA: dict[OutcomeKind, Callable[[Outcome], Any]] = {
+    OutcomeKind.SUCCEEDED: lambda outcome: bytes(outcome.result),
+    OutcomeKind.FAILED: _message,
+    OutcomeKind.CANCELLED: _message,
+    OutcomeKind.RETRIED: lambda outcome: float(outcome.delay),
+}
+"""The ``extra`` value a settle of each kind binds (SETTLE_SQL), from its outcome."""
 DONE_NOW = "done_at = {now}, expires_at = {now} + t.ttl"
 
 SETTLE_SQL: dict[OutcomeKind, tuple[str, str, str]] = {
@@ -89,9 +102,9 @@ JOB_ARRAYS = (
     "%(unique_states)s::smallint[], %(timeouts)s::float8[], %(headers)s::text[]"
 )
 JOB_COLUMNS = ", neg_priority, unique_key, unique_period, unique_states, timeout, headers"
-TASK_VALUES = (
-    "%(id)s, %(group)s, %(name)s, %(data)b, %(due)s, %(created)s, %(scheduled)s, "
-    "%(retries)s, %(ttl)s"
+TASK_VALUES = (  # the keys of statements.task_values (and job_values)
+    "%(id)s, %(group_name)s, %(name)s, %(data)b, %(due)s, %(created)s, %(scheduled)s, "
+    "%(retry_count)s, %(ttl)s"
 )
 JOB_VALUES = (
     ", %(neg_priority)s, %(unique_key)s, %(unique_period)s, %(unique_states)s, "
@@ -124,7 +137,7 @@ class ArrayStatements:
         """The put statement of ``tasks`` and its parameters (see :meth:`existed`)."""
         job = any(uses_job_control(task) for task in tasks)
         if len(tasks) == 1:
-            return self._puts[(job, True)], self._task_values(tasks[0], job)
+            return self._puts[(job, True)], {**task_values(tasks[0], job), "channel": self.channel}
         params = self._task_arrays(tasks)
         if job:
             params.update(_job_arrays(tasks))
@@ -140,31 +153,6 @@ class ArrayStatements:
         if len(tasks) == 1:
             return set() if rows else {tasks[0].id}
         return {task_id for (task_id,) in rows if task_id is not None}
-
-    def _task_values(self, task: Task, job: bool) -> dict[str, Any]:
-        params = {
-            "id": task.id,
-            "group": task.group,
-            "name": task.name,
-            "data": task.data,
-            "due": task.due,
-            "created": task.created,
-            "scheduled": task.scheduled,
-            "retries": task.retry_count,
-            "ttl": task.ttl,
-            "channel": self.channel,
-        }
-        if job:
-            unique = task.unique
-            params.update(
-                neg_priority=-task.priority,
-                unique_key=None if unique is None else unique.key,
-                unique_period=None if unique is None else unique.period,
-                unique_states=None if unique is None else UNIQUE_STATES.index(unique.states),
-                timeout=task.timeout,
-                headers=headers_json(task.headers),
-            )
-        return params
 
     def _task_arrays(self, tasks: Sequence[Task]) -> dict[str, Any]:
         return {
@@ -195,12 +183,9 @@ class ArrayStatements:
             "attempt": claim.attempt,
             "channel": self.channel,
         }
-        if kind is OutcomeKind.SUCCEEDED:
-            params["extra"] = bytes(outcome.result)
-        elif kind in (OutcomeKind.FAILED, OutcomeKind.CANCELLED):
-            params["extra"] = outcome.message.encode("utf-8", "surrogatepass")
-        elif kind is OutcomeKind.RETRIED:
-            params["extra"] = float(outcome.delay)
+        extra = EXTRA.get(kind)
+        if extra is not None:
+            params["extra"] = extra(outcome)
         return params
 
     def _settle_arrays(self, kind: OutcomeKind, outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -210,12 +195,9 @@ class ArrayStatements:
             "attempts": [o.claim.attempt for o in outcomes],
             "channel": self.channel,
         }
-        if kind is OutcomeKind.SUCCEEDED:
-            params["extra"] = [bytes(o.result) for o in outcomes]
-        elif kind in (OutcomeKind.FAILED, OutcomeKind.CANCELLED):
-            params["extra"] = [o.message.encode("utf-8", "surrogatepass") for o in outcomes]
-        elif kind is OutcomeKind.RETRIED:
-            params["extra"] = [float(o.delay) for o in outcomes]
+        extra = EXTRA.get(kind)
+        if extra is not None:
+            params["extra"] = [extra(o) for o in outcomes]
         return params
 
 
