@@ -4,14 +4,19 @@
     python -m benchmarks.startup --url URL --trace      # where the time goes
 
 A task is queued first; then the clock starts and ``python -m
-benchmarks.worker`` is launched, a fresh interpreter that builds a Kit and
-calls ``kit.start_processes(1, {"bench": 8})`` (spawn: a second fresh
-interpreter), as an application's worker program does. The figure is the
-time until the task's handler records its start (the recorder's
-``time.time()``), median of ``--runs`` launches, each in a namespace of its
-own. The peer harness's "worker start" is the same span. Beside it, the CPU
-seconds the launcher and its worker process had used when the task
-started: steadier than the wall-clock time on a loaded machine.
+benchmarks.startup_launcher`` is launched, a fresh interpreter that builds
+a Kit and calls ``kit.start_processes(1, {"bench": 8})`` (spawn: a second
+fresh interpreter), as an application's worker program does. The handler
+appends its start time to a file (``startup_handler``): the Redis recorder
+of the other benchmarks would add redis-py's import to every process.
+Three figures, medians of ``--runs`` launches, each in a namespace of its
+own: launch to the first task's start (the peer harness's "worker start"),
+the worker process's own span from its spawning to that start (the issue's
+"a worker process takes its first task within 0.3 s of being launched"),
+and the CPU seconds both processes had used by then, steadier than wall
+time on a loaded machine. Beside them the floor (``startup_floor``): a
+spawned process that only imports SQLAlchemy and the driver (redis-py) and
+makes one round trip, with nothing of taskkit.
 
 ``--trace`` runs the worker process's steps one by one in one fresh
 interpreter (``benchmarks.startup_trace``), timing each: interpreter
@@ -33,26 +38,26 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from taskkit_core.opening import drop
 
 from taskkit_core import Kit
 from taskkit_core import migrate as migrate_storage
 
-from .handler import GROUP, TASK, BenchHandler
-from .recorder import Recorder, RecorderKeys
+from .startup_floor import spawn_to_round_trip
+from .startup_handler import GROUP, TASK, StartHandler, first_start
 from .stats import median
 from .target import new_namespace
 
 TIMEOUT = 30.0
 
 
-def _queue_one(url: str, namespace: str, keys: RecorderKeys) -> None:
+def _queue_one(url: str, namespace: str, record: Path) -> None:
     migrate_storage(url, namespace=namespace)
-    kit = Kit.from_url(url, BenchHandler(keys), namespace=namespace)
+    kit = Kit.from_url(url, StartHandler(record), namespace=namespace)
     try:
         kit.initiate_task(GROUP, TASK, 0)
     finally:
@@ -65,38 +70,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def launch_to_first_task(url: str, keys: RecorderKeys) -> tuple[float, float]:
-    """Seconds from launching a worker program to its first task's start, and the
-    CPU seconds the launcher and its worker process had used by then."""
+def launch_to_first_task(url: str, record: Path) -> tuple[float, float, float]:
+    """Seconds from launching a worker program to its first task's start, seconds from
+    its spawning the worker process to then, and the CPU seconds the launcher and
+    its worker process had used by then."""
     namespace = new_namespace()
-    recorder = Recorder(keys)
-    recorder.reset()
-    _queue_one(url, namespace, keys)
-    argv = [sys.executable, "-m", "benchmarks.worker", "--url", url, "--namespace", namespace]
-    argv += ["--recorder-url", keys.url, "--ts-key", keys.ts, "--count-key", keys.count]
+    record.unlink(missing_ok=True)
+    _queue_one(url, namespace, record)
+    argv = [sys.executable, "-m", "benchmarks.startup_launcher", url, namespace, str(record)]
     launched = time.time()
     launcher = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     try:
         assert launcher.stdout is not None
-        pids = [launcher.pid, *json.loads(launcher.stdout.readline())["pids"]]
-        if not recorder.wait_for(1, TIMEOUT):
-            raise TimeoutError(f"no task started within {TIMEOUT} s")
-        cpu = sum(cpu_seconds(pid) for pid in pids)
-        return min(recorder.timestamps().values()) - launched, cpu
+        first = first_start(record, TIMEOUT)
+        started = json.loads(launcher.stdout.readline())
+        cpu = sum(cpu_seconds(pid) for pid in [launcher.pid, *started["pids"]])
+        return first - launched, first - started["spawned"], cpu
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(TIMEOUT)
-        recorder.close()
         drop(url, namespace=namespace)
 
 
-def trace_steps(url: str, keys: RecorderKeys) -> dict[str, float]:
-    """Seconds of each start-up step, taken in a fresh interpreter (``--child``)."""
+def trace_steps(url: str, record: Path) -> dict[str, float]:
+    """Seconds of each start-up step, taken in a fresh interpreter (``startup_trace``)."""
     namespace = new_namespace()
-    _queue_one(url, namespace, keys)
-    argv = [sys.executable, "-m", "benchmarks.startup_trace", url, namespace]
-    argv += [keys.url, keys.ts, keys.count]
-    Recorder(keys).reset()
+    record.unlink(missing_ok=True)
+    _queue_one(url, namespace, record)
+    argv = [sys.executable, "-m", "benchmarks.startup_trace", url, namespace, str(record)]
     try:
         launched = time.time()
         done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=True)
@@ -114,24 +115,34 @@ def trace_steps(url: str, keys: RecorderKeys) -> dict[str, float]:
     return steps
 
 
+def _ms(seconds: list[float]) -> str:
+    return f"{(median(seconds) or 0.0) * 1000:.0f} ms"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.startup")
     ap.add_argument("--url", action="append", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--trace", action="store_true")
     args = ap.parse_args(argv)
-    keys = RecorderKeys.new()
-    for url in args.url:
-        if args.trace:
-            steps = [trace_steps(url, keys) for _ in range(args.runs)]
-            medians = {name: median([s[name] for s in steps]) or 0.0 for name in steps[0]}
-            print(url, " | ".join(f"{k} {v * 1000:.0f} ms" for k, v in medians.items()))
-            continue
-        runs = [launch_to_first_task(url, keys) for _ in range(args.runs)]
-        seconds, cpu = [wall for wall, _ in runs], [cpu for _, cpu in runs]
-        report: dict[str, Any] = {"median_s": median(seconds), "median_cpu_s": median(cpu)}
-        report.update(runs_s=seconds, runs_cpu_s=cpu)
-        print(url, json.dumps(report, default=lambda x: round(x, 3)))
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder, "starts")
+        for url in args.url:
+            if args.trace:
+                steps = [trace_steps(url, record) for _ in range(args.runs)]
+                medians = {name: median([s[name] for s in steps]) or 0.0 for name in steps[0]}
+                print(url, " | ".join(f"{k} {v * 1000:.0f} ms" for k, v in medians.items()))
+                continue
+            runs = [launch_to_first_task(url, record) for _ in range(args.runs)]
+            floor = [spawn_to_round_trip(url) for _ in range(args.runs)]
+            report = {
+                "launch to first task": _ms([r[0] for r in runs]),
+                "spawn to first task": _ms([r[1] for r in runs]),
+                "CPU, both processes": _ms([r[2] for r in runs]),
+                "floor: spawn to a driver round trip": _ms([f[0] for f in floor]),
+                "runs, spawn to first task": [round(r[1] * 1000) for r in runs],
+            }
+            print(url, json.dumps(report))
     return 0
 
 

@@ -1,6 +1,6 @@
 """One worker process's start-up, step by step (run by ``benchmarks.startup --trace``).
 
-    python -m benchmarks.startup_trace URL NAMESPACE RECORDER_URL TS_KEY COUNT_KEY
+    python -m benchmarks.startup_trace URL NAMESPACE RECORD_FILE
 
 Imports nothing of taskkit at module level, so the first step's time is the
 interpreter's own. Prints one JSON line: each step's name and the time it
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 TIMEOUT = 30.0
 
@@ -22,7 +23,7 @@ def _mark(marks: dict[str, float], step: str) -> None:
     marks[f"cpu {step}"] = time.process_time()
 
 
-def main(url: str, namespace: str, recorder_url: str, ts: str, count: str) -> None:
+def main(url: str, namespace: str, record_file: str) -> None:
     marks: dict[str, float] = {}
     _mark(marks, "interpreter")
     import taskkit_core.worker.process  # noqa: F401  (what unpickling a TaskkitProcess imports)
@@ -32,24 +33,21 @@ def main(url: str, namespace: str, recorder_url: str, ts: str, count: str) -> No
     from taskkit_core.worker.plan import RuntimeConfig
     from taskkit_core.worker.runtime import WorkerRuntime
 
-    from .handler import GROUP, BenchHandler
-    from .recorder import Recorder, RecorderKeys
+    from .startup_handler import GROUP, StartHandler, first_start
 
     _mark(marks, "import the handler")
     connection = connect(url, namespace=namespace)
     _mark(marks, "open the backend")
-    keys = RecorderKeys(url=recorder_url, ts=ts, count=count)
     config = RuntimeConfig.build({GROUP: 8})
-    runtime = WorkerRuntime(connection.backend, connection.bridge, BenchHandler(keys), config)
+    handler = StartHandler(Path(record_file))
+    runtime = WorkerRuntime(connection.backend, connection.bridge, handler, config)
     runtime.start(handle_events=False)
     _mark(marks, "start the runtime")
-    recorder = Recorder(keys)
-    recorder.wait_for(1, TIMEOUT)
-    marks["first task started"] = min(recorder.timestamps().values())
+    marks["first task started"] = first_start(Path(record_file), TIMEOUT)
     print(json.dumps(marks), flush=True)
     runtime.abort()
     connection.close()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:4])
