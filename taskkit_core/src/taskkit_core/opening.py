@@ -8,7 +8,9 @@ missing, a server down, a bad option) translated by :func:`describe_open_error`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import plugins
@@ -36,7 +38,27 @@ def connect(url: str, **options: Any) -> Connection:
     (BackendUnavailable), missing schema (StorageNotReady).
     """
     parsed, entry = lookup_backend(url)
-    return _translated(parsed, lambda: entry.opener(parsed.raw, options))
+    with _no_collection():
+        return _translated(parsed, lambda: entry.opener(parsed.raw, options))
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The garbage collector paused while a backend opens.
+
+    Opening imports the driver (and SQLAlchemy) and builds tables and
+    statements: many objects, nearly all of them kept for as long as the
+    backend is open, so the collections they set off find nothing to free.
+    They cost a SQL backend's opening about a tenth of its time. The
+    collector's state from before is restored (left off if it was off).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def migrate(url: str, *, sql_only: bool = False, **options: Any) -> str | None:
