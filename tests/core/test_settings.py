@@ -86,3 +86,11 @@ def test_a_plan_gives_each_worker_process_its_helper_services_and_stagger() -> N
 def test_a_bad_process_count_is_refused(processes: Any) -> None:
     with pytest.raises(ConfigurationError, match="num_processes"):
         WorkerPlan(RuntimeConfig.build({"g": 1}), processes=processes)
+
+
+def test_get_result_of_something_not_a_task_id_says_so() -> None:
+    kit = Kit.from_url("memory://", RecordingHandler())
+    result = kit.initiate_task("g", "t", {})
+    with pytest.raises(TypeError, match=r"^get_result takes a task id \(a str\), not a Result$"):
+        kit.get_result(result)  # type: ignore[arg-type]
+    assert kit.get_result(result.task_id).task_id == result.task_id

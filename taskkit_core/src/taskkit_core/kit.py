@@ -181,6 +181,10 @@ class Kit(KitJobControl):
         return Result(self.backend, self.handler, answer.task_id, duplicate=True)
 
     def get_result(self, task_id: str) -> Result[Any]:
+        """The result of the task with this id (``Result.task_id`` of an earlier put)."""
+        if not isinstance(task_id, str):
+            kind = type(task_id).__name__
+            raise TypeError(f"get_result takes a task id (a str), not a {kind}")
         return Result(self.backend, self.handler, task_id)
 
     # -- control events -----------------------------------------------------------------
