@@ -70,6 +70,17 @@ class PutContract:
         assert found.created == pytest.approx(task.created, abs=1e-6)
         assert found.scheduled == pytest.approx(1700000000.654321, abs=1e-6)
 
+    def test_whole_number_times_mixed_with_fractions_are_stored(self, backend: Backend) -> None:
+        # A Task built by hand may hold ints where Task.init makes floats; one put
+        # mixing both must store them all (a binary array of floats refuses ints).
+        made = [make_task(data=i, due=1_700_000_000.5, ttl=60.5) for i in range(3)]
+        whole = dataclasses.replace(made[1], due=1_700_000_000, ttl=60, scheduled=1_700_000_000)
+        backend.put_tasks(made[0], whole, made[2])
+        found = backend.lookup_tasks(made[0].id, whole.id)
+        assert (found[whole.id].due, found[whole.id].ttl) == (1_700_000_000, 60)  # type: ignore[union-attr]
+        assert found[whole.id].scheduled == 1_700_000_000  # type: ignore[union-attr]
+        assert found[made[0].id].due == pytest.approx(1_700_000_000.5)  # type: ignore[union-attr]
+
     @pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 1024 * 1024, MAX_PAYLOAD_BYTES])
     def test_payload_and_result_sizes_round_trip(self, backend: Backend, size: int) -> None:
         data = bytes(i % 251 for i in range(size))
