@@ -2,11 +2,13 @@
 
 Tasks are checked before anything is written (a bad task fails the whole
 put with InvalidTaskError). Rows go in batches of at most BATCH_ROWS rows
-and BATCH_BYTES payload bytes (MySQL refuses statements over its
-``max_allowed_packet``); several batches share one transaction, and a put
-of one batch is one autocommit statement (PostgreSQL: one INSERT of
-arrays that also NOTIFYs ``<namespace>_tasks`` once per group, see
-``arrays``; elsewhere one row, or one ``executemany`` in a transaction).
+(ARRAY_BATCH_ROWS on PostgreSQL, whose statement binds a batch as a few
+arrays, not as a parameter per value) and BATCH_BYTES payload bytes (MySQL
+refuses statements over its ``max_allowed_packet``); several batches share
+one transaction, and a put of one batch is one autocommit statement
+(PostgreSQL: one INSERT of arrays that also NOTIFYs ``<namespace>_tasks``
+once per group, see ``arrays``; elsewhere one row, or one ``executemany``
+in a transaction).
 Puts run on the driver's cursor and, being idempotent, are retried once
 on a fresh connection when the first one turns out dead.
 
@@ -61,6 +63,7 @@ from .uniques import Key, UniqueKeys, key_of
 logger = logging.getLogger("taskkit.sql")
 
 BATCH_ROWS = 1000
+ARRAY_BATCH_ROWS = 20_000
 BATCH_BYTES = PIECE
 
 ROW_KEYS = [*TASK_FIELDS, "state", "attempt"]
@@ -110,11 +113,11 @@ def _check_job_control(task: Task) -> None:
     check_headers(task.headers)
 
 
-def _batches(tasks: Sequence[Task]) -> Iterator[list[Task]]:
+def _batches(tasks: Sequence[Task], max_rows: int = BATCH_ROWS) -> Iterator[list[Task]]:
     batch: list[Task] = []
     size = 0
     for task in tasks:
-        if batch and (len(batch) >= BATCH_ROWS or size + len(task.data) > BATCH_BYTES):
+        if batch and (len(batch) >= max_rows or size + len(task.data) > BATCH_BYTES):
             yield batch
             batch, size = [], 0
         batch.append(task)
@@ -168,7 +171,7 @@ class TaskWriter:
         return plan.results(inserted, {})
 
     def _put_arrays(self, arrays: ArrayStatements, tasks: Sequence[Task]) -> set[str]:
-        parts = list(_batches(tasks))
+        parts = list(_batches(tasks, ARRAY_BATCH_ROWS))
         batches = [arrays.put(batch) for batch in parts]
 
         def work(cursor: Any) -> set[str]:

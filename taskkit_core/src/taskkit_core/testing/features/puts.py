@@ -44,7 +44,7 @@ class PutContract:
         assert len(backend.claim_tasks("g", "w1", 10)) == 1
 
     def test_a_put_answers_each_task_in_order(self, backend: Backend) -> None:
-        tasks = [make_task(data=i) for i in range(1500)]  # more than one SQL batch
+        tasks = [make_task(data=i) for i in range(1500)]  # two batches of SQLite and MySQL
         answers = backend.put_tasks(*tasks)
         assert len(answers) == len(tasks)
         assert list(answers) == [PutResult(t.id, True) for t in tasks]
