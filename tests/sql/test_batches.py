@@ -49,8 +49,8 @@ class FailsThirdStatement:
 
 @pytest.fixture
 def batches_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(puts, "BATCH_ROWS", 2)
     monkeypatch.setattr(puts, "ARRAY_BATCH_ROWS", 2)
-    monkeypatch.setattr(puts._batches, "__defaults__", (2,))
 
 
 @ON_EVERY_DATABASE

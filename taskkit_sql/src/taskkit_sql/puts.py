@@ -113,7 +113,9 @@ def _check_job_control(task: Task) -> None:
     check_headers(task.headers)
 
 
-def _batches(tasks: Sequence[Task], max_rows: int = BATCH_ROWS) -> Iterator[list[Task]]:
+def _batches(tasks: Sequence[Task], max_rows: int | None = None) -> Iterator[list[Task]]:
+    """``tasks`` in batches of at most ``max_rows`` (default BATCH_ROWS) and BATCH_BYTES."""
+    max_rows = max_rows or BATCH_ROWS
     batch: list[Task] = []
     size = 0
     for task in tasks:
