@@ -182,10 +182,7 @@ class Kit(KitJobControl):
 
     def get_result(self, task_id: str) -> Result[Any]:
         """The result of the task with this id (``Result.task_id`` of an earlier put)."""
-        if not isinstance(task_id, str):
-            kind = type(task_id).__name__
-            raise TypeError(f"get_result takes a task id (a str), not a {kind}")
-        return Result(self.backend, self.handler, task_id)
+        return Result(self.backend, self.handler, _task_id("get_result", task_id))
 
     # -- control events -----------------------------------------------------------------
 
@@ -380,3 +377,10 @@ class Kit(KitJobControl):
     def _reopen_options(self) -> dict[str, Any]:
         """Options that reopen this Kit's backend, in the same namespace."""
         return {"namespace": self.backend.namespace, **self.backend_options}
+
+
+def _task_id(method: str, value: object) -> str:
+    """``value`` if it is a str; else TypeError (a Result passed instead is the usual slip)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{method} takes a task id (a str), not a {type(value).__name__}")
+    return value
