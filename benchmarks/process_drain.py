@@ -31,9 +31,14 @@ from taskkit_core import migrate as migrate_storage
 from .startup import cpu_seconds
 from .startup_handler import GROUP, TASK, StartHandler, first_start
 from .stats import median
+from .stopping import stop_processes
 from .target import new_namespace
 
 TIMEOUT = 120.0
+STOP_WAIT = 30.0
+POLL = 0.02
+"""How often the record is read while the worker drains: each read competes with it
+for the 2 cores, and a late last read adds only an idle worker's CPU."""
 
 
 def _lines(path: Path) -> int:
@@ -58,7 +63,7 @@ def drain(url: str, tasks: int, record: Path) -> tuple[float, float]:
             cpu_first = cpu_seconds(process.pid)
             deadline = time.monotonic() + TIMEOUT
             while _lines(record) < tasks and time.monotonic() < deadline:
-                time.sleep(0.002)
+                time.sleep(POLL)
             cpu_last = cpu_seconds(process.pid)
             starts = [float(line) for line in record.read_text().splitlines()]
             if len(starts) < tasks:
@@ -66,8 +71,7 @@ def drain(url: str, tasks: int, record: Path) -> tuple[float, float]:
             rate = tasks / (max(starts) - first)
             return (cpu_last - cpu_first) / tasks * 1e6, rate
         finally:
-            process.terminate()
-            process.join(30)
+            stop_processes([process], STOP_WAIT)
     finally:
         kit.close()
         drop(url, namespace=namespace)

@@ -21,6 +21,7 @@ from pathlib import Path
 from taskkit_core import Kit
 
 from .startup_handler import GROUP, StartHandler
+from .stopping import stop_processes
 
 STOP_WAIT = 20.0
 
@@ -35,12 +36,7 @@ def main(url: str, namespace: str, record_file: str) -> int:
     kit.close()
     print(json.dumps({"pids": [p.pid for p in processes], "spawned": spawned}), flush=True)
     done.wait()
-    for p in processes:
-        p.terminate()
-        p.join(STOP_WAIT)
-        if p.is_alive():
-            p.kill()
-            p.join(5)
+    stop_processes(processes, STOP_WAIT)
     return 0
 
 

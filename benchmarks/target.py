@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from taskkit_core import (
 from taskkit_core import migrate as migrate_storage
 
 from .handler import GROUP, TASK
+from .stopping import stop_processes
 
 logger = logging.getLogger("benchmarks")
 
@@ -59,17 +58,7 @@ class Workers:
 
     def stop(self, grace: float = STOP_GRACE) -> None:
         """SIGTERM every process (it drains), kill what is left after ``grace`` s."""
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-        deadline = time.monotonic() + grace
-        for process in self.processes:
-            process.join(max(0.1, deadline - time.monotonic()))
-            if process.is_alive():
-                logger.warning("worker pid %s did not stop in %.0f s; killing", process.pid, grace)
-                if process.pid is not None:
-                    os.kill(process.pid, signal.SIGKILL)
-                process.join(5)
+        stop_processes(self.processes, grace)
         for runtime in self.runtimes:
             runtime.stop(timeout=grace)
         self.processes.clear()

@@ -24,6 +24,7 @@ from taskkit_core import Kit
 from .handler import GROUP, BenchHandler
 from .recorder import RecorderKeys
 from .sqlcount import ENV, install_from_env
+from .stopping import stop_processes
 
 STOP_WAIT = 20.0
 
@@ -51,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     kit.close()  # the launcher itself sends nothing more to the backend
     print(json.dumps({"pids": [p.pid for p in processes]}), flush=True)
     done.wait()
-    for p in processes:
-        if p.is_alive():
-            p.terminate()
-    for p in processes:
-        p.join(STOP_WAIT)
-        if p.is_alive():
-            p.kill()
-            p.join(5)
+    stop_processes(processes, STOP_WAIT)
     return 0
 
 
